@@ -1,0 +1,49 @@
+"""Shared fixtures: an isolated home for config/data, and the demo server over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from typing import TYPE_CHECKING
+
+from tui.config import Config, ProviderConfig, parse_config
+
+if TYPE_CHECKING:
+    from tui.demo.server import DemoServerThread
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own config file location and data directory."""
+    monkeypatch.setenv("AGENTDECK_CONFIG", str(tmp_path / "config" / "config.toml"))
+    monkeypatch.setenv("AGENTDECK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def demo_server() -> Iterator[DemoServerThread]:
+    from tui.demo.server import DemoServerThread
+
+    server = DemoServerThread()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def demo_url(demo_server: DemoServerThread) -> str:
+    return demo_server.base_url
+
+
+def config_for(base_url: str, *, concurrency: int = 4, timeout: float | None = None, **provider: object) -> Config:
+    """A config whose providers `chat` and `resp` talk to the given server."""
+    config = parse_config({}, Path("test-config.toml"), environ={})
+    providers = dict(config.providers)
+    providers["chat"] = ProviderConfig("chat", "chat", "demo-chat", base_url=base_url, **provider)  # type: ignore[arg-type]
+    providers["resp"] = ProviderConfig("resp", "responses", "demo-responses", base_url=base_url, **provider)  # type: ignore[arg-type]
+    return config.with_overrides(providers=providers, default_provider="chat", concurrency=concurrency, timeout=timeout)

@@ -1,0 +1,5 @@
+"""The `agentdeck` command line."""
+
+from tui.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,98 @@
+"""Progress of a headless run: a live table on a terminal, plain lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+import time
+from types import TracebackType
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from tui.engine import Engine, EventKind, TaskEvent, TaskStatus
+
+STATUS_STYLE = {
+    TaskStatus.QUEUED: "dim",
+    TaskStatus.RUNNING: "cyan",
+    TaskStatus.DONE: "green",
+    TaskStatus.FAILED: "red",
+    TaskStatus.CANCELLED: "yellow",
+    TaskStatus.TIMED_OUT: "magenta",
+    TaskStatus.INTERRUPTED: "yellow",
+}
+
+
+def _prompt_cell(prompt: str, width: int = 48) -> str:
+    line = " ".join(prompt.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+class TerminalProgress:
+    """A rich Live table on stderr, redrawn a few times a second, never per chunk."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._live = Live(
+            get_renderable=self._table,
+            console=Console(stderr=True),
+            refresh_per_second=4,
+            transient=False,
+        )
+
+    def _table(self) -> Table:
+        table = Table(box=None, pad_edge=False, show_edge=False)
+        for column in ("id", "status", "chars", "chars/s", "elapsed", "prompt"):
+            table.add_column(column, justify="right" if column in ("chars", "chars/s", "elapsed") else "left")
+        now = time.time()
+        for task in self.engine.tasks.values():
+            table.add_row(
+                str(task.id),
+                Text(str(task.status), style=STATUS_STYLE[task.status]),
+                f"{task.chars:,}",
+                f"{task.rate:,.0f}" if task.status is TaskStatus.RUNNING else "",
+                f"{task.elapsed(now):.1f}s",
+                Text(_prompt_cell(task.prompt)),
+            )
+        return table
+
+    def __enter__(self) -> TerminalProgress:
+        self._live.__enter__()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._live.__exit__(exc_type, exc, tb)
+
+
+class PlainProgress:
+    """One line on stderr per status change and a heartbeat every few seconds."""
+
+    HEARTBEAT_S = 5.0
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._unsubscribe = lambda: None
+        self._last_beat: dict[int, float] = {}
+
+    def _on_event(self, event: TaskEvent) -> None:
+        task = event.task
+        if event.kind is EventKind.STATUS:
+            extra = f" ({task.error})" if task.error else ""
+            self._line(f"task {task.id} {task.status} chars={task.chars} elapsed={task.elapsed():.1f}s{extra}")
+        elif event.kind is EventKind.PROGRESS:
+            now = time.monotonic()
+            if now - self._last_beat.get(task.id, 0.0) >= self.HEARTBEAT_S:
+                self._last_beat[task.id] = now
+                self._line(f"task {task.id} running chars={task.chars} chars/s={task.rate:.0f}")
+
+    @staticmethod
+    def _line(text: str) -> None:
+        print(f"agentdeck: {text}", file=sys.stderr, flush=True)
+
+    def __enter__(self) -> PlainProgress:
+        self._unsubscribe = self.engine.subscribe(self._on_event)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._unsubscribe()

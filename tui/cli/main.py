@@ -1,0 +1,88 @@
+"""Entry point: parses the command line and routes to the app or a subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from tui.cli.options import add_task_options
+from tui.cli.run_command import EXIT_USAGE, add_run_parser, run_command
+from tui.config import ConfigError, describe, load_config, write_starter
+from tui import paths
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agentdeck",
+        description="Run, watch and keep many long LLM agent queries at once.",
+    )
+    parser.add_argument("--demo", action="store_true", help="use the built-in demo provider (no key needed)")
+    add_task_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_run_parser(sub)
+
+    config = sub.add_parser("config", help="show, locate or create the config file")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    init = config_sub.add_parser("init", help="write a starter config file")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    config_sub.add_parser("path", help="print where the config file is read from")
+    config_sub.add_parser("show", help="print the effective config (keys are never shown)")
+
+    server = sub.add_parser("demo-server", help="run the local demo/test server on its own")
+    server.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    server.add_argument("--api-key-env", metavar="VAR", help="require the key held in this variable")
+    return parser
+
+
+def _config_command(args: argparse.Namespace) -> int:
+    path = paths.config_file()
+    if args.config_command == "path":
+        print(path)
+        return 0
+    if args.config_command == "init":
+        write_starter(path, force=args.force)
+        print(f"wrote {path}")
+        return 0
+    print(describe(load_config(path)), end="")
+    return 0
+
+
+def _demo_server_command(args: argparse.Namespace) -> int:
+    import os
+
+    from tui.demo.server import run_forever
+
+    key = None
+    if args.api_key_env:
+        key = os.environ.get(args.api_key_env)
+        if not key:
+            raise ConfigError(f"{args.api_key_env} is not set")
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port must be between 0 and 65535, got {args.port}")
+    run_forever(args.port, key)
+    return 0
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "config":
+        return _config_command(args)
+    if args.command == "demo-server":
+        return _demo_server_command(args)
+    config = load_config()
+    if args.command == "run":
+        return run_command(args, config)
+    from tui.cli.app_command import app_command
+
+    return app_command(args, config)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ConfigError as exc:
+        print(f"agentdeck: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,99 @@
+"""Flag parsing shared by the app and `agentdeck run`: values are checked, never trusted."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+from urllib.parse import urlparse
+
+from tui.config import API_KINDS, MAX_CONCURRENCY, MAX_TIMEOUT_S, Config, ConfigError, ProviderConfig
+
+
+def timeout_value(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if value != value or value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (no timeout) or a positive number of seconds, got {text}")
+    if value > MAX_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_TIMEOUT_S} seconds (7 days), got {text}")
+    return value
+
+
+def concurrency_value(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_CONCURRENCY}, got {value}")
+    return value
+
+
+def add_task_options(parser: argparse.ArgumentParser) -> None:
+    """Options that decide where and how new tasks run."""
+    parser.add_argument("--provider", metavar="NAME", help="provider from the config (or demo, demo-responses, openai)")
+    parser.add_argument("--model", metavar="M", help="model name, overriding the provider's")
+    parser.add_argument("--base-url", metavar="URL", help="ad-hoc provider at this OpenAI-compatible URL")
+    parser.add_argument("--api", choices=API_KINDS, help="API of the ad-hoc provider (default: chat)")
+    parser.add_argument(
+        "--api-key-env", metavar="VAR", help="environment variable with the ad-hoc provider's key (OPENAI_API_KEY)"
+    )
+    parser.add_argument("--timeout", type=timeout_value, metavar="S", help="seconds per task; 0 = none")
+    parser.add_argument("--concurrency", type=concurrency_value, metavar="N", help="tasks streaming at once")
+    parser.add_argument("--session", metavar="NAME", help="session to save to (created if missing)")
+    parser.add_argument("--system", metavar="TEXT", help="instructions (system prompt) for these tasks")
+
+
+def is_local_url(url: str) -> bool:
+    host = urlparse(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def apply_task_options(config: Config, args: argparse.Namespace) -> Config:
+    """The config as these flags change it; raises ConfigError for contradictions."""
+    providers = dict(config.providers)
+    default = config.default_provider
+    if args.base_url:
+        if not args.base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"--base-url must start with http:// or https://, got {args.base_url!r}")
+        if not args.model:
+            raise ConfigError("--base-url needs --model (the ad-hoc provider has no default model)")
+        key_env = args.api_key_env or "OPENAI_API_KEY"
+        adhoc = ProviderConfig(
+            name="adhoc",
+            api=args.api or "chat",
+            model=args.model,
+            base_url=args.base_url.rstrip("/"),
+            api_key_env=key_env,
+        )
+        providers["adhoc"] = adhoc
+        default = "adhoc"
+    elif args.api or args.api_key_env:
+        raise ConfigError("--api and --api-key-env only apply together with --base-url")
+    elif getattr(args, "demo", False):
+        default = "demo"
+    elif args.provider:
+        default = args.provider
+    changed = config.with_overrides(providers=providers, default_provider=default)
+    changed.provider(default)
+    if args.concurrency is not None:
+        changed = changed.with_overrides(concurrency=args.concurrency)
+    if args.timeout is not None:
+        changed = changed.with_overrides(timeout=args.timeout or None)
+    return changed
+
+
+def check_key(provider: ProviderConfig) -> None:
+    """Refuse early when a remote provider's key variable is unset, before any task starts."""
+    if provider.is_demo or not provider.api_key_env or provider.api_key():
+        return
+    if provider.base_url and is_local_url(provider.base_url):
+        return
+    raise ConfigError(f"{provider.api_key_env} is not set; provider {provider.name!r} reads its API key from it")

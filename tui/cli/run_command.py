@@ -1,0 +1,125 @@
+"""`agentdeck run`: the engine without a UI, for scripts, nohup and CI."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Callable
+
+from tui.cli.live import PlainProgress, TerminalProgress
+from tui.cli.options import apply_task_options, check_key
+from tui.cli.prompts_file import read_prompt_lines
+from tui.config import Config, ConfigError
+from tui.safety import visible_controls
+from tui.engine import AttachmentError, Engine, EngineError, Task, TaskStatus
+
+EXIT_OK, EXIT_NOT_ALL_DONE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def add_run_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from tui.cli.options import add_task_options
+
+    run = subparsers.add_parser("run", help="run prompts without the UI and print their answers")
+    run.add_argument("prompts", nargs="*", metavar="PROMPT", help="one task per prompt")
+    run.add_argument("-f", "--file", metavar="FILE", help="prompts, one per line ('-' = stdin)")
+    run.add_argument("-a", "--attach", action="append", default=[], metavar="FILE", help="attach a text file")
+    run.add_argument("--json", action="store_true", help="print one JSON object per task at the end")
+    add_task_options(run)
+
+
+def collect_prompts(args: argparse.Namespace) -> list[str]:
+    prompts = [p for p in args.prompts if p.strip()]
+    if args.file:
+        prompts += read_prompt_lines(args.file)
+    if not prompts:
+        raise ConfigError("no prompt given: pass PROMPT arguments or -f FILE")
+    return prompts
+
+
+def run_command(args: argparse.Namespace, config: Config) -> int:
+    config = apply_task_options(config, args)
+    check_key(config.provider(None))
+    prompts = collect_prompts(args)
+    return asyncio.run(_run(args, config, prompts))
+
+
+async def _run(args: argparse.Namespace, config: Config, prompts: list[str]) -> int:
+    engine = Engine(config)
+    store = _open_store(args, engine)
+    try:
+        tasks = _add_tasks(engine, args, prompts)
+    except (AttachmentError, EngineError) as exc:
+        print(f"agentdeck: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    progress = TerminalProgress(engine) if sys.stderr.isatty() else PlainProgress(engine)
+    stopped = asyncio.Event()
+    restore = _install_stop_handlers(lambda: (stopped.set(), engine.interrupt_all()))
+    try:
+        with progress:
+            runners = [engine.start(task) for task in tasks]
+            await asyncio.gather(*runners, return_exceptions=True)
+    finally:
+        restore()
+        await engine.aclose()
+        if store is not None:
+            store.close()
+    _report(tasks, args.json)
+    if stopped.is_set():
+        return EXIT_INTERRUPTED
+    return EXIT_OK if all(t.status is TaskStatus.DONE for t in tasks) else EXIT_NOT_ALL_DONE
+
+
+def _open_store(args: argparse.Namespace, engine: Engine) -> None:
+    """Saving to a session arrives with the session store; the flag is accepted now."""
+    return None
+
+
+def _add_tasks(engine: Engine, args: argparse.Namespace, prompts: list[str]) -> list[Task]:
+    timeout = ... if args.timeout is None else (args.timeout or None)
+    return [
+        engine.add_task(p, model=args.model, timeout=timeout, attachments=args.attach, system=args.system)
+        for p in prompts
+    ]
+
+
+def _install_stop_handlers(stop: Callable[[], object]) -> Callable[[], None]:
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        try:
+            loop.add_signal_handler(sig, stop)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+    return lambda: [loop.remove_signal_handler(sig) for sig in installed] and None
+
+
+def _report(tasks: list[Task], as_json: bool) -> None:
+    if as_json:
+        for task in tasks:
+            sys.stdout.write(json.dumps(task.summary(), ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+        return
+    many = len(tasks) > 1
+    for task in tasks:
+        if many:
+            sys.stdout.write(f"\n== task {task.id}: {task.status} — {_one_line(task.prompt)}\n")
+        if task.chars:
+            text = visible_controls(task.text) if sys.stdout.isatty() else task.text
+            sys.stdout.write(text)
+            if not text.endswith("\n"):
+                sys.stdout.write("\n")
+    sys.stdout.flush()
+    done = sum(t.status is TaskStatus.DONE for t in tasks)
+    print(f"agentdeck: {done}/{len(tasks)} done", file=sys.stderr)
+    for task in tasks:
+        if task.error:
+            print(f"  task {task.id} {task.status}: {task.error}", file=sys.stderr)
+
+
+def _one_line(text: str, width: int = 60) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"

@@ -1,0 +1,206 @@
+"""Deterministic demo answers and the `[[name:value]]` directives that shape a reply.
+
+Tests compute the exact text the server will stream with `expected_answer`, so
+nothing here may depend on process state (no `hash()`, no clocks).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+DEFAULT_LENGTH = 1200
+DIRECTIVE_HEADER = "X-Demo-Directives"
+
+_DIRECTIVE = re.compile(r"\[\[([a-z_]+)(?::([^\]]*))?\]\]")
+# Directive names as written -> Directives field and value parser.
+_NAMES: dict[str, tuple[str, type]] = {
+    "len": ("length", int),
+    "chunk": ("chunk", int),
+    "delay": ("delay_ms", float),
+    "fault": ("fault", int),
+    "retry_after": ("retry_after", float),
+    "fail_times": ("fail_times", int),
+    "drop": ("drop", int),
+    "cut": ("cut", int),
+    "silent": ("silent", float),
+    "silent_after": ("silent_after", int),
+    "malformed": ("malformed", int),
+}
+# What a continuation keeps from the original prompt: its size and speed, never its faults.
+_PACING_NAMES = frozenset({"len", "chunk", "delay"})
+
+
+@dataclass(frozen=True)
+class Directives:
+    """How the demo server answers one request; every field has a harmless default."""
+
+    length: int = DEFAULT_LENGTH
+    """Answer length in characters."""
+    chunk: int = 12
+    """Characters per streamed content chunk."""
+    delay_ms: float = 25.0
+    """Pause before each content chunk; 0 streams as fast as the loop allows."""
+    fault: int | None = None
+    """HTTP status to answer with instead of a completion (401, 403, 404, 429, 500, 503)."""
+    retry_after: float | None = None
+    """Seconds for a `retry-after` header on 429/503 faults."""
+    fail_times: int | None = None
+    """Faults apply only to the first K requests carrying the same prompt."""
+    drop: int | None = None
+    """Abort the connection after this many content chunks."""
+    cut: int | None = None
+    """End a close-delimited body cleanly after this many content chunks."""
+    silent: float | None = None
+    """Seconds of silence inserted after `silent_after` content chunks."""
+    silent_after: int = 2
+    malformed: int | None = None
+    """Send one malformed SSE data line after this many content chunks."""
+
+    @property
+    def has_faults(self) -> bool:
+        return any(v is not None for v in (self.fault, self.drop, self.cut, self.silent, self.malformed))
+
+    def without_faults(self) -> Directives:
+        """The same pacing with every fault disarmed (after `fail_times` is used up)."""
+        return replace(self, fault=None, drop=None, cut=None, silent=None, malformed=None)
+
+
+def directive_pairs(prompt: str) -> dict[str, str]:
+    """Raw `name -> value` pairs written in a prompt; a bare `[[name]]` is a flag ("1")."""
+    return {name: value if value is not None else "1" for name, value in _DIRECTIVE.findall(prompt)}
+
+
+def header_pairs(header: str | None) -> dict[str, str]:
+    """Raw pairs from an `X-Demo-Directives: name=value;name2=value2` header."""
+    pairs: dict[str, str] = {}
+    for item in (header or "").split(";"):
+        name, sep, value = item.partition("=")
+        if name.strip():
+            pairs[name.strip()] = value.strip() if sep else "1"
+    return pairs
+
+
+def parse_directives(prompt: str, header: str | None = None, *, pacing_only: bool = False) -> Directives:
+    """Directives of a prompt, overridden by the header; unknown names and bad values are ignored.
+
+    `pacing_only` keeps only `len`, `chunk` and `delay` from the prompt (continuations
+    must not re-trigger the original faults); the header still applies in full.
+    """
+    pairs = directive_pairs(prompt)
+    if pacing_only:
+        pairs = {k: v for k, v in pairs.items() if k in _PACING_NAMES}
+    pairs.update(header_pairs(header))
+    values: dict[str, Any] = {}
+    for name, raw in pairs.items():
+        if name not in _NAMES:
+            continue
+        field, kind = _NAMES[name]
+        try:
+            value = kind(raw)
+        except ValueError:
+            continue
+        if value >= 0:
+            values[field] = value
+    if values.get("chunk") == 0:
+        del values["chunk"]
+    return Directives(**values)
+
+
+def strip_directives(prompt: str) -> str:
+    """The prompt as a person wrote it, without `[[...]]` directives."""
+    return " ".join(_DIRECTIVE.sub(" ", prompt).split())
+
+
+# ---------------------------------------------------------------- answer text
+
+_SUBJECTS = (
+    "The request", "This approach", "The proposed design", "A bounded worker pool", "The streaming layer",
+    "Each agent", "The shared cache", "The retry policy", "The benchmark", "The event loop",
+    "The scheduler", "A careful rollout", "The data model", "The user interface", "The test suite",
+)
+_VERBS = (
+    "balances", "reduces", "exposes", "isolates", "simplifies", "depends on", "trades off",
+    "guarantees", "measures", "hides", "clarifies", "amplifies",
+)
+_OBJECTS = (
+    "latency against throughput", "the cost of coordination", "back-pressure between stages",
+    "partial failures", "the tail of the latency distribution", "state shared across tasks",
+    "the critical path", "observable progress", "the number of open connections",
+    "memory held per request", "the order of events", "the blast radius of a bad deploy",
+)
+_CLAUSES = (
+    "under sustained load", "when the network is unreliable", "without extra locking",
+    "in the common case", "for most workloads", "once caches are warm", "at modest complexity",
+    "as the input grows", "during a partial outage", "with predictable cost",
+)
+_LEADS = ("Consider", "Measure", "Prefer to bound", "Avoid coupling", "Document", "Validate", "Cap", "Monitor")
+_SECTIONS = ("Key observations", "Trade-offs", "Recommendations", "Example", "Risks", "Next steps")
+_ECHO_WORDS = 6
+
+
+def expected_answer(prompt: str, length: int | None = None) -> str:
+    """The exact answer the demo server gives to `prompt`, `length` characters long.
+
+    `length` defaults to the prompt's `[[len:N]]` directive (else 1200); the text is
+    Markdown-looking and seeded by the prompt's SHA-256 so every process agrees.
+    """
+    if length is None:
+        length = parse_directives(prompt).length
+    seed = int.from_bytes(hashlib.sha256(prompt.encode("utf-8")).digest()[:8], "big")
+    rng = random.Random(seed)
+    parts = [f"## {_echo(prompt)}\n\n", _paragraph(rng), "\n\n"]
+    size = sum(map(len, parts))
+    while size < length:
+        block = rng.choice((_section, _bullets, _code, _paragraph))(rng) + "\n\n"
+        parts.append(block)
+        size += len(block)
+    return "".join(parts)[:length]
+
+
+def _echo(prompt: str) -> str:
+    words = strip_directives(prompt).split()[:_ECHO_WORDS]
+    title = "".join(c for c in " ".join(words) if c.isprintable())
+    return f"Analysis: {title}" if title else "Analysis"
+
+
+def _sentence(rng: random.Random) -> str:
+    return f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} {rng.choice(_CLAUSES)}."
+
+
+def _paragraph(rng: random.Random) -> str:
+    return " ".join(_sentence(rng) for _ in range(rng.randint(3, 5)))
+
+
+def _section(rng: random.Random) -> str:
+    return f"### {rng.choice(_SECTIONS)}\n\n{_paragraph(rng)}"
+
+
+def _bullets(rng: random.Random) -> str:
+    lines = (f"- {rng.choice(_LEADS)} {rng.choice(_OBJECTS)} {rng.choice(_CLAUSES)}." for _ in range(rng.randint(3, 5)))
+    return "\n".join(lines)
+
+
+def _code(rng: random.Random) -> str:
+    step, divisor = rng.randint(1, 9), rng.randint(2, 7)
+    return (
+        "```python\n"
+        f"def step_{step}(items: list[int]) -> list[int]:\n"
+        f"    return [x for x in items if x % {divisor} == 0]\n"
+        "```"
+    )
+
+
+__all__ = [
+    "DEFAULT_LENGTH",
+    "DIRECTIVE_HEADER",
+    "Directives",
+    "directive_pairs",
+    "expected_answer",
+    "header_pairs",
+    "parse_directives",
+    "strip_directives",
+]

@@ -1,0 +1,162 @@
+"""OpenAI wire shapes the demo server sends: ids, errors, Chat Completions objects.
+
+Shapes follow the `openai` SDK's pydantic models (types/chat/*, types/completion_usage.py)
+and what api.openai.com actually sends, so clients tested here behave the same there.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+import time
+from typing import Any
+
+from aiohttp import web
+
+SSE_DONE = b"data: [DONE]\n\n"
+MALFORMED_SSE = b'data: {"broken\n\n'
+SYSTEM_FINGERPRINT = "fp_demo0001"
+_ALPHABET = string.ascii_letters + string.digits
+
+# status -> (message, type, code); `{model}` is filled in.
+_FAULTS: dict[int, tuple[str, str, str | None]] = {
+    401: (
+        "Incorrect API key provided: sk-demo***********************fake. "
+        "You can find your API key at https://platform.openai.com/account/api-keys.",
+        "invalid_request_error",
+        "invalid_api_key",
+    ),
+    403: ("Country, region, or territory not supported", "request_forbidden", "unsupported_country_region_territory"),
+    404: ("The model `{model}` does not exist or you do not have access to it.", "invalid_request_error", "model_not_found"),
+    429: (
+        "Rate limit reached for {model} in organization org-demo on requests per min (RPM): "
+        "Limit 3, Used 3, Requested 1. Please try again in 20s. "
+        "Visit https://platform.openai.com/account/rate-limits to learn more.",
+        "requests",
+        "rate_limit_exceeded",
+    ),
+    500: ("The server had an error while processing your request. Sorry about that!", "server_error", None),
+    503: ("The engine is currently overloaded, please try again later", "server_error", None),
+}
+
+
+def new_id(prefix: str, size: int = 29) -> str:
+    """An OpenAI-looking id such as `chatcmpl-...`, `resp_...`, `msg_...`."""
+    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(size))
+
+
+def approx_tokens(text_length: int) -> int:
+    """Token estimate used for usage numbers: about four characters per token."""
+    return (text_length + 3) // 4
+
+
+def error_response(
+    status: int,
+    message: str,
+    *,
+    type_: str = "invalid_request_error",
+    code: str | None = None,
+    param: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    """An error in OpenAI's `{"error": {...}}` envelope, which the SDK turns into `APIStatusError`s."""
+    body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
+    return web.json_response(body, status=status, headers=headers)
+
+
+def fault_response(status: int, model: str, retry_after: float | None) -> web.Response:
+    """The error a `[[fault:CODE]]` directive asks for, worded like the real API."""
+    fallback = ("Injected fault", "server_error" if status >= 500 else "invalid_request_error", None)
+    message, type_, code = _FAULTS.get(status, fallback)
+    headers = {}
+    if retry_after is not None and status in (429, 503):
+        headers["retry-after"] = f"{retry_after:g}"
+    return error_response(status, message.format(model=model), type_=type_, code=code, headers=headers)
+
+
+def masked_key(key: str) -> str:
+    """How OpenAI echoes a wrong key: a few characters at each end, stars between."""
+    if len(key) < 8:
+        return "*" * len(key)
+    return key[:3] + "*" * (len(key) - 7) + key[-4:]
+
+
+def sse_event(event_type: str, payload: dict[str, Any]) -> bytes:
+    """One Responses-API SSE frame: `event:` line, `data:` line, blank line."""
+    return b"event: " + event_type.encode() + b"\ndata: " + json.dumps(payload).encode() + b"\n\n"
+
+
+def chat_usage(prompt_chars: int, completion_chars: int) -> dict[str, Any]:
+    prompt, completion = approx_tokens(prompt_chars), approx_tokens(completion_chars)
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+class ChatChunks:
+    """Pre-serialised `chat.completion.chunk` frames for one stream (only the delta text varies)."""
+
+    def __init__(self, model: str, include_usage: bool) -> None:
+        self.id = new_id("chatcmpl-")
+        self.created = int(time.time())
+        self.model = model
+        self._include_usage = include_usage
+        head = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": model,
+            "service_tier": "default",
+            "system_fingerprint": SYSTEM_FINGERPRINT,
+        }
+        head_json = json.dumps(head)[:-1]
+        self._content_prefix = ('data: ' + head_json + ', "choices": [{"index": 0, "delta": {"content": ').encode()
+        tail = ', "usage": null' if include_usage else ""
+        self._content_suffix = ('}, "logprobs": null, "finish_reason": null}]' + tail + "}\n\n").encode()
+        self._head = head
+
+    def _frame(self, choices: list[dict[str, Any]], **extra: Any) -> bytes:
+        body = {**self._head, "choices": choices, **extra}
+        if self._include_usage:
+            body.setdefault("usage", None)
+        return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+    def first(self) -> bytes:
+        """The opening chunk: role and empty content, as OpenAI sends it."""
+        delta = {"role": "assistant", "content": "", "refusal": None}
+        return self._frame([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}])
+
+    def content(self, text: str) -> bytes:
+        return self._content_prefix + json.dumps(text).encode() + self._content_suffix
+
+    def finish(self) -> bytes:
+        return self._frame([{"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"}])
+
+    def usage(self, usage: dict[str, Any]) -> bytes:
+        """The extra last chunk `stream_options.include_usage` asks for: no choices, usage set."""
+        return self._frame([], usage=usage)
+
+
+def chat_completion(model: str, text: str, usage: dict[str, Any]) -> dict[str, Any]:
+    """A whole non-streamed `chat.completion` object."""
+    message = {"role": "assistant", "content": text, "refusal": None, "annotations": []}
+    return {
+        "id": new_id("chatcmpl-"),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}],
+        "usage": usage,
+        "service_tier": "default",
+        "system_fingerprint": SYSTEM_FINGERPRINT,
+    }

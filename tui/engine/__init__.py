@@ -1,0 +1,20 @@
+"""The headless core of agentdeck: tasks, providers, runs. Never imports Textual."""
+
+from tui.engine.attachments import AttachmentError
+from tui.engine.engine import Engine, EngineError
+from tui.engine.events import EventKind, Observer, TaskEvent
+from tui.engine.task import RESUMABLE, Task, TaskOutput, TaskStatus, Usage
+
+__all__ = [
+    "RESUMABLE",
+    "AttachmentError",
+    "Engine",
+    "EngineError",
+    "EventKind",
+    "Observer",
+    "Task",
+    "TaskEvent",
+    "TaskOutput",
+    "TaskStatus",
+    "Usage",
+]

@@ -1,0 +1,95 @@
+"""Builds Agent Framework agents for providers; heavy imports happen on first use."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from tui.config import ProviderConfig
+
+if TYPE_CHECKING:
+    import openai
+    from agent_framework import Agent
+
+    from tui.demo.server import DemoServerThread
+
+CONNECT_TIMEOUT_S = 10.0
+READ_TIMEOUT_S = 600.0
+
+
+class MissingKeyError(RuntimeError):
+    """The provider names a key variable that is not set; nothing was sent."""
+
+
+class ClientFactory:
+    """One SDK client per provider (shared connection pool), one agent per task.
+
+    The demo provider's local server is started the first time a demo task runs,
+    in its own thread, so its work never competes with the caller's event loop.
+    """
+
+    def __init__(self, demo_url: str | None = None) -> None:
+        self._sdk_clients: dict[str, openai.AsyncOpenAI] = {}
+        self._demo_url = demo_url
+        self._demo_server: DemoServerThread | None = None
+        self._demo_lock = asyncio.Lock()
+
+    async def base_url(self, provider: ProviderConfig) -> str:
+        if provider.base_url is not None:
+            return provider.base_url
+        async with self._demo_lock:
+            if self._demo_url is None:
+                from tui.demo.server import DemoServerThread
+
+                server = DemoServerThread()
+                self._demo_url = await asyncio.to_thread(server.start)
+                self._demo_server = server
+            return self._demo_url
+
+    async def sdk_client(self, provider: ProviderConfig) -> openai.AsyncOpenAI:
+        client = self._sdk_clients.get(provider.name)
+        if client is None:
+            import openai
+
+            key = provider.api_key()
+            if provider.api_key_env and key is None and not provider.is_demo:
+                raise MissingKeyError(
+                    f"{provider.api_key_env} is not set (provider {provider.name!r} reads its key from it)"
+                )
+            client = openai.AsyncOpenAI(
+                base_url=await self.base_url(provider),
+                api_key=key or "no-key-needed",
+                timeout=openai.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
+                max_retries=provider.max_retries,
+            )
+            self._sdk_clients[provider.name] = client
+        return client
+
+    async def agent(self, provider: ProviderConfig, model: str, instructions: str | None) -> Agent:
+        from agent_framework import Agent
+
+        sdk = await self.sdk_client(provider)
+        chat_client: Any
+        if provider.api == "responses":
+            from agent_framework.openai import OpenAIChatClient
+
+            chat_client = OpenAIChatClient(model=model, async_client=sdk)
+        else:
+            from agent_framework.openai import OpenAIChatCompletionClient
+
+            chat_client = OpenAIChatCompletionClient(model=model, async_client=sdk)
+        return Agent(chat_client, instructions=instructions or provider.instructions)
+
+    async def cancel_background(self, provider: ProviderConfig, response_id: str) -> None:
+        """Stop a native background response on the server so it stops costing money."""
+        sdk = await self.sdk_client(provider)
+        await sdk.responses.cancel(response_id)
+
+    async def close(self) -> None:
+        clients = list(self._sdk_clients.values())
+        self._sdk_clients.clear()
+        for client in clients:
+            await client.close()
+        if self._demo_server is not None:
+            server, self._demo_server = self._demo_server, None
+            await asyncio.to_thread(server.stop)

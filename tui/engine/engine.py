@@ -1,0 +1,320 @@
+"""The engine: tasks, a concurrency limit, timeouts, cancel, and observers.
+
+Running one task is the coroutine `run_task`; callers schedule it however
+they like (plain asyncio tasks in the headless CLI, Textual workers in the
+app) and the same concurrency limit, timeouts and events apply either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+from itertools import count
+from typing import Any
+
+from tui.config import Config, ProviderConfig
+from tui.engine.attachments import compose_request, read_attachment
+from tui.engine.clients import ClientFactory, MissingKeyError
+from tui.engine.errors import describe_failure
+from tui.engine.events import EventKind, Observer, ProgressThrottle, TaskEvent
+from tui.engine.limits import ConcurrencyLimit
+from tui.engine.runs import RunPlan, plan_run, stream_once
+from tui.engine.task import RESUMABLE, Task, TaskStatus
+
+log = logging.getLogger("agentdeck.engine")
+
+
+class EngineError(ValueError):
+    """A request the engine cannot act on (unknown task, wrong state); shown to the user."""
+
+
+class Engine:
+    def __init__(self, config: Config, *, clients: ClientFactory | None = None, progress_hz: float = 10.0) -> None:
+        self.config = config
+        self.clients = clients or ClientFactory()
+        self.tasks: dict[int, Task] = {}
+        self._ids = count(1)
+        self._observers: list[Observer] = []
+        self._limit = ConcurrencyLimit(config.concurrency)
+        self._throttle = ProgressThrottle(self._emit_progress, progress_hz)
+        self._runners: dict[int, asyncio.Task[Any]] = {}
+        self._scopes: dict[int, asyncio.Timeout] = {}
+        self._stop_reasons: dict[int, TaskStatus] = {}
+        self._side_jobs: set[asyncio.Task[None]] = set()
+
+    # -- observers -------------------------------------------------------
+
+    def subscribe(self, observer: Observer) -> Callable[[], None]:
+        self._observers.append(observer)
+        return lambda: self._observers.remove(observer)
+
+    def _emit(self, kind: EventKind, task: Task) -> None:
+        event = TaskEvent(kind, task)
+        for observer in list(self._observers):
+            try:
+                observer(event)
+            except Exception:
+                log.exception("observer failed on %s of task %s", kind, task.id)
+
+    def _emit_progress(self, task: Task) -> None:
+        self._emit(EventKind.PROGRESS, task)
+
+    def _changed(self, task: Task) -> None:
+        self._throttle.flush(task)
+        self._emit(EventKind.STATUS, task)
+
+    # -- creating tasks --------------------------------------------------
+
+    @property
+    def concurrency(self) -> int:
+        return self._limit.limit
+
+    def set_concurrency(self, limit: int) -> None:
+        self._limit.set_limit(limit)
+
+    def adopt(self, tasks: Iterable[Task]) -> None:
+        """Take over tasks loaded from a saved session, keeping their ids."""
+        for task in tasks:
+            self.tasks[task.id] = task
+        self._ids = count(max(self.tasks, default=0) + 1)
+
+    def add_task(
+        self,
+        prompt: str,
+        *,
+        provider: str | None = None,
+        model: str | None = None,
+        timeout: float | None | type[...] = ...,
+        attachments: Iterable[str] = (),
+        system: str | None = None,
+        parent: Task | None = None,
+    ) -> Task:
+        """Create a queued task; attachments are read and checked now, before anything is sent."""
+        if not prompt.strip():
+            raise EngineError("the prompt is empty")
+        spec = self.config.provider(provider)
+        files = [read_attachment(path, self.config.max_attachment_bytes) for path in attachments]
+        if timeout is ...:
+            timeout = spec.timeout if spec.timeout is not None else self.config.timeout
+        task = Task(
+            id=next(self._ids),
+            prompt=prompt,
+            provider=spec.name,
+            model=model or spec.model,
+            api=spec.api,
+            timeout=timeout or None,  # type: ignore[arg-type]
+            system=system,
+            attachments=[str(f.path) for f in files],
+            request_text=compose_request(prompt, files),
+            parent_id=parent.id if parent else None,
+            base_session=parent.session_state if parent else None,
+        )
+        self.tasks[task.id] = task
+        self._emit(EventKind.ADDED, task)
+        return task
+
+    def follow_up(self, task_id: int, prompt: str) -> Task:
+        """A new turn in the same agent session, as a new task."""
+        parent = self.get(task_id)
+        if parent.status is not TaskStatus.DONE or parent.session_state is None:
+            raise EngineError(f"task {task_id} has no finished session to follow up on")
+        return self.add_task(
+            prompt, provider=parent.provider, model=parent.model, timeout=parent.timeout,
+            system=parent.system, parent=parent,
+        )
+
+    def retry(self, task_id: int) -> Task:
+        """The same request run afresh as a new task; the old one is kept as it was."""
+        old = self.get(task_id)
+        if old.status.is_active:
+            raise EngineError(f"task {task_id} is still {old.status}")
+        task = self.add_task(
+            old.prompt, provider=old.provider, model=old.model, timeout=old.timeout, system=old.system,
+            parent=self.tasks.get(old.parent_id) if old.parent_id else None,
+        )
+        task.attachments = list(old.attachments)
+        task.request_text = old.request_text
+        task.base_session = old.base_session
+        return task
+
+    def prepare_continue(self, task_id: int) -> Task:
+        """Queue an unfinished task to continue where its text stops (or re-attach natively)."""
+        task = self.get(task_id)
+        if task.status not in RESUMABLE:
+            raise EngineError(f"task {task_id} is {task.status}; only unfinished tasks can be continued")
+        task.status = TaskStatus.QUEUED
+        task.error = None
+        self._changed(task)
+        return task
+
+    def remove(self, task_id: int) -> Task:
+        task = self.get(task_id)
+        if task.status.is_active:
+            raise EngineError(f"task {task_id} is {task.status}; cancel it first")
+        del self.tasks[task_id]
+        self._throttle.forget(task)
+        self._emit(EventKind.REMOVED, task)
+        return task
+
+    def get(self, task_id: int) -> Task:
+        try:
+            return self.tasks[task_id]
+        except KeyError:
+            raise EngineError(f"no task {task_id}") from None
+
+    # -- controlling running tasks ---------------------------------------
+
+    def set_timeout(self, task_id: int, seconds: float | None) -> None:
+        """Change a task's timeout; for a running task it counts from when it started."""
+        if seconds is not None and seconds < 0:
+            raise EngineError("a timeout cannot be negative")
+        task = self.get(task_id)
+        task.timeout = seconds or None
+        scope = self._scopes.get(task_id)
+        if scope is not None and task.started_at is not None:
+            if task.timeout is None:
+                scope.reschedule(None)
+            else:
+                remaining = task.started_at + task.timeout - time.time()
+                scope.reschedule(asyncio.get_running_loop().time() + remaining)
+        self._changed(task)
+
+    def cancel(self, task_id: int) -> bool:
+        return self._stop(task_id, TaskStatus.CANCELLED)
+
+    def cancel_all(self) -> int:
+        return sum(self._stop(task_id, TaskStatus.CANCELLED) for task_id in list(self._runners))
+
+    def interrupt_all(self) -> int:
+        """Stop everything for shutdown: tasks become `interrupted`, resumable later."""
+        return sum(self._stop(task_id, TaskStatus.INTERRUPTED) for task_id in list(self._runners))
+
+    def _stop(self, task_id: int, reason: TaskStatus) -> bool:
+        runner = self._runners.get(task_id)
+        if runner is None or runner.done():
+            return False
+        self._stop_reasons[task_id] = reason
+        runner.cancel()
+        return True
+
+    @property
+    def running(self) -> list[Task]:
+        return [t for t in self.tasks.values() if t.status is TaskStatus.RUNNING]
+
+    def start(self, task: Task) -> asyncio.Task[Task]:
+        """Schedule `run_task` as a plain asyncio task (the headless way)."""
+        return asyncio.create_task(self.run_task(task), name=f"agentdeck-task-{task.id}")
+
+    async def wait_side_jobs(self) -> None:
+        if self._side_jobs:
+            await asyncio.wait(self._side_jobs, timeout=5)
+
+    async def aclose(self) -> None:
+        await self.wait_side_jobs()
+        await self.clients.close()
+
+    # -- running ---------------------------------------------------------
+
+    async def run_task(self, task: Task) -> Task:
+        """Run (or continue) one task to a final status. Cancelling the caller cancels the task."""
+        runner = asyncio.current_task()
+        assert runner is not None
+        self._runners[task.id] = runner
+        try:
+            await self._limit.acquire()
+        except asyncio.CancelledError:
+            self._runners.pop(task.id, None)
+            self._finish(task, self._stop_reasons.pop(task.id, TaskStatus.CANCELLED), "cancelled while queued")
+            raise
+        try:
+            await self._run_started(task)
+        finally:
+            self._limit.release()
+            self._runners.pop(task.id, None)
+            self._scopes.pop(task.id, None)
+        return task
+
+    async def _run_started(self, task: Task) -> None:
+        spec = self.config.provider(task.provider)
+        plan = plan_run(task)
+        self._begin(task)
+        deadline = None if task.timeout is None else asyncio.get_running_loop().time() + task.timeout
+        scope = asyncio.timeout_at(deadline)
+        self._scopes[task.id] = scope
+        try:
+            async with scope:
+                await self._attempt(task, spec, plan)
+        except TimeoutError:
+            if not scope.expired():
+                raise
+            self._finish(task, TaskStatus.TIMED_OUT, f"timed out after {_seconds(task.timeout)}")
+            self._cancel_server_side(task, spec)
+        except asyncio.CancelledError:
+            reason = self._stop_reasons.pop(task.id, TaskStatus.CANCELLED)
+            self._finish(task, reason, "cancelled by user" if reason is TaskStatus.CANCELLED else "stopped")
+            if reason is TaskStatus.CANCELLED:
+                self._cancel_server_side(task, spec)
+            raise
+        except MissingKeyError as exc:
+            self._finish(task, TaskStatus.FAILED, str(exc))
+        except Exception as exc:
+            failure = describe_failure(exc, spec, task.model)
+            resumable = failure.dropped and (task.chars > 0 or task.is_native_background)
+            self._finish(task, TaskStatus.INTERRUPTED if resumable else TaskStatus.FAILED, failure.message)
+
+    async def _attempt(self, task: Task, spec: ProviderConfig, plan: RunPlan) -> None:
+        agent = await self.clients.agent(spec, task.model, task.system)
+        outcome = await stream_once(agent, task, plan, on_text=self._throttle.touch)
+        if outcome.fallback_notice:
+            task.notice = outcome.fallback_notice
+            outcome = await stream_once(agent, task, plan_run(task, native_resume=False), on_text=self._throttle.touch)
+        task.usage.add(outcome.usage)
+        if outcome.failure:
+            self._finish(task, TaskStatus.FAILED, outcome.failure)
+        elif outcome.finished:
+            task.session_state = outcome.session_state
+            self._finish(task, TaskStatus.DONE, None)
+        else:
+            self._finish(task, TaskStatus.INTERRUPTED, "the stream ended before the model finished (connection cut)")
+
+    def _begin(self, task: Task) -> None:
+        if task.started_at is not None and task.finished_at is not None:
+            task.prior_elapsed += task.finished_at - task.started_at
+        task.started_at = time.time()
+        task.finished_at = None
+        task.status = TaskStatus.RUNNING
+        task.error = None
+        self._changed(task)
+
+    def _finish(self, task: Task, status: TaskStatus, error: str | None) -> None:
+        task.status = status
+        task.error = error
+        task.finished_at = time.time()
+        run_time = task.finished_at - (task.started_at or task.finished_at)
+        if status is TaskStatus.DONE and run_time > 0:
+            task.rate = task.chars / max(task.elapsed(), 1e-9)
+        elif status.is_final:
+            task.rate = 0.0
+        self._changed(task)
+
+    def _cancel_server_side(self, task: Task, spec: ProviderConfig) -> None:
+        token = task.continuation_token
+        if not token or task.api != "responses":
+            return
+
+        async def cancel() -> None:
+            try:
+                await self.clients.cancel_background(spec, token["response_id"])
+            except Exception as exc:
+                log.info("could not cancel background response of task %s: %s", task.id, exc)
+
+        task.continuation_token = None
+        job = asyncio.create_task(cancel())
+        self._side_jobs.add(job)
+        job.add_done_callback(self._side_jobs.discard)
+
+
+def _seconds(value: float | None) -> str:
+    return "no limit" if value is None else f"{value:g} s"

@@ -1,0 +1,192 @@
+"""A task is one agent query: its prompt, where it runs, its state and its text."""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class TaskStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def is_active(self) -> bool:
+        return self in (TaskStatus.QUEUED, TaskStatus.RUNNING)
+
+    @property
+    def is_final(self) -> bool:
+        return not self.is_active
+
+
+RESUMABLE = frozenset({TaskStatus.INTERRUPTED, TaskStatus.TIMED_OUT, TaskStatus.CANCELLED, TaskStatus.FAILED})
+
+
+class TaskOutput:
+    """Append-only text that stays compact in memory and can be read from any offset.
+
+    Chunks arrive a dozen characters at a time; keeping them as separate strings
+    would cost several times the text in object overhead, and joining the whole
+    text per update would cost time. Small chunks gather in a tail that is
+    folded into one block every few KB; readers ask for text after an offset.
+    """
+
+    TAIL_CHARS = 4096
+
+    def __init__(self, text: str = "") -> None:
+        self._blocks: list[str] = [text] if text else []
+        self._block_ends: list[int] = [len(text)] if text else []
+        self._tail: list[str] = []
+        self._tail_chars = 0
+        self._length = len(text)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def append(self, text: str) -> None:
+        if not text:
+            return
+        self._tail.append(text)
+        self._tail_chars += len(text)
+        self._length += len(text)
+        if self._tail_chars >= self.TAIL_CHARS:
+            self._fold_tail()
+
+    def _fold_tail(self) -> None:
+        if self._tail:
+            self._blocks.append("".join(self._tail))
+            self._block_ends.append(self._length)
+            self._tail.clear()
+            self._tail_chars = 0
+
+    def since(self, offset: int) -> str:
+        """Text after `offset` characters, costing only the size of the answer."""
+        if offset >= self._length:
+            return ""
+        offset = max(offset, 0)
+        blocks_end = self._block_ends[-1] if self._block_ends else 0
+        if offset >= blocks_end:
+            tail = "".join(self._tail)
+            return tail[offset - blocks_end :]
+        index = bisect_right(self._block_ends, offset)
+        start = self._block_ends[index - 1] if index else 0
+        parts = [self._blocks[index][offset - start :], *self._blocks[index + 1 :], *self._tail]
+        return "".join(parts)
+
+    def text(self) -> str:
+        self._fold_tail()
+        if len(self._blocks) > 1:
+            joined = "".join(self._blocks)
+            self._blocks = [joined]
+            self._block_ends = [len(joined)]
+        return self._blocks[0] if self._blocks else ""
+
+
+@dataclass
+class Usage:
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    total_tokens: int | None = None
+
+    def add(self, other: Usage) -> None:
+        for name in ("input_tokens", "output_tokens", "total_tokens"):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if theirs is not None:
+                setattr(self, name, (mine or 0) + theirs)
+
+    def to_dict(self) -> dict[str, int]:
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+
+@dataclass
+class Task:
+    """Everything agentdeck knows about one query; persistence stores exactly this."""
+
+    id: int
+    prompt: str
+    provider: str
+    model: str
+    api: str
+    status: TaskStatus = TaskStatus.QUEUED
+    created_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    prior_elapsed: float = 0.0
+    """Seconds spent in earlier runs of this task (before a continue)."""
+    timeout: float | None = None
+    error: str | None = None
+    notice: str | None = None
+    """A non-error remark, e.g. that a resume fell back to the session."""
+    usage: Usage = field(default_factory=Usage)
+    system: str | None = None
+    attachments: list[str] = field(default_factory=list)
+    """Paths of attached files, for display; their text is already in `request_text`."""
+    request_text: str = ""
+    """The exact user message sent: the prompt plus delimited attachments."""
+    parent_id: int | None = None
+    base_session: dict[str, Any] | None = None
+    """AgentSession state before this task's turn (a follow-up's parent state)."""
+    session_state: dict[str, Any] | None = None
+    """AgentSession state after the turn completed; a follow-up starts from it."""
+    continuation_token: dict[str, Any] | None = None
+    """Native background run handle ({"response_id": ...}) on the Responses API."""
+    last_sequence: int | None = None
+    """Sequence number of the last Responses event applied, to skip replays."""
+    output: TaskOutput = field(default_factory=TaskOutput, repr=False)
+    rate: float = 0.0
+    """Recent characters per second."""
+
+    @property
+    def chars(self) -> int:
+        return len(self.output)
+
+    @property
+    def text(self) -> str:
+        return self.output.text()
+
+    def elapsed(self, now: float | None = None) -> float:
+        if self.started_at is None:
+            return self.prior_elapsed
+        end = self.finished_at if self.finished_at is not None else (now or time.time())
+        return self.prior_elapsed + max(0.0, end - self.started_at)
+
+    def time_left(self, now: float | None = None) -> float | None:
+        """Seconds before the timeout fires, for a running task with a timeout."""
+        if self.timeout is None or self.status is not TaskStatus.RUNNING or self.started_at is None:
+            return None
+        return max(0.0, self.started_at + self.timeout - (now or time.time()))
+
+    @property
+    def is_native_background(self) -> bool:
+        return self.continuation_token is not None
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON shape shared by `agentdeck run --json` and exports."""
+        return {
+            "id": self.id,
+            "prompt": self.prompt,
+            "status": str(self.status),
+            "provider": self.provider,
+            "model": self.model,
+            "api": self.api,
+            "chars": self.chars,
+            "elapsed_s": round(self.elapsed(), 3),
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "timeout": self.timeout,
+            "error": self.error,
+            "notice": self.notice,
+            "usage": self.usage.to_dict() or None,
+            "attachments": list(self.attachments),
+            "parent_id": self.parent_id,
+            "output": self.text,
+        }

@@ -1,0 +1,84 @@
+"""Reads Agent Framework stream updates into text deltas, usage and completion.
+
+Each API has a trap (see the framework notes): the Responses client repeats
+the whole text in its `output_text.done` update, its continuation token is
+only on the first updates, and a resumed stream replays every event from the
+start. A cut close-delimited body ends quietly, so completion is only trusted
+when the provider said so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tui.engine.task import Task, Usage
+
+
+def _usage_from(content: Any) -> Usage:
+    details = getattr(content, "usage_details", None) or {}
+    return Usage(
+        input_tokens=details.get("input_token_count"),
+        output_tokens=details.get("output_token_count"),
+        total_tokens=details.get("total_token_count"),
+    )
+
+
+class UpdateReader:
+    """Applies updates to a task; `finished` is True once the provider reported the end."""
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self.finished = False
+        self.failure: str | None = None
+        self.usage = Usage()
+
+    def text_of(self, update: Any) -> str:
+        raise NotImplementedError
+
+    def _collect_usage(self, update: Any) -> None:
+        for content in update.contents or ():
+            if content.type == "usage":
+                self.usage = _usage_from(content)
+
+
+class ChatUpdateReader(UpdateReader):
+    def text_of(self, update: Any) -> str:
+        if update.finish_reason is not None:
+            self.finished = True
+        self._collect_usage(update)
+        return update.text
+
+
+class ResponsesUpdateReader(UpdateReader):
+    def text_of(self, update: Any) -> str:
+        task = self.task
+        if task.continuation_token is None and update.continuation_token is not None:
+            task.continuation_token = dict(update.continuation_token)
+        event = getattr(update.raw_representation, "raw_representation", None)
+        sequence = getattr(event, "sequence_number", None)
+        if sequence is not None:
+            if task.last_sequence is not None and sequence <= task.last_sequence:
+                return ""
+            task.last_sequence = sequence
+        kind = getattr(event, "type", None)
+        if kind == "response.output_text.delta":
+            return event.delta  # type: ignore[union-attr]
+        if kind == "response.completed":
+            self.finished = True
+            self._collect_usage(update)
+        elif kind in ("response.failed", "response.incomplete", "response.cancelled"):
+            self.failure = _response_problem(event)
+        return ""
+
+
+def _response_problem(event: Any) -> str:
+    response = getattr(event, "response", None)
+    status = getattr(response, "status", None) or event.type.rsplit(".", 1)[-1]
+    error = getattr(response, "error", None)
+    details = getattr(response, "incomplete_details", None)
+    reason = getattr(error, "message", None) or getattr(details, "reason", None)
+    return f"response {status}" + (f": {reason}" if reason else "")
+
+
+def reader_for(task: Task) -> UpdateReader:
+    return ResponsesUpdateReader(task) if task.api == "responses" else ChatUpdateReader(task)

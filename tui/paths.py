@@ -1,0 +1,30 @@
+"""Where agentdeck keeps its files, with environment overrides for tests and power users."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "agentdeck"
+
+
+def config_file() -> Path:
+    """The config file: `AGENTDECK_CONFIG` if set, else the platform's config dir."""
+    override = os.environ.get("AGENTDECK_CONFIG")
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def data_dir() -> Path:
+    """Root of saved sessions: `AGENTDECK_DATA_DIR` if set, else the platform's data dir."""
+    override = os.environ.get("AGENTDECK_DATA_DIR")
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def sessions_dir() -> Path:
+    return data_dir() / "sessions"
