@@ -7,12 +7,14 @@ environment variable that holds it (`api_key_env`).
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlparse
 
 import tomli_w
 
@@ -25,6 +27,16 @@ MAX_CONCURRENCY = 256
 MAX_TIMEOUT_S = 7 * 24 * 3600
 DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
 DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
+
+
+def is_local_url(url: str) -> bool:
+    host = urlparse(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class ConfigError(Exception):
@@ -51,6 +63,13 @@ class ProviderConfig:
     @property
     def is_demo(self) -> bool:
         return self.builtin and self.name in DEMO_PROVIDERS
+
+    @property
+    def needs_key(self) -> bool:
+        """Remote providers need their key; the demo server and loopback servers may not."""
+        if self.is_demo or not self.api_key_env:
+            return False
+        return not (self.base_url and is_local_url(self.base_url))
 
     def api_key(self) -> str | None:
         """The key from the environment, read only when a request is made."""

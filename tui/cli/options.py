@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
-from urllib.parse import urlparse
 
 from tui.config import API_KINDS, MAX_CONCURRENCY, MAX_TIMEOUT_S, Config, ConfigError, ProviderConfig
 
@@ -46,16 +44,6 @@ def add_task_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--system", metavar="TEXT", help="instructions (system prompt) for these tasks")
 
 
-def is_local_url(url: str) -> bool:
-    host = urlparse(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def apply_task_options(config: Config, args: argparse.Namespace) -> Config:
     """The config as these flags change it; raises ConfigError for contradictions."""
     providers = dict(config.providers)
@@ -92,8 +80,5 @@ def apply_task_options(config: Config, args: argparse.Namespace) -> Config:
 
 def check_key(provider: ProviderConfig) -> None:
     """Refuse early when a remote provider's key variable is unset, before any task starts."""
-    if provider.is_demo or not provider.api_key_env or provider.api_key():
-        return
-    if provider.base_url and is_local_url(provider.base_url):
-        return
-    raise ConfigError(f"{provider.api_key_env} is not set; provider {provider.name!r} reads its API key from it")
+    if provider.needs_key and provider.api_key() is None:
+        raise ConfigError(f"{provider.api_key_env} is not set; provider {provider.name!r} reads its API key from it")

@@ -52,7 +52,7 @@ class ClientFactory:
             import openai
 
             key = provider.api_key()
-            if provider.api_key_env and key is None and not provider.is_demo:
+            if key is None and provider.needs_key:
                 raise MissingKeyError(
                     f"{provider.api_key_env} is not set (provider {provider.name!r} reads its key from it)"
                 )
