@@ -13,8 +13,8 @@ from tui.demo.script import expected_answer
 from tui.engine import AttachmentError, Engine, EngineError, EventKind, Task, TaskEvent, TaskStatus
 
 
-def stats(server: Any) -> Any:
-    return server.server.stats
+def stats(server: Any) -> dict[str, Any]:
+    return server.stats()
 
 
 async def run_one(engine: Engine, prompt: str, **kwargs: Any) -> Task:
@@ -64,7 +64,7 @@ async def test_responses_task_is_native_background_without_doubled_text(engine: 
 
 async def test_concurrency_limit_holds_at_the_server(demo_server: Any, demo_url: str) -> None:
     engine = Engine(config_for(demo_url, concurrency=2))
-    stats(demo_server).reset()
+    demo_server.reset_stats()
     states: list[int] = []
     engine.subscribe(lambda e: states.append(len(engine.running)))
     tasks = [engine.add_task(f"limit {i} [[len:300]][[delay:10]]") for i in range(6)]
@@ -72,7 +72,7 @@ async def test_concurrency_limit_holds_at_the_server(demo_server: Any, demo_url:
     await engine.aclose()
     assert all(t.status is TaskStatus.DONE for t in tasks)
     assert max(states) == 2
-    assert stats(demo_server).max_streams <= 2
+    assert stats(demo_server)["max_streams"] <= 2
 
 
 async def test_silent_stream_times_out_keeping_partial_text(engine: Engine) -> None:
@@ -107,7 +107,7 @@ async def test_timeout_can_be_shortened_while_running(engine: Engine) -> None:
 
 
 async def test_cancel_closes_the_connection_promptly(demo_server: Any, engine: Engine) -> None:
-    stats(demo_server).reset()
+    demo_server.reset_stats()
     task = engine.add_task("cancel me [[len:5000]][[delay:20]]")
     runner = engine.start(task)
     while task.chars < 24:
@@ -117,9 +117,9 @@ async def test_cancel_closes_the_connection_promptly(demo_server: Any, engine: E
     with pytest.raises(asyncio.CancelledError):
         await runner
     assert task.status is TaskStatus.CANCELLED and task.chars >= 24
-    while not stats(demo_server).disconnects and time.monotonic() - cancelled_at < 2:
+    while not stats(demo_server)["disconnects"] and time.monotonic() - cancelled_at < 2:
         await asyncio.sleep(0.02)
-    assert stats(demo_server).disconnects[0]["at"] - cancelled_at < 1.0
+    assert stats(demo_server)["disconnects"][0]["at"] - cancelled_at < 1.0
 
 
 async def test_cancel_native_background_cancels_server_side(demo_server: Any, engine: Engine) -> None:
@@ -157,11 +157,11 @@ async def test_401_fails_fast_with_a_clear_message(engine: Engine) -> None:
 
 async def test_429_is_retried_then_succeeds(demo_server: Any, engine: Engine) -> None:
     prompt = "busy [[fault:429]][[fail_times:1]][[retry_after:0.1]][[len:100]][[delay:0]]"
-    stats(demo_server).reset()
+    demo_server.reset_stats()
     task = await run_one(engine, prompt)
     assert task.status is TaskStatus.DONE, task.error
     assert task.text == expected_answer(prompt)
-    assert sum(stats(demo_server).requests.values()) == 2
+    assert sum(stats(demo_server)["requests"].values()) == 2
 
 
 async def test_one_failure_never_touches_other_tasks(engine: Engine) -> None:
@@ -260,3 +260,11 @@ async def test_observer_errors_do_not_break_runs(engine: Engine) -> None:
     engine.subscribe(broken)
     task = await run_one(engine, "robust [[len:100]][[delay:0]]")
     assert task.status is TaskStatus.DONE
+
+
+async def test_malformed_sse_interrupts_with_a_clear_reason(engine: Engine) -> None:
+    prompt = "garbled [[len:600]][[delay:0]][[malformed:5]]"
+    task = await run_one(engine, prompt)
+    assert task.status is TaskStatus.INTERRUPTED
+    assert task.error == "the provider sent a malformed stream event (invalid JSON)"
+    assert task.text == expected_answer(prompt)[: task.chars] and task.chars == 60

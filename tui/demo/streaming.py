@@ -24,6 +24,7 @@ Frame = tuple[bytes, "str | None"]
 
 _POLL_S = 0.05  # longest sleep slice, so a silent stream still notices a disconnect quickly
 _YIELD_EVERY = 16  # with no delay, let other streams run this often
+_CATCH_UP_S = 0.1  # how much lag a slowed-down stream may make up in a burst
 _HIDDEN_HEADERS = frozenset({"authorization", "api-key", "x-api-key"})
 
 
@@ -91,13 +92,27 @@ class Pacing:
         return chunks * self.delay + (self.silent if self.silent_after < chunks else 0.0)
 
 
-async def pace(pacing: Pacing, index: int) -> None:
-    """Wait before content chunk `index` where no client connection is involved."""
-    pause = pacing.before(index)
-    if pause > 0:
-        await asyncio.sleep(pause)
-    elif index % _YIELD_EVERY == _YIELD_EVERY - 1:
-        await asyncio.sleep(0)
+class Pacer:
+    """Waits for `Pacing` against a running deadline, so sleep overshoot does not slow the average rate."""
+
+    def __init__(self, pacing: Pacing) -> None:
+        self._pacing = pacing
+        self._deadline: float | None = None
+
+    def wait_before(self, index: int) -> float:
+        """Seconds to wait before content chunk `index`; a late stream catches up at most `_CATCH_UP_S`."""
+        now = asyncio.get_running_loop().time()
+        previous = now if self._deadline is None else self._deadline
+        self._deadline = max(previous + self._pacing.before(index), now - _CATCH_UP_S)
+        return self._deadline - now
+
+    async def sleep_before(self, index: int) -> None:
+        """Wait where no client connection is involved (background generation)."""
+        wait = self.wait_before(index)
+        if wait > 0:
+            await asyncio.sleep(wait)
+        elif index % _YIELD_EVERY == _YIELD_EVERY - 1:
+            await asyncio.sleep(0)
 
 
 def split_text(text: str, size: int) -> list[str]:
@@ -124,7 +139,7 @@ class SseStream:
         self._stats = stats
         self._directives = directives
         self._endpoint = endpoint
-        self._pacing = Pacing.of(directives)
+        self._pacer = Pacer(Pacing.of(directives))
         self._malformed_sent = False
         self._dropped = False
         self._gone = False
@@ -181,7 +196,7 @@ class SseStream:
         return True
 
     async def _before_content(self, paced: bool) -> bool:
-        if paced and not await self._pause(self._pacing.before(self.sent)):
+        if paced and not await self._pause(self._pacer.wait_before(self.sent)):
             return False
         d, sent = self._directives, self.sent
         if d.drop is not None and sent >= d.drop:

@@ -28,7 +28,11 @@ _FAULTS: dict[int, tuple[str, str, str | None]] = {
         "invalid_api_key",
     ),
     403: ("Country, region, or territory not supported", "request_forbidden", "unsupported_country_region_territory"),
-    404: ("The model `{model}` does not exist or you do not have access to it.", "invalid_request_error", "model_not_found"),
+    404: (
+        "The model `{model}` does not exist or you do not have access to it.",
+        "invalid_request_error",
+        "model_not_found",
+    ),
     429: (
         "Rate limit reached for {model} in organization org-demo on requests per min (RPM): "
         "Limit 3, Used 3, Requested 1. Please try again in 20s. "
@@ -39,6 +43,14 @@ _FAULTS: dict[int, tuple[str, str, str | None]] = {
     500: ("The server had an error while processing your request. Sorry about that!", "server_error", None),
     503: ("The engine is currently overloaded, please try again later", "server_error", None),
 }
+
+
+class ApiError(Exception):
+    """Raised by handlers to answer with an OpenAI-style error response."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
 
 
 def new_id(prefix: str, size: int = 29) -> str:
@@ -63,6 +75,23 @@ def error_response(
     """An error in OpenAI's `{"error": {...}}` envelope, which the SDK turns into `APIStatusError`s."""
     body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
     return web.json_response(body, status=status, headers=headers)
+
+
+def missing_param(param: str) -> web.Response:
+    message = f"Missing required parameter: '{param}'."
+    return error_response(400, message, param=param, code="missing_required_parameter")
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """The JSON object body, or the 400 OpenAI sends for anything else."""
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict):
+        message = "We could not parse the JSON body of your request. The OpenAI API expects a JSON payload."
+        raise ApiError(error_response(400, message))
+    return body
 
 
 def fault_response(status: int, model: str, retry_after: float | None) -> web.Response:
@@ -120,7 +149,7 @@ class ChatChunks:
             "system_fingerprint": SYSTEM_FINGERPRINT,
         }
         head_json = json.dumps(head)[:-1]
-        self._content_prefix = ('data: ' + head_json + ', "choices": [{"index": 0, "delta": {"content": ').encode()
+        self._content_prefix = ("data: " + head_json + ', "choices": [{"index": 0, "delta": {"content": ').encode()
         tail = ', "usage": null' if include_usage else ""
         self._content_suffix = ('}, "logprobs": null, "finish_reason": null}]' + tail + "}\n\n").encode()
         self._head = head
@@ -149,7 +178,7 @@ class ChatChunks:
 
 def chat_completion(model: str, text: str, usage: dict[str, Any]) -> dict[str, Any]:
     """A whole non-streamed `chat.completion` object."""
-    message = {"role": "assistant", "content": text, "refusal": None, "annotations": []}
+    message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None, "annotations": []}
     return {
         "id": new_id("chatcmpl-"),
         "object": "chat.completion",

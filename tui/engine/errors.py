@@ -65,6 +65,17 @@ def _server_message(exc: BaseException) -> str:
     return ""
 
 
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def _short(text: str, limit: int = 160) -> str:
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
@@ -98,5 +109,7 @@ def describe_failure(exc: BaseException, provider: ProviderConfig, model: str) -
         return Failure(f"connection to {where} failed: {reason}", dropped=True)
     if isinstance(cause, openai.OpenAIError):
         return Failure(_short(str(cause)) or type(cause).__name__, dropped=False)
+    if _caused_by(exc, json.JSONDecodeError):
+        return Failure("the provider sent a malformed stream event (invalid JSON)", dropped=True)
     text = _short(str(exc).split(" - ")[-1]) if str(exc) else ""
     return Failure(f"{type(exc).__name__}: {text}" if text else type(exc).__name__, dropped=False)

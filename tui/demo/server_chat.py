@@ -1,0 +1,79 @@
+"""Chat Completions and the model list, the endpoints every OpenAI-compatible server has."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from tui.demo.conversation import chat_history
+from tui.demo.script import DIRECTIVE_HEADER
+from tui.demo.state import DemoServer
+from tui.demo.streaming import Frame, Pacing, SseStream, split_text
+from tui.demo.wire import (
+    SSE_DONE,
+    ApiError,
+    ChatChunks,
+    chat_completion,
+    chat_usage,
+    fault_response,
+    missing_param,
+    read_json,
+)
+
+MODELS = ("demo-chat", "demo-responses")
+_MODELS_CREATED = 1_735_689_600  # a fixed date keeps the listing deterministic
+
+
+class ChatApi:
+    """Handlers for `/v1/chat/completions` and `/v1/models`, bound to one `DemoServer`."""
+
+    def __init__(self, server: DemoServer) -> None:
+        self._server = server
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.post("/v1/chat/completions", self.completions),
+            web.get("/v1/models", self.models),
+        ]
+
+    async def models(self, request: web.Request) -> web.Response:
+        """The advertised ids; requests may name any model anyway."""
+        data = [{"id": m, "object": "model", "created": _MODELS_CREATED, "owned_by": "agentdeck"} for m in MODELS]
+        return web.json_response({"object": "list", "data": data})
+
+    async def completions(self, request: web.Request) -> web.StreamResponse:
+        body = await read_json(request)
+        if not body.get("model"):
+            raise ApiError(missing_param("model"))
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise ApiError(missing_param("messages"))
+        model = str(body["model"])
+        plan = self._server.plan(chat_history(messages), request.headers.get(DIRECTIVE_HEADER))
+        directives = plan.directives
+        if directives.fault is not None:
+            return fault_response(directives.fault, model, directives.retry_after)
+        usage = chat_usage(plan.prompt_chars, len(plan.answer))
+        pieces = split_text(plan.answer, directives.chunk)
+        if not body.get("stream"):
+            await asyncio.sleep(Pacing.of(directives).total(len(pieces)))
+            return web.json_response(chat_completion(model, plan.answer, usage))
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        chunks = ChatChunks(model, include_usage)
+        async with SseStream(request, self._server.stats, directives, "chat") as stream:
+            await stream.play(_frames(chunks, pieces, usage if include_usage else None))
+        return stream.response
+
+
+async def _frames(chunks: ChatChunks, pieces: list[str], usage: dict[str, Any] | None) -> AsyncIterator[Frame]:
+    """The chunk sequence OpenAI sends: role, content deltas, finish, optional usage, [DONE]."""
+    yield chunks.first(), None
+    for piece in pieces:
+        yield chunks.content(piece), piece
+    yield chunks.finish(), None
+    if usage is not None:
+        yield chunks.usage(usage), None
+    yield SSE_DONE, None

@@ -1,0 +1,298 @@
+"""The Responses API: create (foreground or background), retrieve (optionally streamed), cancel.
+
+Every response keeps its event log, so a background stream can be resumed with
+`GET /v1/responses/{id}?stream=true&starting_after=N` after the client dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from aiohttp import web
+
+from tui.demo.conversation import Message, responses_history
+from tui.demo.script import DIRECTIVE_HEADER, Directives, parse_directives
+from tui.demo.state import DemoServer, Plan
+from tui.demo.streaming import Frame, Pacer, Pacing, SseStream, split_text
+from tui.demo.wire import ApiError, approx_tokens, error_response, fault_response, missing_param, read_json, sse_event
+
+_ECHOED = ("temperature", "top_p", "metadata", "max_output_tokens", "user", "parallel_tool_calls", "truncation")
+_DEFAULTS: dict[str, Any] = {
+    "temperature": 1.0,
+    "top_p": 1.0,
+    "metadata": {},
+    "max_output_tokens": None,
+    "user": None,
+    "parallel_tool_calls": True,
+    "truncation": "disabled",
+}
+_DELTA = "response.output_text.delta"
+
+
+class ResponseRun:
+    """One response: its object as it evolves, its event log, and live listeners."""
+
+    def __init__(self, body: dict[str, Any], history: list[Message], plan: Plan, background: bool) -> None:
+        self.id = "resp_" + secrets.token_hex(24)
+        self.item_id = "msg_" + secrets.token_hex(24)
+        self.history = history
+        self.plan = plan
+        self.background = background
+        self.events: list[Frame] = []
+        self.finished = False
+        self.status = "queued" if background else "in_progress"
+        self.task: asyncio.Task[None] | None = None
+        self._body = body
+        self._created_at = int(time.time())
+        self._completed_at: int | None = None
+        self._pieces: list[str] = []
+        self._item = "none"  # none -> open -> part -> done
+        self._seq = 0
+        self._tick = asyncio.Event()
+        self._delta_head = (f"event: {_DELTA}\ndata: " + '{"type": "' + _DELTA + '", "sequence_number": ').encode()
+        self._delta_mid = (
+            ', "item_id": "' + self.item_id + '", "output_index": 0, "content_index": 0, "delta": '
+        ).encode()
+
+    @property
+    def text(self) -> str:
+        return "".join(self._pieces)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The `response` object as `GET /v1/responses/{id}` shows it right now."""
+        body = self._body
+        echoed = {k: body.get(k, _DEFAULTS[k]) for k in _ECHOED}
+        ended = self.status in ("completed", "incomplete")
+        return {
+            "id": self.id,
+            "object": "response",
+            "created_at": self._created_at,
+            "status": self.status,
+            "background": self.background,
+            "completed_at": self._completed_at,
+            "error": None,
+            "incomplete_details": None,
+            "instructions": body.get("instructions"),
+            "model": body.get("model"),
+            "output": self._output(),
+            "previous_response_id": body.get("previous_response_id"),
+            "reasoning": {"effort": None, "summary": None},
+            "service_tier": "default",
+            "store": body.get("store", True) is not False,
+            "text": {"format": {"type": "text"}, "verbosity": "medium"},
+            "tool_choice": "auto",
+            "tools": [],
+            "usage": self._usage() if ended else None,
+            **echoed,
+        }
+
+    async def frames(self) -> AsyncIterator[Frame]:
+        """The whole event sequence; the consumer `commit`s each frame it actually emits."""
+        yield self._event("response.created", response=self.snapshot()), None
+        if self.background:
+            yield self._event("response.queued", response=self.snapshot()), None
+            self.status = "in_progress"
+        yield self._event("response.in_progress", response=self.snapshot()), None
+        self._item = "open"
+        yield self._event("response.output_item.added", output_index=0, item=self._message()), None
+        self._item = "part"
+        yield self._event("response.content_part.added", **self._where(), part=self._part("")), None
+        for piece in split_text(self.plan.answer, self.plan.directives.chunk):
+            yield self._delta(piece), piece
+        text = self.text
+        yield self._event("response.output_text.done", **self._where(), text=text, logprobs=[]), None
+        yield self._event("response.content_part.done", **self._where(), part=self._part(text)), None
+        self._item = "done"
+        yield self._event("response.output_item.done", output_index=0, item=self._message()), None
+        self.status, self._completed_at = "completed", int(time.time())
+        yield self._event("response.completed", response=self.snapshot()), None
+        self._finish()
+
+    def commit(self, frame: bytes, piece: str | None) -> None:
+        """Record an emitted event and wake the listeners."""
+        self.events.append((frame, piece))
+        if piece is not None:
+            self._pieces.append(piece)
+        self._tick.set()
+        self._tick.clear()
+
+    async def follow(self, after: int) -> AsyncIterator[Frame]:
+        """Recorded events with sequence_number > `after`, then live ones until the response ends."""
+        index = max(after + 1, 0)
+        while True:
+            while index < len(self.events):
+                yield self.events[index]
+                index += 1
+            if self.finished:
+                return
+            await self._tick.wait()
+
+    def cancel(self) -> None:
+        """Stop generating (idempotent once finished) and end every live stream."""
+        if not self.finished:
+            self.status = "cancelled"
+            self._finish()
+        if self.task is not None:
+            self.task.cancel()
+
+    def interrupt(self) -> None:
+        """A foreground stream ended early: keep what was delivered, marked incomplete."""
+        if not self.finished:
+            self.status, self._completed_at = "incomplete", int(time.time())
+            self._finish()
+
+    def _finish(self) -> None:
+        self.finished = True
+        self._tick.set()
+        self._tick.clear()
+
+    def _event(self, type_: str, **fields: Any) -> bytes:
+        payload = {"type": type_, "sequence_number": self._seq, **fields}
+        self._seq += 1
+        return sse_event(type_, payload)
+
+    def _delta(self, piece: str) -> bytes:
+        """The hot path: a pre-serialised `response.output_text.delta` frame."""
+        seq = self._seq
+        self._seq += 1
+        text = json.dumps(piece).encode()
+        return b"".join((self._delta_head, str(seq).encode(), self._delta_mid, text, b', "logprobs": []}\n\n'))
+
+    def _where(self) -> dict[str, Any]:
+        return {"item_id": self.item_id, "output_index": 0, "content_index": 0}
+
+    def _part(self, text: str) -> dict[str, Any]:
+        return {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
+
+    def _message(self) -> dict[str, Any]:
+        status = {"done": "completed", "open": "in_progress", "part": "in_progress"}[self._item]
+        if self.finished and self._item != "done":
+            status = "incomplete"
+        content = [self._part(self.text)] if self._item in ("part", "done") else []
+        return {"id": self.item_id, "type": "message", "status": status, "content": content, "role": "assistant"}
+
+    def _output(self) -> list[dict[str, Any]]:
+        return [] if self._item == "none" else [self._message()]
+
+    def _usage(self) -> dict[str, Any]:
+        instructions = self._body.get("instructions")
+        prompt_chars = self.plan.prompt_chars + (len(instructions) if isinstance(instructions, str) else 0)
+        inp, out = approx_tokens(prompt_chars), approx_tokens(sum(map(len, self._pieces)))
+        return {
+            "input_tokens": inp,
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+            "output_tokens": out,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": inp + out,
+        }
+
+
+async def _generate(run: ResponseRun) -> None:
+    """Background generation: paced by the directives, independent of any client."""
+    pacer = Pacer(Pacing.of(run.plan.directives))
+    index = 0
+    async for frame, piece in run.frames():
+        if piece is not None:
+            await pacer.sleep_before(index)
+            index += 1
+        run.commit(frame, piece)
+
+
+class ResponsesApi:
+    """Handlers for `/v1/responses*`, bound to one `DemoServer`."""
+
+    def __init__(self, server: DemoServer) -> None:
+        self._server = server
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.post("/v1/responses", self.create),
+            web.get("/v1/responses/{response_id}", self.retrieve),
+            web.post("/v1/responses/{response_id}/cancel", self.cancel),
+        ]
+
+    async def create(self, request: web.Request) -> web.StreamResponse:
+        body = await read_json(request)
+        if not body.get("model"):
+            raise ApiError(missing_param("model"))
+        history = self._previous_history(body.get("previous_response_id")) + responses_history(body.get("input", ""))
+        plan = self._server.plan(history, request.headers.get(DIRECTIVE_HEADER))
+        directives = plan.directives
+        if directives.fault is not None:
+            return fault_response(directives.fault, str(body["model"]), directives.retry_after)
+        background, store = bool(body.get("background")), body.get("store", True) is not False
+        if background and not store:
+            raise ApiError(error_response(400, "Background mode requires `store` to be true.", param="store"))
+        run = ResponseRun(body, history, plan, background)
+        if store:
+            self._server.store(run)
+        if background:
+            run.task = self._server.spawn(_generate(run))
+            if not body.get("stream"):
+                return web.json_response(run.snapshot())
+            return await self._stream(request, run.follow(-1), directives, paced=False)
+        if not body.get("stream"):
+            await asyncio.sleep(Pacing.of(directives).total(len(split_text(plan.answer, directives.chunk))))
+            async for frame, piece in run.frames():
+                run.commit(frame, piece)
+            return web.json_response(run.snapshot())
+        try:
+            return await self._stream(request, run.frames(), directives, paced=True, on_sent=run.commit)
+        finally:
+            run.interrupt()
+
+    async def retrieve(self, request: web.Request) -> web.StreamResponse:
+        run = self._lookup(request)
+        if request.query.get("stream", "").lower() != "true":
+            return web.json_response(run.snapshot())
+        if not run.background:
+            raise ApiError(error_response(400, "Only responses created with background=true can be streamed."))
+        try:
+            after = int(request.query.get("starting_after", "-1"))
+        except ValueError:
+            message = "Invalid 'starting_after': expected an integer."
+            raise ApiError(error_response(400, message, param="starting_after")) from None
+        directives = parse_directives("", request.headers.get(DIRECTIVE_HEADER))
+        return await self._stream(request, run.follow(after), directives, paced=False)
+
+    async def cancel(self, request: web.Request) -> web.Response:
+        run = self._lookup(request)
+        if not run.background:
+            raise ApiError(error_response(400, "Cannot cancel a synchronous response."))
+        run.cancel()
+        return web.json_response(run.snapshot())
+
+    async def _stream(
+        self,
+        request: web.Request,
+        frames: AsyncIterator[Frame],
+        directives: Directives,
+        *,
+        paced: bool,
+        on_sent: Callable[[bytes, str | None], None] | None = None,
+    ) -> web.StreamResponse:
+        async with SseStream(request, self._server.stats, directives, "responses") as stream:
+            await stream.play(frames, paced=paced, on_sent=on_sent)
+        return stream.response
+
+    def _lookup(self, request: web.Request) -> ResponseRun:
+        response_id = request.match_info["response_id"]
+        run = self._server.responses.get(response_id)
+        if run is None:
+            raise ApiError(error_response(404, f"Response with id '{response_id}' not found."))
+        return run
+
+    def _previous_history(self, previous_id: Any) -> list[Message]:
+        """The stored conversation a `previous_response_id` continues, ending with its output."""
+        if not previous_id:
+            return []
+        run = self._server.responses.get(str(previous_id))
+        if run is None:
+            message = f"Previous response with id '{previous_id}' not found."
+            raise ApiError(error_response(400, message, param="previous_response_id"))
+        return [*run.history, ("assistant", run.text)]

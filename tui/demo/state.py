@@ -1,0 +1,74 @@
+"""The demo server's memory: stats, stored responses, fault counters, background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tui.demo.conversation import Message, Turn, resolve_turn
+from tui.demo.script import Directives, expected_answer, parse_directives
+from tui.demo.streaming import DemoStats
+
+if TYPE_CHECKING:
+    from tui.demo.server_responses import ResponseRun
+
+MAX_STORED_RESPONSES = 2000
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to answer one request, decided before any byte is sent."""
+
+    turn: Turn
+    directives: Directives
+    answer: str
+    """The text to produce now (the missing tail, for a continuation)."""
+    prompt_chars: int
+    """Characters of conversation sent, for usage numbers."""
+
+
+class DemoServer:
+    """State shared by all requests of one demo server instance."""
+
+    def __init__(self, api_key: str | None = None) -> None:
+        self.api_key = api_key
+        self.stats = DemoStats()
+        self.responses: dict[str, ResponseRun] = {}
+        self.fault_counts: Counter[str] = Counter()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def plan(self, history: list[Message], header: str | None) -> Plan:
+        """Resolve the prompt, its directives and whether its faults are still armed (`fail_times`)."""
+        turn = resolve_turn(history)
+        directives = parse_directives(turn.prompt, header, pacing_only=turn.continuation)
+        if directives.has_faults and directives.fail_times is not None:
+            self.fault_counts[turn.prompt] += 1
+            if self.fault_counts[turn.prompt] > directives.fail_times:
+                directives = directives.without_faults()
+        full = expected_answer(turn.prompt, directives.length)
+        prompt_chars = sum(len(text) for _, text in history)
+        return Plan(turn, directives, full[len(turn.answered) :], prompt_chars)
+
+    def store(self, run: ResponseRun) -> None:
+        """Keep a response retrievable by id; the oldest ones go first when the store is full."""
+        self.responses[run.id] = run
+        while len(self.responses) > MAX_STORED_RESPONSES:
+            del self.responses[next(iter(self.responses))]
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run work that must outlive the request that started it (background responses)."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def shutdown(self) -> None:
+        """Stop background generation and release every waiting stream."""
+        for run in list(self.responses.values()):
+            run.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
