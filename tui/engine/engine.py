@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from itertools import count
+from types import EllipsisType
 from typing import Any
 
 from tui.config import Config, ProviderConfig
@@ -24,6 +25,12 @@ from tui.engine.runs import RunPlan, plan_run, stream_once
 from tui.engine.task import RESUMABLE, Task, TaskStatus
 
 log = logging.getLogger("agentdeck.engine")
+
+
+STOP_MESSAGES = {
+    TaskStatus.CANCELLED: "cancelled by user",
+    TaskStatus.INTERRUPTED: "stopped when agentdeck exited; continue it to finish",
+}
 
 
 class EngineError(ValueError):
@@ -86,7 +93,7 @@ class Engine:
         *,
         provider: str | None = None,
         model: str | None = None,
-        timeout: float | None | type[...] = ...,
+        timeout: float | None | EllipsisType = ...,
         attachments: Iterable[str] = (),
         system: str | None = None,
         parent: Task | None = None,
@@ -104,7 +111,7 @@ class Engine:
             provider=spec.name,
             model=model or spec.model,
             api=spec.api,
-            timeout=timeout or None,  # type: ignore[arg-type]
+            timeout=timeout or None,
             system=system,
             attachments=[str(f.path) for f in files],
             request_text=compose_request(prompt, files),
@@ -226,7 +233,8 @@ class Engine:
             await self._limit.acquire()
         except asyncio.CancelledError:
             self._runners.pop(task.id, None)
-            self._finish(task, self._stop_reasons.pop(task.id, TaskStatus.CANCELLED), "cancelled while queued")
+            reason = self._stop_reasons.pop(task.id, TaskStatus.CANCELLED)
+            self._finish(task, reason, STOP_MESSAGES[reason])
             raise
         try:
             await self._run_started(task)
@@ -253,7 +261,7 @@ class Engine:
             self._cancel_server_side(task, spec)
         except asyncio.CancelledError:
             reason = self._stop_reasons.pop(task.id, TaskStatus.CANCELLED)
-            self._finish(task, reason, "cancelled by user" if reason is TaskStatus.CANCELLED else "stopped")
+            self._finish(task, reason, STOP_MESSAGES[reason])
             if reason is TaskStatus.CANCELLED:
                 self._cancel_server_side(task, spec)
             raise
