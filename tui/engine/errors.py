@@ -90,7 +90,7 @@ def describe_failure(exc: BaseException, provider: ProviderConfig, model: str) -
     if isinstance(cause, openai.APIStatusError):
         code = cause.status_code
         head = f"{code} {STATUS_WORDS.get(code, 'Error')}"
-        key_hint = provider.api_key_env or "the provider's api_key_env"
+        key_hint = provider.api_key_env or f"api_key_env of provider {provider.name!r} (it sends no key)"
         if code == 401:
             return Failure(f"{head}: check {key_hint}" + (f" ({detail})" if detail else ""), dropped=False)
         if code == 403:
