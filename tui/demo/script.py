@@ -29,6 +29,7 @@ _NAMES: dict[str, tuple[str, type]] = {
     "silent": ("silent", float),
     "silent_after": ("silent_after", int),
     "malformed": ("malformed", int),
+    "hostile": ("hostile", int),
 }
 # What a continuation keeps from the original prompt: its size and speed, never its faults.
 _PACING_NAMES = frozenset({"len", "chunk", "delay"})
@@ -59,6 +60,8 @@ class Directives:
     silent_after: int = 2
     malformed: int | None = None
     """Send one malformed SSE data line after this many content chunks."""
+    hostile: int = 0
+    """Answer with text built to attack a terminal: markup, escapes, controls, bad Unicode."""
 
     @property
     def has_faults(self) -> bool:
@@ -71,7 +74,7 @@ class Directives:
 
 def directive_pairs(prompt: str) -> dict[str, str]:
     """Raw `name -> value` pairs written in a prompt; a bare `[[name]]` is a flag ("1")."""
-    return {name: value if value is not None else "1" for name, value in _DIRECTIVE.findall(prompt)}
+    return {name: value or "1" for name, value in _DIRECTIVE.findall(prompt)}
 
 
 def header_pairs(header: str | None) -> dict[str, str]:
@@ -178,6 +181,16 @@ _LEADS = ("Consider", "Measure", "Prefer to bound", "Avoid coupling", "Document"
 _SECTIONS = ("Key observations", "Trade-offs", "Recommendations", "Example", "Risks", "Next steps")
 _ECHO_WORDS = 6
 
+HOSTILE_TEXT = (
+    "[bold red]markup[/] [link=https://example.invalid]link[/link] [@click=app.quit]quit[/]\n"
+    "\x1b[31mred\x1b[0m \x1b[2J\x1b[H cleared? \x1b]0;pwned title\x07 "
+    "\x1b]52;c;ZWNobyBwd25lZA==\x07 \x1b]8;;https://example.invalid\x1b\\osc8\x1b]8;;\x1b\\\n"
+    "C1: \x9b31m \x9d0;t\x9c NUL:\x00 BEL:\x07 BS:\x08 CR:\r overwrite DEL:\x7f\n"
+    "lone surrogate: \ud800 end \u202eRTL override\u202c \u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627 \U0001f600\n"
+    + "x" * 10_000
+    + "\n"
+)
+
 
 def expected_answer(prompt: str, length: int | None = None) -> str:
     """The exact answer the demo server gives to `prompt`, `length` characters long.
@@ -185,8 +198,11 @@ def expected_answer(prompt: str, length: int | None = None) -> str:
     `length` defaults to the prompt's `[[len:N]]` directive (else 1200); the text is
     Markdown-looking and seeded by the prompt's SHA-256 so every process agrees.
     """
+    directives = parse_directives(prompt)
     if length is None:
-        length = parse_directives(prompt).length
+        length = directives.length
+    if directives.hostile:
+        return (HOSTILE_TEXT * (length // len(HOSTILE_TEXT) + 1))[:length]
     seed = int.from_bytes(hashlib.sha256(prompt.encode("utf-8")).digest()[:8], "big")
     rng = random.Random(seed)
     parts = [f"## {_echo(prompt)}\n\n", _paragraph(rng), "\n\n"]

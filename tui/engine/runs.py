@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from tui.engine.prompts import CONTINUE_PROMPT
-from tui.engine.task import Task, Usage
+from tui.engine.task import Task, Usage, scalar_text
 from tui.engine.updates import reader_for
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ async def stream_once(agent: Agent, task: Task, plan: RunPlan, on_text: Callable
         async for update in stream:
             text = reader.text_of(update)
             if text:
-                task.output.append(text)
+                task.output.append(scalar_text(text))
                 on_text(task)
             if reader.failure:
                 break

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import time
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def scalar_text(text: str) -> str:
+    """Text that can be encoded as UTF-8: JSON may carry lone surrogates, which files and terminals cannot."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 class TaskStatus(StrEnum):
