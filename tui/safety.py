@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufff9-\ufffb]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufff9-\ufffb]")
 _NAMES = {"\x1b": "␛", "\x00": "␀", "\x07": "␇", "\x08": "␈", "\x7f": "␡"}
 
 
@@ -21,6 +21,7 @@ def visible_controls(text: str) -> str:
 
     ESC, CSI/OSC introducers, C1 controls and NUL can move the cursor, rename
     the window or write the clipboard; shown as symbols they do nothing.
-    Carriage returns are shown too, so a line cannot overwrite itself.
+    Carriage returns are shown too, so a line cannot overwrite itself, and so
+    are bidirectional overrides, which can make text read differently than it is.
     """
     return _CONTROL.sub(_visible, text)
