@@ -8,7 +8,16 @@ from collections.abc import Sequence
 
 from tui.cli.options import add_task_options
 from tui.cli.run_command import EXIT_USAGE, add_run_parser, run_command
+from tui.cli.resume_command import resume_command
+from tui.cli.session_commands import (
+    add_session_parsers,
+    export_command,
+    import_command,
+    open_command,
+    sessions_command,
+)
 from tui.config import ConfigError, describe, load_config, write_starter
+from tui.store import StoreError
 from tui import paths
 
 
@@ -21,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_task_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_run_parser(sub)
+    add_session_parsers(sub)
 
     config = sub.add_parser("config", help="show, locate or create the config file")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -69,9 +79,19 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _config_command(args)
     if args.command == "demo-server":
         return _demo_server_command(args)
+    if args.command == "sessions":
+        return sessions_command(args)
+    if args.command == "export":
+        return export_command(args)
+    if args.command == "import":
+        return import_command(args)
     config = load_config()
     if args.command == "run":
         return run_command(args, config)
+    if args.command == "open":
+        return open_command(args, config)
+    if args.command == "resume":
+        return resume_command(args, config)
     from tui.cli.app_command import app_command
 
     return app_command(args, config)
@@ -81,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
-    except ConfigError as exc:
+    except (ConfigError, StoreError) as exc:
         print(f"agentdeck: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

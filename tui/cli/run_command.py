@@ -8,6 +8,7 @@ import json
 import signal
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from tui.cli.live import PlainProgress, TerminalProgress
 from tui.cli.options import apply_task_options, check_key
@@ -15,6 +16,9 @@ from tui.cli.prompts_file import read_prompt_lines
 from tui.config import Config, ConfigError
 from tui.safety import visible_controls
 from tui.engine import AttachmentError, Engine, EngineError, Task, TaskStatus
+
+if TYPE_CHECKING:
+    from tui.store import SessionStore
 
 EXIT_OK, EXIT_NOT_ALL_DONE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -53,7 +57,14 @@ async def _run(args: argparse.Namespace, config: Config, prompts: list[str]) -> 
         tasks = _add_tasks(engine, args, prompts)
     except (AttachmentError, EngineError) as exc:
         print(f"agentdeck: {exc}", file=sys.stderr)
+        if store is not None:
+            await store.aclose()
         return EXIT_USAGE
+    return await drive(engine, tasks, as_json=args.json, store=store)
+
+
+async def drive(engine: Engine, tasks: list[Task], *, as_json: bool, store: SessionStore | None = None) -> int:
+    """Run tasks to their end: progress on stderr, answers on stdout; a signal interrupts them (resumable)."""
     progress = TerminalProgress(engine) if sys.stderr.isatty() else PlainProgress(engine)
     stopped = asyncio.Event()
     restore = _install_stop_handlers(lambda: (stopped.set(), engine.interrupt_all()))
@@ -65,16 +76,26 @@ async def _run(args: argparse.Namespace, config: Config, prompts: list[str]) -> 
         restore()
         await engine.aclose()
         if store is not None:
-            store.close()
-    _report(tasks, args.json)
+            await store.aclose()
+    _report(tasks, as_json)
     if stopped.is_set():
         return EXIT_INTERRUPTED
     return EXIT_OK if all(t.status is TaskStatus.DONE for t in tasks) else EXIT_NOT_ALL_DONE
 
 
-def _open_store(args: argparse.Namespace, engine: Engine) -> None:
-    """Saving to a session arrives with the session store; the flag is accepted now."""
-    return None
+def _open_store(args: argparse.Namespace, engine: Engine) -> SessionStore | None:
+    """`--session NAME`: save the run there as it streams (created if missing; earlier tasks are kept)."""
+    if not args.session:
+        return None
+    from tui.store import SessionStore
+
+    store = SessionStore.open(args.session, on_problem=report_store_problem)
+    store.attach(engine)
+    return store
+
+
+def report_store_problem(message: str | None) -> None:
+    print(f"agentdeck: {message or 'saving the session works again'}", file=sys.stderr, flush=True)
 
 
 def _add_tasks(engine: Engine, args: argparse.Namespace, prompts: list[str]) -> list[Task]:
@@ -118,6 +139,8 @@ def _report(tasks: list[Task], as_json: bool) -> None:
     for task in tasks:
         if task.error:
             print(f"  task {task.id} {task.status}: {task.error}", file=sys.stderr)
+        if task.notice:
+            print(f"  task {task.id}: {task.notice}", file=sys.stderr)
 
 
 def _one_line(text: str, width: int = 60) -> str:

@@ -1,0 +1,67 @@
+"""`agentdeck resume NAME`: continue every interrupted task of a saved session, headless.
+
+Chat Completions tasks continue in their restored agent session from where
+their text stops; Responses tasks that ran in native background mode are
+re-attached with their continuation token (the engine picks the way from the
+task's saved fields, and falls back to the session if the server forgot the
+response, saying so in the task's notice).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from tui.cli.options import apply_task_options, check_key, concurrency_value
+from tui.cli.run_command import EXIT_NOT_ALL_DONE, EXIT_OK, drive, report_store_problem
+from tui.config import API_KINDS, Config, ConfigError
+from tui.engine import Engine, Task
+from tui.store import SessionStore, load_text, resolve
+
+
+def add_resume_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    resume = sub.add_parser("resume", help="continue the interrupted tasks of a saved session")
+    resume.add_argument("ref", metavar="NAME|PATH", help="session name, or path to a session file")
+    resume.add_argument("--json", action="store_true", help="print one JSON object per resumed task at the end")
+    resume.add_argument("--concurrency", type=concurrency_value, metavar="N", help="tasks streaming at once")
+    adhoc = resume.add_argument_group("the ad-hoc provider ('adhoc') of a run made with --base-url")
+    adhoc.add_argument("--base-url", metavar="URL", help="its OpenAI-compatible URL")
+    adhoc.add_argument("--api", choices=API_KINDS, help="its API (default: chat)")
+    adhoc.add_argument("--model", metavar="M", help="its model")
+    adhoc.add_argument("--api-key-env", metavar="VAR", help="environment variable with its key")
+
+
+def resume_command(args: argparse.Namespace, config: Config) -> int:
+    config = apply_task_options(config, args)
+    return asyncio.run(_resume(args, config))
+
+
+def _runnable(config: Config, task: Task) -> bool:
+    """A task resumes only on a provider that still exists and has its key; say why not."""
+    try:
+        check_key(config.provider(task.provider))
+    except ConfigError as exc:
+        hint = " (pass --base-url, --api and --model again)" if task.provider == "adhoc" else ""
+        print(f"agentdeck: task {task.id} not resumed: {exc}{hint}", file=sys.stderr)
+        return False
+    return True
+
+
+async def _resume(args: argparse.Namespace, config: Config) -> int:
+    store = SessionStore.open(resolve(args.ref), create=False, on_problem=report_store_problem)
+    engine = Engine(config)
+    store.attach(engine)
+    interrupted = store.interrupted()
+    tasks = [task for task in interrupted if _runnable(config, task)]
+    if not tasks:
+        await store.aclose()
+        await engine.aclose()
+        print(f"agentdeck: session {store.name!r} has no interrupted task to resume", file=sys.stderr)
+        return EXIT_NOT_ALL_DONE if interrupted else EXIT_OK
+    await asyncio.gather(*(load_text(task) for task in tasks))
+    for task in tasks:
+        engine.prepare_continue(task.id)
+    print(f"agentdeck: resuming {len(tasks)} task(s) of session {store.name!r}", file=sys.stderr)
+    code = await drive(engine, tasks, as_json=args.json, store=store)
+    return EXIT_NOT_ALL_DONE if code == EXIT_OK and len(tasks) < len(interrupted) else code

@@ -1,0 +1,123 @@
+"""`agentdeck sessions | open | export | import`: saved sessions from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from tui.cli.resume_command import add_resume_parser
+from tui.cli.run_command import EXIT_OK
+from tui.config import Config
+from tui.safety import visible_controls
+from tui.store import (
+    FORMATS,
+    SessionInfo,
+    import_file,
+    list_sessions,
+    render,
+    resolve,
+    session_document,
+    session_info,
+    write_private,
+)
+
+_STATUS_ORDER = ("running", "queued", "interrupted", "done", "failed", "timed_out", "cancelled")
+
+
+def add_session_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sessions = sub.add_parser("sessions", help="list saved sessions")
+    sessions.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+
+    opener = sub.add_parser("open", help="open a saved session in the app")
+    opener.add_argument("ref", metavar="NAME|PATH", help="session name, or path to a session file")
+    opener.add_argument("--watch", action="store_true", help="read-only live view (automatic if another process writes it)")
+
+    export = sub.add_parser("export", help="write a session as Markdown, JSON or TOML")
+    export.add_argument("ref", metavar="NAME|PATH", help="session name, or path to a session file")
+    export.add_argument("--format", choices=FORMATS, help="default: from the -o suffix, else md")
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+
+    importer = sub.add_parser("import", help="bring a JSON or TOML export back as a session")
+    importer.add_argument("file", metavar="FILE", help="an export written by `agentdeck export`")
+    importer.add_argument("--name", help="session name (default: the exported one, made unique)")
+
+    add_resume_parser(sub)
+
+
+def _size(size: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return f"{size:.1f} GB"
+
+
+def _when(epoch: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch)) if epoch else "-"
+
+
+def _counts(info: SessionInfo) -> str:
+    order = sorted(info.counts, key=lambda s: _STATUS_ORDER.index(s) if s in _STATUS_ORDER else 99)
+    detail = ", ".join(f"{info.counts[s]} {s}" for s in order)
+    return f"{info.task_count}" + (f" ({detail})" if detail else "")
+
+
+def sessions_command(args: argparse.Namespace) -> int:
+    listing = list_sessions()
+    for problem in listing.problems:
+        print(f"agentdeck: skipped {problem.path.name}: {problem.message}", file=sys.stderr)
+    if args.json:
+        print(json.dumps([info.to_dict() for info in listing.sessions], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not listing.sessions:
+        print("no saved sessions", file=sys.stderr)
+        return EXIT_OK
+    rows = [("NAME", "CREATED", "UPDATED", "SIZE", "TASKS")]
+    for info in listing.sessions:
+        name = info.name + (" (being written)" if info.writer_pid is not None else "")
+        rows.append((name, _when(info.created_at), _when(info.updated_at), _size(info.size), _counts(info)))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print(visible_controls("  ".join([*cells, row[4]])))
+    return EXIT_OK
+
+
+def open_command(args: argparse.Namespace, config: Config) -> int:
+    """Check the session can be read, then hand it to the app (watch mode if someone writes it)."""
+    path = resolve(args.ref)
+    info = session_info(path)
+    if info.writer_pid is not None and not args.watch:
+        who = f"process {info.writer_pid}" if info.writer_pid else "another process"
+        print(f"agentdeck: session {info.name!r} is being written by {who}; opening it read-only (watch)",
+              file=sys.stderr)
+        args.watch = True
+    args.session = str(path)
+    from tui.cli.app_command import app_command
+
+    return app_command(args, config)
+
+
+def export_command(args: argparse.Namespace) -> int:
+    output = Path(args.output).expanduser() if args.output else None
+    fmt = args.format or (output.suffix.lstrip(".").lower() if output else "md")
+    if fmt not in FORMATS:
+        fmt = "md"
+    text = render(session_document(args.ref), fmt)
+    if output is None:
+        sys.stdout.write(visible_controls(text) if sys.stdout.isatty() else text)
+        sys.stdout.flush()
+    else:
+        write_private(output, text)
+        print(f"agentdeck: wrote {output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def import_command(args: argparse.Namespace) -> int:
+    name, count = import_file(Path(args.file).expanduser(), args.name)
+    print(f"agentdeck: imported {count} task{'s' if count != 1 else ''} as session {name!r}", file=sys.stderr)
+    print(name)
+    return EXIT_OK

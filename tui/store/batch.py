@@ -1,0 +1,108 @@
+"""What is waiting to be saved, coalesced per task, and how one batch becomes one transaction.
+
+Text deltas are appended as new `output_chunks` rows; the task row gets its
+latest small state. Nothing already saved is ever rewritten, so the bytes
+written grow with the new text only.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui.engine.task import scalar_text
+from tui.store.records import INPUT_FIELDS, STATE_FIELDS, encode
+
+
+@dataclass
+class Pending:
+    """Unsaved changes of one task since the last successful flush."""
+
+    inputs: dict[str, Any] | None = None
+    state: dict[str, Any] | None = None
+    text: list[str] = field(default_factory=list)
+    session_state: dict[str, Any] | None = None
+    removed: bool = False
+
+    def absorb(self, newer: Pending) -> None:
+        """Fold later changes in (used when a failed batch is put back in front of newer ones)."""
+        if newer.removed:
+            self.inputs = self.state = self.session_state = None
+            self.text = []
+            self.removed = True
+            return
+        self.inputs = newer.inputs or self.inputs
+        self.state = newer.state or self.state
+        self.text.extend(newer.text)
+        self.session_state = newer.session_state or self.session_state
+
+
+Batch = dict[int, Pending]
+
+_STATE_SET = ", ".join(f"{name} = ?" for name in STATE_FIELDS)
+_POSITION_SET = "chars = ?, first_seq = coalesce(first_seq, ?), rev = ?, updated_at = ?"
+_INPUT_COLUMNS = ", ".join(("task_id", *INPUT_FIELDS))
+_INPUT_MARKS = ", ".join("?" for _ in range(len(INPUT_FIELDS) + 1))
+
+
+def merge(older: Batch, newer: Batch) -> Batch:
+    for task_id, pending in newer.items():
+        if task_id in older:
+            older[task_id].absorb(pending)
+        else:
+            older[task_id] = pending
+    return older
+
+
+def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], rev: int) -> tuple[int, int]:
+    """Apply a batch in one transaction; returns (text characters, bytes of text) written.
+
+    `chars` (saved characters per task) is updated only when the commit succeeds.
+    """
+    now = time.time()
+    saved = dict(chars)
+    new_chars = new_bytes = 0
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for task_id, pending in batch.items():
+            if pending.removed:
+                conn.execute("DELETE FROM output_chunks WHERE seq >= (SELECT first_seq FROM tasks WHERE id = ?) "
+                             "AND task_id = ?", (task_id, task_id))
+                for table, column in (("tasks", "id"), ("task_inputs", "task_id"), ("task_results", "task_id")):
+                    conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (task_id,))
+                saved.pop(task_id, None)
+                continue
+            if pending.inputs is not None:
+                values = [encode(name, pending.inputs[name]) for name in INPUT_FIELDS]
+                conn.execute(f"INSERT OR REPLACE INTO task_inputs ({_INPUT_COLUMNS}) VALUES ({_INPUT_MARKS})",
+                             (task_id, *values))
+                conn.execute("INSERT OR IGNORE INTO tasks (id, rev, status, updated_at) VALUES (?, ?, 'queued', ?)",
+                             (task_id, rev, now))
+            start = saved.get(task_id, 0)
+            seq = None
+            if pending.text:
+                text = scalar_text("".join(pending.text))
+                seq = conn.execute("INSERT INTO output_chunks (task_id, start, text) VALUES (?, ?, ?)",
+                                   (task_id, start, text)).lastrowid
+                saved[task_id] = start + len(text)
+                new_chars += len(text)
+                new_bytes += len(text.encode("utf-8"))
+            position = (saved.get(task_id, 0), seq, rev, now, task_id)
+            if pending.state is not None:
+                values = [encode(name, pending.state[name]) for name in STATE_FIELDS]
+                conn.execute(f"UPDATE tasks SET {_STATE_SET}, {_POSITION_SET} WHERE id = ?", (*values, *position))
+            elif pending.text:
+                conn.execute(f"UPDATE tasks SET {_POSITION_SET} WHERE id = ?", position)
+            session_state = encode("session_state", pending.session_state)
+            if session_state is not None:
+                conn.execute("INSERT OR REPLACE INTO task_results VALUES (?, ?)", (task_id, session_state))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    chars.clear()
+    chars.update(saved)
+    return new_chars, new_bytes

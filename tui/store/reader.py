@@ -1,0 +1,173 @@
+"""Read-only access to one session file, safe to share between the loop and worker threads."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tui.engine import Task
+from tui.store.errors import SessionUnreadable, describe
+from tui.store.records import TASK_QUERY, StoredOutput, state_from_row, task_from_row
+from tui.store.schema import connect_reader
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Summary:
+    created_at: float
+    updated_at: float
+    counts: dict[str, int]
+    """Tasks by saved status (a dead writer's `running` is still `running` here)."""
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """A task row that changed since a revision: what a watcher needs to update its view."""
+
+    row: tuple[Any, ...]
+
+    @property
+    def id(self) -> int:
+        return int(self.row[0])
+
+    @property
+    def chars(self) -> int:
+        return int(self.row[2])
+
+    @property
+    def updated_at(self) -> float:
+        return float(self.row[12])
+
+    @property
+    def rev(self) -> int:
+        return int(self.row[13])
+
+
+class SessionReader:
+    """One read-only connection behind a lock; every failure becomes `SessionUnreadable`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn = connect_reader(path)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """One consistent snapshot: a read transaction, so a concurrent commit is never half seen."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN")
+                try:
+                    yield self._conn
+                finally:
+                    self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise SessionUnreadable(f"{self.path}: {describe(exc)}") from None
+
+    def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        with self._reading() as conn:
+            return work(conn)
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits; a cheap 'anything new?' check."""
+        return self._run(lambda conn: int(conn.execute("PRAGMA data_version").fetchone()[0]))
+
+    def summary(self) -> Summary:
+        def work(conn: sqlite3.Connection) -> Summary:
+            created = conn.execute("SELECT value FROM session_info WHERE key = 'created_at'").fetchone()
+            created_at = float(created[0]) if created else 0.0
+            updated = conn.execute("SELECT max(updated_at) FROM tasks").fetchone()[0]
+            counts = dict(conn.execute("SELECT status, count(*) FROM tasks GROUP BY status").fetchall())
+            return Summary(created_at, max(created_at, updated or 0.0), counts)
+
+        return self._run(work)
+
+    def rows(self) -> list[TaskRow]:
+        return [TaskRow(row) for row in self._run(lambda conn: conn.execute(f"{TASK_QUERY} ORDER BY t.id").fetchall())]
+
+    def load_tasks(self) -> list[Task]:
+        """Every task with its metadata; each text stays on disk until first asked for."""
+        return [self.task(row) for row in self.rows()]
+
+    def task(self, row: TaskRow) -> Task:
+        """A `Task` whose text is read from this file when first used."""
+        task_id = row.id
+        output = StoredOutput(row.chars, lambda upto: self.read_text(task_id, 0, upto))
+        return self._decoded(row, lambda: task_from_row(row.row, output))
+
+    def state(self, row: TaskRow) -> dict[str, Any]:
+        """Only the changing fields of a row (what a watcher copies onto a task it shows)."""
+        return self._decoded(row, lambda: state_from_row(row.row))
+
+    def _decoded(self, row: TaskRow, decode: Callable[[], T]) -> T:
+        try:
+            return decode()
+        except (ValueError, TypeError, zlib.error) as exc:
+            raise SessionUnreadable(f"{self.path}: task {row.id} is damaged ({exc})") from None
+
+    def changed_since(self, rev: int) -> tuple[list[TaskRow], set[int]]:
+        """Rows written after revision `rev`, and the ids of every task still in the file."""
+
+        def work(conn: sqlite3.Connection) -> tuple[list[TaskRow], set[int]]:
+            rows = conn.execute(f"{TASK_QUERY} WHERE t.rev > ? ORDER BY t.id", (rev,)).fetchall()
+            ids = {row[0] for row in conn.execute("SELECT id FROM tasks")}
+            return [TaskRow(row) for row in rows], ids
+
+        return self._run(work)
+
+    def read_text(self, task_id: int, start: int, upto: int) -> str:
+        """Saved text of a task from character `start` up to `upto`, found by scanning from its first chunk."""
+        if upto <= start:
+            return ""
+        query = (
+            "SELECT start, text FROM output_chunks WHERE seq >= (SELECT first_seq FROM tasks WHERE id = ?) "
+            "AND task_id = ? ORDER BY seq"
+        )
+        text = self._run(lambda conn: stitch(conn.execute(query, (task_id, task_id)), start, upto))
+        if text is None:
+            raise SessionUnreadable(f"{self.path}: the saved text of task {task_id} is incomplete")
+        return text
+
+    def chunks_after(self, seq: int, task_ids: set[int]) -> tuple[list[tuple[int, int, str]], int]:
+        """New text of some tasks, as (task id, start, text) in saved order, and the last seq seen."""
+
+        def work(conn: sqlite3.Connection) -> tuple[list[tuple[int, int, str]], int]:
+            last = conn.execute("SELECT coalesce(max(seq), 0) FROM output_chunks").fetchone()[0]
+            if not task_ids or last <= seq:
+                return [], max(seq, last)
+            query = "SELECT task_id, start, text FROM output_chunks WHERE seq > ? AND seq <= ? ORDER BY seq"
+            rows = conn.execute(query, (seq, last)).fetchall()
+            return [row for row in rows if row[0] in task_ids], last
+
+        return self._run(work)
+
+
+def stitch(chunks: Iterable[tuple[int, str]], start: int, upto: int) -> str | None:
+    """Characters `start`..`upto` from (offset, text) chunks in order; None if some are missing.
+
+    Stops reading at `upto`, so a scan over a big file ends at the task's last chunk.
+    """
+    parts: list[str] = []
+    at = start
+    for chunk_start, text in chunks:
+        if at >= upto:
+            break
+        end = chunk_start + len(text)
+        if end <= at:
+            continue
+        if chunk_start > at:
+            return None
+        parts.append(text[at - chunk_start :])
+        at = end
+    return "".join(parts)[: upto - start] if at >= upto else None

@@ -1,0 +1,232 @@
+"""Tasks as rows: snapshots taken on the event loop, rows read back into `Task`s.
+
+Snapshots are plain tuples and dicts captured in one synchronous step, so the
+writer thread never touches a live `Task` (whose text the loop keeps appending
+to). Large JSON is encoded in the writer thread, not on the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tui.engine import Task, TaskOutput, TaskStatus, Usage
+from tui.engine.task import scalar_text
+from tui.store.errors import SessionUnreadable
+
+log = logging.getLogger("agentdeck.store")
+
+INPUT_FIELDS = (
+    "prompt", "provider", "model", "api", "created_at", "system", "attachments", "request_text",
+    "parent_id", "base_session",
+)
+STATE_FIELDS = (
+    "status", "started_at", "finished_at", "prior_elapsed", "timeout", "error", "notice", "usage",
+    "continuation_token", "last_sequence",
+)
+JSON_FIELDS = frozenset({"attachments", "base_session", "usage", "continuation_token", "session_state"})
+COMPRESSED_FIELDS = frozenset({"base_session", "session_state"})
+COMPRESS_OVER = 1024
+INTERRUPTED_ON_OPEN = "agentdeck stopped while this task was running"
+
+
+def capture_inputs(task: Task) -> dict[str, Any]:
+    """The write-once part of a task (its request)."""
+    return {
+        "prompt": task.prompt, "provider": task.provider, "model": task.model, "api": task.api,
+        "created_at": task.created_at, "system": task.system, "attachments": list(task.attachments),
+        "request_text": task.request_text, "parent_id": task.parent_id, "base_session": task.base_session,
+    }
+
+
+def capture_state(task: Task) -> dict[str, Any]:
+    """The small fields that change during a run; consistent with the text captured alongside."""
+    return {
+        "status": str(task.status), "started_at": task.started_at, "finished_at": task.finished_at,
+        "prior_elapsed": task.prior_elapsed, "timeout": task.timeout, "error": task.error,
+        "notice": task.notice, "usage": task.usage.to_dict() or None,
+        "continuation_token": dict(task.continuation_token) if task.continuation_token else None,
+        "last_sequence": task.last_sequence,
+    }
+
+
+def encode(field: str, value: Any) -> Any:
+    """Column value of a field: strings made UTF-8-safe, JSON as text, big agent sessions compressed.
+
+    A lone surrogate (from argv or a JSON escape) would make every later save
+    fail, so it becomes U+FFFD. A chat session's state repeats the whole
+    conversation, answer included; zlib keeps that copy small. JSON that
+    cannot be encoded is dropped with a log line rather than failing the save.
+    """
+    if isinstance(value, str):
+        return scalar_text(value)
+    if field not in JSON_FIELDS or value is None:
+        return value
+    try:
+        text = scalar_text(json.dumps(value, ensure_ascii=False))
+    except (TypeError, ValueError) as exc:
+        log.warning("cannot save %s as JSON: %s", field, exc)
+        return None
+    if field in COMPRESSED_FIELDS and len(text) > COMPRESS_OVER:
+        return zlib.compress(text.encode("utf-8"))
+    return text
+
+
+def _decode(value: str | bytes | None) -> Any:
+    if value is None:
+        return None
+    return json.loads(zlib.decompress(value) if isinstance(value, bytes) else value)
+
+
+class StoredOutput(TaskOutput):
+    """A task's text that is on disk; read the first time it is asked for.
+
+    Reopening a session of 50 MB must not read 50 MB: the length is known from
+    the task row, and the text is loaded by the first `since`/`text`/`append`
+    (from any thread; call `ensure_loaded` in a worker to keep the UI free).
+    """
+
+    def __init__(self, saved_chars: int, load: Callable[[int], str]) -> None:
+        super().__init__()
+        self._saved = saved_chars
+        self._load: Callable[[int], str] | None = load
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._load is None
+
+    def saved_grew(self, chars: int) -> None:
+        """A watcher learned that more text was saved; only the length matters until loaded."""
+        self._saved = max(self._saved, chars)
+
+    def ensure_loaded(self) -> None:
+        if self._load is None:
+            return
+        with self._lock:
+            if self._load is not None:
+                super().append(self._load(self._saved))
+                self._load = None
+
+    def __len__(self) -> int:
+        return super().__len__() if self._load is None else self._saved
+
+    def append(self, text: str) -> None:
+        self.ensure_loaded()
+        super().append(text)
+
+    def since(self, offset: int) -> str:
+        self.ensure_loaded()
+        return super().since(offset)
+
+    def text(self) -> str:
+        self.ensure_loaded()
+        return super().text()
+
+
+TASK_COLUMNS = (
+    "t.id, t.status, t.chars, t.started_at, t.finished_at, t.prior_elapsed, t.timeout, t.error, t.notice, "
+    "t.usage, t.continuation_token, t.last_sequence, t.updated_at, t.rev, "
+    "i.prompt, i.provider, i.model, i.api, i.created_at, i.system, i.attachments, i.request_text, "
+    "i.parent_id, i.base_session, r.session_state"
+)
+TASK_QUERY = (
+    f"SELECT {TASK_COLUMNS} FROM tasks t JOIN task_inputs i ON i.task_id = t.id "
+    "LEFT JOIN task_results r ON r.task_id = t.id"
+)
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """A JSON column not decoded yet."""
+
+    value: str | bytes
+
+    def decode(self) -> Any:
+        try:
+            return _decode(self.value)
+        except (ValueError, zlib.error) as exc:
+            raise SessionUnreadable(f"a saved agent session is damaged ({exc})") from None
+
+
+class _DecodedOnUse:
+    """An attribute holding a `_Raw` until first read, then the decoded value."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}_value"
+
+    def __get__(self, task: Task | None, owner: type | None = None) -> Any:
+        if task is None:
+            return None
+        value = task.__dict__.get(self.slot)
+        if isinstance(value, _Raw):
+            value = task.__dict__[self.slot] = value.decode()
+        return value
+
+    def __set__(self, task: Task, value: Any) -> None:
+        task.__dict__[self.slot] = value
+
+
+class StoredTask(Task):
+    """A task read from a session file. Its agent session states repeat the whole conversation
+    (answer included), so decoding them for every task would dominate reopening a big
+    session; they are decoded when the engine first needs them (continue, follow-up, export).
+    """
+
+    base_session = _DecodedOnUse()
+    session_state = _DecodedOnUse()
+
+
+def _raw(value: str | bytes | None) -> _Raw | None:
+    return None if value is None else _Raw(value)
+
+
+def _small_state(row: tuple[Any, ...]) -> dict[str, Any]:
+    (_id, status, _chars, started_at, finished_at, prior_elapsed, timeout, error, notice, usage, token,
+     last_sequence) = row[:12]
+    return {
+        "status": TaskStatus(status), "started_at": started_at, "finished_at": finished_at,
+        "prior_elapsed": prior_elapsed, "timeout": timeout, "error": error, "notice": notice,
+        "usage": Usage(**(_decode(usage) or {})), "continuation_token": _decode(token),
+        "last_sequence": last_sequence,
+    }
+
+
+def state_from_row(row: tuple[Any, ...]) -> dict[str, Any]:
+    """The changing fields of a task row (what a watcher copies onto a task it already shows)."""
+    return {**_small_state(row), "session_state": _decode(row[24])}
+
+
+def task_from_row(row: tuple[Any, ...], output: TaskOutput) -> Task:
+    prompt, provider, model, api, created_at, system, attachments, request_text, parent_id, base_session = row[14:24]
+    return StoredTask(
+        id=row[0], prompt=prompt, provider=provider, model=model, api=api, created_at=created_at,
+        system=system, attachments=_decode(attachments) or [], request_text=request_text, parent_id=parent_id,
+        base_session=_raw(base_session), session_state=_raw(row[24]), output=output,  # type: ignore[arg-type]
+        **_small_state(row),
+    )
+
+
+def mark_interrupted(task: Task, updated_at: float) -> bool:
+    """Show a task left running or queued by a writer that is gone as `interrupted`."""
+    if not task.status.is_active:
+        return False
+    if task.status is TaskStatus.RUNNING and task.finished_at is None:
+        task.finished_at = max(updated_at, task.started_at or updated_at)
+    task.status = TaskStatus.INTERRUPTED
+    task.error = task.error or INTERRUPTED_ON_OPEN
+    return True
+
+
+async def load_text(task: Task) -> str:
+    """A task's whole text; a first read from disk happens in a worker thread, off the event loop."""
+    output = task.output
+    if isinstance(output, StoredOutput) and not output.loaded:
+        await asyncio.to_thread(output.ensure_loaded)
+    return task.text

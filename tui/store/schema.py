@@ -1,0 +1,195 @@
+"""The session file format: tables, explicit migrations, and how connections are opened.
+
+Layout is chosen for few page writes per flush (each flush rewrites every
+page it touches). `tasks` holds only the small fields that change during a
+run, so updating a streaming task rewrites a ~200 byte row; the large,
+write-once inputs (prompt, attachments, prior session) live in `task_inputs`,
+the final agent session in `task_results`. Text is appended to
+`output_chunks`, one row per task per flush, in rowid (`seq`) order, so a
+flush of twenty tasks lands on the last one or two pages. There is
+deliberately no index by task: it would add one page write per streaming task
+per flush. A task's text is read by scanning from its `tasks.first_seq` and
+stopping once `chars` characters are found (its chunks are interleaved only
+with those of tasks running at the same time); `start` (the chunk's character
+offset) checks that nothing is missing. A watcher reads new text as
+`seq > last seen`, and changed tasks as `tasks.rev > last seen` (`rev` is
+the number of the transaction that last touched the row). JSON columns hold text, except large agent session
+states, which are zlib-compressed BLOBs (a chat session repeats the answer).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tui.store.errors import SessionUnreadable, describe
+
+APPLICATION = "agentdeck-session"
+BUSY_TIMEOUT_MS = 5000
+JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
+
+_V1 = """
+CREATE TABLE session_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE tasks (
+    id INTEGER PRIMARY KEY,
+    rev INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    chars INTEGER NOT NULL DEFAULT 0,
+    started_at REAL,
+    finished_at REAL,
+    prior_elapsed REAL NOT NULL DEFAULT 0,
+    timeout REAL,
+    error TEXT,
+    notice TEXT,
+    usage TEXT,
+    continuation_token TEXT,
+    last_sequence INTEGER,
+    first_seq INTEGER,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE task_inputs (
+    task_id INTEGER PRIMARY KEY,
+    prompt TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    api TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    system TEXT,
+    attachments TEXT NOT NULL,
+    request_text TEXT NOT NULL,
+    parent_id INTEGER,
+    base_session TEXT
+);
+CREATE TABLE task_results (task_id INTEGER PRIMARY KEY, session_state TEXT NOT NULL);
+CREATE TABLE output_chunks (
+    seq INTEGER PRIMARY KEY,
+    task_id INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    text TEXT NOT NULL
+);
+"""
+
+# MIGRATIONS[n] brings a file from version n to n + 1, inside one transaction.
+# Add a function here (never edit a shipped one) when the format changes.
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _to_v1(conn: sqlite3.Connection) -> None:
+    for statement in _V1.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute("INSERT INTO session_info VALUES ('application', ?)", (APPLICATION,))
+    conn.execute("INSERT INTO session_info VALUES ('created_at', ?)", (repr(time.time()),))
+
+
+MIGRATIONS: list[Migration] = [_to_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def file_version(conn: sqlite3.Connection, path: Path) -> int:
+    """The format version of an open file; 0 for an empty file; raises for foreign or newer ones."""
+    tables = _tables(conn)
+    if not tables:
+        return 0
+    if "schema_version" not in tables:
+        raise SessionUnreadable(f"{path}: an SQLite file, but not an agentdeck session")
+    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    version = int(row[0] or 0)
+    if version > SCHEMA_VERSION:
+        raise SessionUnreadable(
+            f"{path}: saved by a newer agentdeck (session format {version}; this one reads up to "
+            f"{SCHEMA_VERSION}); update agentdeck to open it"
+        )
+    return version
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the file up to SCHEMA_VERSION, one recorded step per transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = file_version(conn, path)
+        if version == 0:
+            conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at REAL NOT NULL)")
+        while version < SCHEMA_VERSION:
+            MIGRATIONS[version](conn)
+            version += 1
+            conn.execute("INSERT INTO schema_version VALUES (?, ?)", (version, time.time()))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def check_header(path: Path) -> None:
+    """Refuse a file that is not SQLite or is shorter than its header says (cut by a copy or a crash).
+
+    Reading the 100-byte header costs nothing, unlike an integrity check over the
+    whole file; damage inside the file is reported by SQLite when a page is read.
+    """
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+            size = os.fstat(handle.fileno()).st_size
+    except OSError as exc:
+        raise SessionUnreadable(f"{path}: {describe(exc)}") from None
+    if not header:
+        return
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\0"):
+        raise SessionUnreadable(f"{path}: not an agentdeck session file (not SQLite)")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    header_valid = header[24:28] == header[92:96]
+    if header_valid and size < pages * page_size:
+        raise SessionUnreadable(f"{path}: the file is truncated ({size} of {pages * page_size} bytes)")
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+def connect_writer(path: Path) -> sqlite3.Connection:
+    """A read-write connection in WAL mode; FULL sync so a power cut loses at most one flush.
+
+    The file is checked before WAL is switched on, which would change a foreign file.
+    """
+    check_header(path)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        _configure(conn)
+        file_version(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
+    return conn
+
+
+def connect_reader(path: Path) -> sqlite3.Connection:
+    """A read-only connection that checks the file is a session this version understands."""
+    check_header(path)
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise SessionUnreadable(f"{path}: {describe(exc)}") from None
+    try:
+        _configure(conn)
+        if file_version(conn, path) == 0:
+            raise SessionUnreadable(f"{path}: an empty file, not a saved session")
+    except sqlite3.Error as exc:
+        conn.close()
+        raise SessionUnreadable(f"{path}: {describe(exc)}") from None
+    except SessionUnreadable:
+        conn.close()
+        raise
+    return conn

@@ -1,0 +1,172 @@
+"""The writer thread: the event loop hands over changes under a lock and never waits for the disk.
+
+Changes are coalesced per task (text deltas joined, the latest state kept), so
+memory stays bounded by what arrives between two flushes, however slow the
+disk. A flush happens at most every `interval` seconds while text streams in,
+and at once after a status change. A failed flush (disk full, read-only file)
+keeps its changes in front of newer ones and is retried; what is already
+saved is never touched by a failure, since each flush is one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tui.store.batch import Batch, Pending, merge, write_batch
+from tui.store.errors import describe
+
+log = logging.getLogger("agentdeck.store")
+
+Report = Callable[[str | None], None]
+"""Called (from the writer thread) with a problem message, or None when saving works again."""
+
+
+@dataclass
+class WriteStats:
+    """What has been saved, for the write-amplification measurement and diagnostics."""
+
+    transactions: int = 0
+    text_chars: int = 0
+    text_bytes: int = 0
+
+
+class Writer:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        label: str,
+        chars: dict[int, int],
+        rev: int,
+        report: Report,
+        *,
+        interval: float = 0.5,
+        retry_after: float = 2.0,
+    ) -> None:
+        self.stats = WriteStats()
+        self.problem: str | None = None
+        self._conn = conn
+        self._label = label
+        self._chars = chars
+        self._rev = rev
+        self._report = report
+        self._interval = interval
+        self._retry_after = retry_after
+        self._cond = threading.Condition()
+        self._pending: Batch = {}
+        self._urgent = False
+        self._closing = False
+        self._submitted = 0
+        self._written = 0
+        self._failures = 0
+        self._last_flush = 0.0
+        self._retry_at = 0.0
+        self._thread = threading.Thread(target=self._run, name=f"agentdeck-store-{label}", daemon=True)
+        self._thread.start()
+
+    def submit(self, task_id: int, change: Pending, *, urgent: bool) -> None:
+        """Queue a change (called on the event loop; only takes a short lock)."""
+        with self._cond:
+            merge(self._pending, {task_id: change})
+            self._submitted += 1
+            self._urgent = self._urgent or urgent
+            self._cond.notify()
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Save everything submitted so far now (retrying at once after a failure); False if it fails."""
+        with self._cond:
+            target, failures = self._submitted, self._failures
+            self._urgent = True
+            self._retry_at = 0.0
+            self._cond.notify()
+            self._cond.wait_for(lambda: self._written >= target or self._failures > failures, timeout)
+            return self._written >= target
+
+    def close(self, timeout: float = 10.0) -> bool:
+        """Save what is pending, stop the thread; True when everything submitted is on disk."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+        self._thread.join(timeout)
+        with self._cond:
+            return not self._thread.is_alive() and self._written >= self._submitted
+
+    # -- the thread ------------------------------------------------------
+
+    def _due(self) -> bool:
+        if self._closing:
+            return True
+        if not self._pending:
+            return False
+        now = time.monotonic()
+        if self.problem is not None:
+            return now >= self._retry_at
+        return self._urgent or now >= self._last_flush + self._interval
+
+    def _wait_time(self) -> float | None:
+        if not self._pending:
+            return None
+        target = self._retry_at if self.problem is not None else self._last_flush + self._interval
+        return max(0.0, target - time.monotonic())
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._cond:
+                    while not self._due():
+                        self._cond.wait(self._wait_time())
+                    batch, self._pending = self._pending, {}
+                    upto, closing = self._submitted, self._closing
+                    self._urgent = False
+                failure = self._save(batch, upto)
+                if closing and failure:
+                    self._report_problem(f"cannot save session {self._label!r}: {failure}; its latest changes are lost")
+                    return
+                if closing and not self._pending:
+                    return
+        finally:
+            self._conn.close()
+
+    def _save(self, batch: Batch, upto: int) -> str | None:
+        """Write one batch; on failure put it back and return why."""
+        if batch:
+            try:
+                chars, size = write_batch(self._conn, batch, self._chars, self._rev + 1)
+            except Exception as exc:
+                if not isinstance(exc, sqlite3.Error | OSError):
+                    log.exception("saving session %s failed", self._label)
+                with self._cond:
+                    self._pending = merge(batch, self._pending)
+                    self._failures += 1
+                    self._retry_at = time.monotonic() + self._retry_after
+                    self._cond.notify_all()
+                reason = describe(exc)
+                self._report_problem(
+                    f"cannot save session {self._label!r}: {reason}; tasks keep running, saving will be retried"
+                )
+                return reason
+            self._rev += 1
+            self.stats.transactions += 1
+            self.stats.text_chars += chars
+            self.stats.text_bytes += size
+        with self._cond:
+            self._written = max(self._written, upto)
+            self._last_flush = time.monotonic()
+            self._cond.notify_all()
+        if self.problem is not None:
+            self._report_problem(None)
+        return None
+
+    def _report_problem(self, message: str | None) -> None:
+        with self._cond:
+            changed = message != self.problem
+            self.problem = message
+            self._cond.notify_all()
+        if changed:
+            if message:
+                log.warning("%s", message)
+            self._report(message)
