@@ -97,8 +97,12 @@ class Engine:
         attachments: Iterable[str] = (),
         system: str | None = None,
         parent: Task | None = None,
+        like: Task | None = None,
     ) -> Task:
-        """Create a queued task; attachments are read and checked now, before anything is sent."""
+        """Create a queued task; attachments are read and checked now, before anything is sent.
+
+        `like` copies another task's exact request (retry), so observers see it complete at ADDED.
+        """
         if not prompt.strip():
             raise EngineError("the prompt is empty")
         spec = self.config.provider(provider)
@@ -118,6 +122,11 @@ class Engine:
             parent_id=parent.id if parent else None,
             base_session=parent.session_state if parent else None,
         )
+        if like is not None:
+            task.attachments = list(like.attachments)
+            task.request_text = like.request_text
+            task.base_session = like.base_session
+            task.parent_id = like.parent_id
         self.tasks[task.id] = task
         self._emit(EventKind.ADDED, task)
         return task
@@ -137,14 +146,9 @@ class Engine:
         old = self.get(task_id)
         if old.status.is_active:
             raise EngineError(f"task {task_id} is still {old.status}")
-        task = self.add_task(
-            old.prompt, provider=old.provider, model=old.model, timeout=old.timeout, system=old.system,
-            parent=self.tasks.get(old.parent_id) if old.parent_id else None,
+        return self.add_task(
+            old.prompt, provider=old.provider, model=old.model, timeout=old.timeout, system=old.system, like=old
         )
-        task.attachments = list(old.attachments)
-        task.request_text = old.request_text
-        task.base_session = old.base_session
-        return task
 
     def prepare_continue(self, task_id: int) -> Task:
         """Queue an unfinished task to continue where its text stops (or re-attach natively)."""
