@@ -104,6 +104,9 @@ async def stream_once(agent: Agent, task: Task, plan: RunPlan, on_text: Callable
                 on_text(task)
             if reader.failure:
                 break
+            # Buffered SSE events are parsed without awaiting anything; yield so one busy stream
+            # cannot hold the event loop (and every other stream, and the UI) for seconds.
+            await asyncio.sleep(0)
     except Exception as exc:
         if plan.mode is RunMode.REATTACH and _is_not_found(exc):
             task.continuation_token = None

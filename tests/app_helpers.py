@@ -1,0 +1,182 @@
+"""Driving the Textual app against the real demo server (no mocks of the SDK or the agent)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tui.app.app import AgentDeckApp
+from tui.config import parse_config
+from tui.engine import Engine, Task, TaskStatus
+from tui.engine.clients import ClientFactory
+from tui.screens.main import MainScreen
+
+SIZE = (120, 36)
+
+
+def demo_engine(demo_url: str, *, concurrency: int = 4, timeout: float | None = 600.0) -> Engine:
+    """An engine whose built-in `demo` provider talks to the shared test server."""
+    config = parse_config({}, Path("test-config.toml"), environ={}).with_overrides(
+        default_provider="demo", concurrency=concurrency, timeout=timeout
+    )
+    return Engine(config, clients=ClientFactory(demo_url=demo_url))
+
+
+@asynccontextmanager
+async def running_app(
+    demo_url: str, *, concurrency: int = 4, timeout: float | None = 600.0, **options: Any
+) -> AsyncIterator[tuple[AgentDeckApp, Pilot[int]]]:
+    engine = demo_engine(demo_url, concurrency=concurrency, timeout=timeout)
+    app = AgentDeckApp(engine, demo_notice=True, **options)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        try:
+            yield app, pilot
+        finally:
+            await app.shutdown()
+
+
+def main_screen(app: AgentDeckApp) -> MainScreen:
+    screen = app.get_screen_stack()[1] if not isinstance(app.screen, MainScreen) else app.screen
+    assert isinstance(screen, MainScreen)
+    return screen
+
+
+async def wait_for(pilot: Pilot[int], condition: Callable[[], object], timeout: float = 10.0) -> None:
+    """Let the app run until `condition()` is true; fail with the condition's name after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {getattr(condition, '__name__', condition)}")
+        await pilot.pause(0.05)
+
+
+async def submit(app: AgentDeckApp, pilot: Pilot[int], prompt: str, *, timeout: str | None = None) -> Task:
+    """Type into the prompt box and press Enter, as a user does; returns the new task."""
+    screen = main_screen(app)
+    if timeout is not None:
+        screen.query_one("#timeout").value = timeout  # type: ignore[attr-defined]
+    screen.prompt.focus()
+    screen.prompt.load_text(prompt)
+    before = set(app.engine.tasks)
+    await pilot.press("enter")
+    new = [task for task_id, task in app.engine.tasks.items() if task_id not in before]
+    assert len(new) == 1, f"expected one new task, got {new}"
+    return new[0]
+
+
+def cell(app: AgentDeckApp, task: Task, column: str) -> str:
+    return main_screen(app).table.get_cell(str(task.id), column).plain
+
+
+async def select(app: AgentDeckApp, pilot: Pilot[int], task: Task) -> None:
+    """Focus the table and highlight `task`'s row."""
+    screen = main_screen(app)
+    screen.table.focus()
+    screen.table.select(task.id)
+    await pilot.pause()
+
+
+def finished(*tasks: Task) -> Callable[[], bool]:
+    def all_final() -> bool:
+        return all(task.status.is_final for task in tasks)
+
+    return all_final
+
+
+def has_status(task: Task, status: TaskStatus) -> Callable[[], bool]:
+    def check() -> bool:
+        return task.status is status
+
+    check.__name__ = f"task {task.id} {status}"
+    return check
+
+
+# -- fixed states for snapshot tests and the screenshots ------------------------
+
+FROZEN_NOW = 1_800_000_000.0
+"""The app's clock in snapshots, so elapsed and time-left cells never change."""
+
+
+def snapshot_app(demo_url: str, *, concurrency: int = 4) -> AgentDeckApp:
+    engine = demo_engine(demo_url, concurrency=concurrency)
+    return AgentDeckApp(engine, demo_notice=True, clock=lambda: FROZEN_NOW)
+
+
+async def freeze(pilot: Pilot[int]) -> None:
+    """Give every task fixed times and rates, redraw, and drop toasts: the screen no longer depends on timing."""
+    app = pilot.app
+    assert isinstance(app, AgentDeckApp)
+    await pilot.pause(0.3)  # the engine's last throttled progress event (which sets the rate) lands first
+    for task in app.engine.tasks.values():
+        task.rate = 0.0
+        if task.started_at is not None:
+            task.started_at = FROZEN_NOW - 40 + 2 * task.id
+            task.finished_at = task.started_at + 12.5 if task.status.is_final else None
+    screen = main_screen(app)
+    screen.prompt.cursor_blink = False
+    screen.table.sync(list(app.engine.tasks))
+    screen.show_counts()
+    await pilot.pause(0.3)
+    app.clear_notifications()
+    await pilot.pause()
+
+
+async def scene_empty(pilot: Pilot[int]) -> None:
+    await freeze(pilot)
+
+
+async def scene_running(pilot: Pilot[int]) -> None:
+    """Two tasks stream a first paragraph then go silent; a third waits for a slot (concurrency 2)."""
+    screen = main_screen(pilot.app)  # type: ignore[arg-type]
+    screen.submit([f"Compare consensus protocol {n} [[silent:600]][[silent_after:14]]" for n in (1, 2, 3)])
+    tasks = list(screen.engine.tasks.values())
+    await wait_for(pilot, lambda: [t.chars for t in tasks] == [168, 168, 0])
+    await freeze(pilot)
+
+
+async def scene_finished(pilot: Pilot[int]) -> None:
+    screen = main_screen(pilot.app)  # type: ignore[arg-type]
+    screen.submit(["Explain TCP slow start [[len:1800]][[delay:0]]"])
+    await wait_for(pilot, finished(*screen.engine.tasks.values()))
+    await freeze(pilot)
+
+
+async def scene_failed(pilot: Pilot[int]) -> None:
+    screen = main_screen(pilot.app)  # type: ignore[arg-type]
+    screen.submit(["Summarise the incident report [[fault:401]]"])
+    await wait_for(pilot, finished(*screen.engine.tasks.values()))
+    await freeze(pilot)
+
+
+async def scene_help(pilot: Pilot[int]) -> None:
+    await scene_finished(pilot)
+    await pilot.press("f1")
+    await pilot.pause()
+
+
+async def scene_grid(pilot: Pilot[int]) -> None:
+    screen = main_screen(pilot.app)  # type: ignore[arg-type]
+    screen.submit([f"Review service {name} [[silent:600]][[silent_after:10]]" for name in "ABCD"])
+    tasks = list(screen.engine.tasks.values())
+    await wait_for(pilot, lambda: all(t.chars == 120 for t in tasks))
+    screen.table.focus()
+    await pilot.press("g")
+    await wait_for(pilot, lambda: len(screen.output.panes) == 4 and None not in screen.output.shown_ids)
+    await freeze(pilot)
+
+
+SCENES: dict[str, tuple[Callable[[Pilot[int]], Awaitable[None]], int]] = {
+    "empty": (scene_empty, 4),
+    "running": (scene_running, 2),
+    "finished": (scene_finished, 4),
+    "failed": (scene_failed, 4),
+    "help": (scene_help, 4),
+    "grid": (scene_grid, 4),
+}
+"""Scene name -> (what to do before the screenshot, concurrency)."""

@@ -1,0 +1,46 @@
+"""Model output and prompts are untrusted: shown literally, never as markup, never as terminal controls."""
+
+from __future__ import annotations
+
+from tests.app_helpers import cell, finished, main_screen, running_app, select, submit, wait_for
+from tui.widgets.output_pane import OutputPane
+from tui.widgets.raw_body import RawBody
+
+HOSTILE_PROMPT = "[[hostile]] [[len:700]]"
+
+
+def screen_text(svg: str) -> str:
+    return svg.replace("&#160;", " ").replace("&amp;", "&")
+
+
+async def test_hostile_output_is_literal_in_markdown_and_raw(demo_url: str) -> None:
+    async with running_app(demo_url) as (app, pilot):
+        task = await submit(app, pilot, HOSTILE_PROMPT)
+        await wait_for(pilot, finished(task))
+        assert task.status == "done", task.error
+        await select(app, pilot, task)
+        await pilot.pause(0.3)
+        shown = screen_text(app.export_screenshot())
+        assert "[bold red]markup[/]" in shown, "Rich markup must not be interpreted"
+        assert "[@click=app.quit]quit[/]" in shown
+        assert "␛[31mred" in shown and "␛]52;c;ZWNobyBwd25lZA==␇" in shown
+        assert not any(c in shown for c in "\x1b\x07\x9b\x9d\x00"), "no raw control reaches the terminal"
+        await pilot.press("m")
+        await pilot.pause(0.3)
+        raw = main_screen(app).query_one(OutputPane).query_one(RawBody)
+        assert "␛]0;pwned title␇" in raw.text and "\\x9b31m" in raw.text
+        assert not any(c in raw.text for c in "\x1b\x07\x9b\x9d\x00")
+        shown = screen_text(app.export_screenshot())
+        assert "[link=https://example.invalid]link[/link]" in shown
+        assert app.is_running, "clicking or rendering [@click=app.quit] must not quit"
+
+
+async def test_hostile_prompt_is_literal_in_table_and_pane_title(demo_url: str) -> None:
+    async with running_app(demo_url) as (app, pilot):
+        task = await submit(app, pilot, "[bold]x[/] [@click=app.quit] \x1b]52;c;cHduZWQ=\x07 \x1b[31m [[len:40]]")
+        await wait_for(pilot, finished(task))
+        await pilot.pause(0.3)
+        assert cell(app, task, "prompt").startswith("[bold]x[/] [@click=app.quit] ␛]52;c;")
+        shown = screen_text(app.export_screenshot())
+        assert "[bold]x[/] [@click=app.quit] ␛]52;c;cHduZWQ=␇ ␛[31m" in shown, "pane title"
+        assert "\x1b" not in shown and "\x07" not in shown

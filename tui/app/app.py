@@ -1,0 +1,244 @@
+"""The Textual app: runs each task in a worker, reports finished tasks, and shuts down cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from textual import work
+from textual.app import App
+from textual.notifications import SeverityLevel
+from textual.worker import Worker, WorkerState
+
+from tui.app.bindings import APP_BINDINGS
+from tui.app.commands import DeckCommands
+from tui.engine import Engine, Task, TaskEvent, TaskStatus
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.help import HelpScreen
+from tui.screens.main import MainScreen
+from tui.widgets.formatting import one_line
+from tui.widgets.status import status_word
+from tui.widgets.status_bar import count_statuses, counts_line
+
+NOTIFY_INTERVAL_S = 0.25
+SHUTDOWN_WAIT_S = 5.0
+_SEVERITY: dict[TaskStatus, SeverityLevel] = {
+    TaskStatus.DONE: "information",
+    TaskStatus.FAILED: "error",
+    TaskStatus.TIMED_OUT: "error",
+    TaskStatus.INTERRUPTED: "warning",
+}
+"""Final statuses worth a toast; a cancel is the user's own doing and gets none."""
+
+
+class AgentDeckApp(App[int]):
+    """Owns the engine's task workers; screens own what is drawn.
+
+    The engine is built outside (from the config and command line) and passed
+    in, so a saved session can be adopted into it, or a store subscribed to it,
+    before the app starts. Tasks run as Textual workers in one group per
+    session; cancelling a task cancels its worker.
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "agentdeck"
+    BINDINGS = APP_BINDINGS
+    COMMANDS = App.COMMANDS | {DeckCommands}
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        demo_notice: bool = False,
+        session_name: str | None = None,
+        model: str | None = None,
+        system: str | None = None,
+        startup_warning: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.demo_notice = demo_notice
+        self.session_name = session_name
+        self.clock = clock
+        """Wall-clock source for elapsed/time-left cells; tests freeze it for snapshots."""
+        self._model = model
+        self._system = system
+        self._startup_warning = startup_warning
+        self._task_workers: dict[int, Worker[Task]] = {}
+        self._seen: dict[int, TaskStatus] = {task.id: task.status for task in engine.tasks.values()}
+        self._status_dirty: set[int] = set()
+        self._engine_closed = False
+        self._quitting = False
+        self._title_pushed = False
+
+    @property
+    def worker_group(self) -> str:
+        return f"tasks:{self.session_name or 'default'}"
+
+    def on_mount(self) -> None:
+        # Pushed rather than returned from get_default_screen, which skips a screen's CSS_PATH.
+        self.push_screen(
+            MainScreen(self.engine, demo=self.demo_notice, clock=self.clock, model=self._model, system=self._system)
+        )
+        self.engine.subscribe(self._on_engine_event)
+        self.set_interval(NOTIFY_INTERVAL_S, self._report_statuses)
+        self._warm_up()
+        self._show_title()
+        if self.demo_notice:
+            self.notify(
+                "Answers come from the built-in demo server: no API key is used. "
+                "Configure a provider with `agentdeck config init`.",
+                title="Demo mode",
+                markup=False,
+                timeout=8,
+            )
+        if self._startup_warning:
+            self.notify(self._startup_warning, severity="warning", markup=False, timeout=10)
+
+    # -- running tasks ---------------------------------------------------
+
+    @work(thread=True, group="warm-up", exit_on_error=False)
+    def _warm_up(self) -> None:
+        """Import the SDKs in a thread now: imported by the first task, they would freeze the screen ~1 s."""
+        from agent_framework.openai import OpenAIChatClient, OpenAIChatCompletionClient  # noqa: F401
+
+    def start_task(self, task: Task) -> Worker[Task]:
+        """Run `task` to its end in a worker; the engine's concurrency limit keeps it queued until a slot frees."""
+        worker = self.run_worker(
+            self.engine.run_task(task),
+            name=f"task-{task.id}",
+            group=self.worker_group,
+            description=one_line(task.prompt, 60),
+            exit_on_error=False,
+        )
+        self._task_workers[task.id] = worker
+        return worker
+
+    def cancel_task(self, task_id: int) -> bool:
+        if self.engine.cancel(task_id):
+            return True
+        worker = self._task_workers.get(task_id)
+        if worker is None or worker.is_finished:
+            return False
+        # The worker exists but its coroutine has not reached the engine yet: cancel once it has.
+        self.call_after_refresh(self.engine.cancel, task_id)
+        return True
+
+    def cancel_all(self) -> int:
+        return self.engine.cancel_all()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker failures surface: a task's own errors are on the task, this is for bugs."""
+        worker = event.worker
+        if not worker.is_finished:
+            return
+        if worker.group == self.worker_group:
+            task_id = next((tid for tid, w in self._task_workers.items() if w is worker), None)
+            if task_id is not None:
+                del self._task_workers[task_id]
+        if event.state is WorkerState.ERROR:
+            self.notify(
+                f"{worker.name}: {worker.error!r}", title="Internal error", severity="error", markup=False
+            )
+
+    # -- reporting -------------------------------------------------------
+
+    def _on_engine_event(self, event: TaskEvent) -> None:
+        self._status_dirty.add(event.task.id)
+
+    def _report_statuses(self) -> None:
+        dirty, self._status_dirty = self._status_dirty, set()
+        if not dirty:
+            return
+        for task_id in sorted(dirty):
+            task = self.engine.tasks.get(task_id)
+            if task is None:
+                self._seen.pop(task_id, None)
+                continue
+            before = self._seen.get(task_id)
+            self._seen[task_id] = task.status
+            if before is not None and before is not task.status and task.status in _SEVERITY:
+                self._announce(task)
+        self._show_title()
+
+    def _announce(self, task: Task) -> None:
+        message = f"#{task.id} {one_line(task.prompt, 50)}"
+        if task.error:
+            message += f"\n{one_line(task.error, 120)}"
+        else:
+            message += f"\n{task.chars:,} characters"
+        title = f"Task {status_word(task.status)}"
+        self.notify(message, title=title, severity=_SEVERITY[task.status], markup=False)
+        if self.engine.config.bell:
+            self.bell()
+
+    def _show_title(self) -> None:
+        counts = counts_line(count_statuses(self.engine.tasks.values()))
+        if self.sub_title != counts:
+            self.sub_title = counts
+            self._set_terminal_title(f"agentdeck: {counts}")
+
+    def _set_terminal_title(self, title: str) -> None:
+        """OSC 2; Textual has no API for the window title. The text is ours (counts), never model output.
+
+        The first time, the terminal's own title is pushed on its title stack
+        (XTWINOPS 22), so quitting can restore it (23).
+        """
+        driver = self._driver
+        if driver is None or self.is_headless:
+            return
+        if not self._title_pushed:
+            driver.write("\x1b[22;2t")
+            self._title_pushed = True
+        driver.write(f"\x1b]2;{title}\x07")
+
+    # -- help and quitting ----------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        """Ask first when tasks are active; a second Ctrl+Q quits at once."""
+        active = sum(task.status.is_active for task in self.engine.tasks.values())
+        if not active or self._quitting:
+            await self.shutdown()
+            self.exit(0)
+            return
+        self._quitting = True
+
+        async def answer(quit_now: bool | None) -> None:
+            self._quitting = False
+            if quit_now:
+                await self.shutdown()
+                self.exit(0)
+
+        if active == 1:
+            question = "1 task is still active. Stop it and quit?"
+        else:
+            question = f"{active} tasks are still active. Stop them and quit?"
+        self.push_screen(ConfirmScreen(question, yes="Quit", no="Stay"), answer)
+
+    async def on_unmount(self) -> None:
+        """Whatever way the app ends, the engine's clients (and the demo server) are closed."""
+        if self._title_pushed and self._driver is not None:
+            self._driver.write("\x1b[23;2t")
+        await self.shutdown()
+
+    async def shutdown(self) -> None:
+        """Running tasks end `interrupted` (resumable), then clients and the demo server close."""
+        if self._engine_closed:
+            return
+        self._engine_closed = True
+        self.engine.interrupt_all()
+        pending = [worker for worker in self._task_workers.values() if not worker.is_finished]
+        if pending:
+            # Workers end cancelled (that is how the engine interrupts them): collect, do not raise.
+            waiting = asyncio.gather(*(worker.wait() for worker in pending), return_exceptions=True)
+            try:
+                await asyncio.wait_for(waiting, SHUTDOWN_WAIT_S)
+            except TimeoutError:
+                pass
+        await self.engine.aclose()

@@ -1,0 +1,50 @@
+"""Every key of the app in one place, so the footer, help screen, palette and docs agree."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+from tui.widgets.prompt_box import PromptBox
+
+TASK_BINDINGS: list[Binding] = [
+    Binding("n", "focus_prompt", "New", id="prompt.focus", tooltip="Write a new prompt"),
+    Binding("c", "cancel", "Cancel", id="task.cancel", tooltip="Cancel the selected task (queued or running)"),
+    Binding(
+        "C", "cancel_all", "Cancel all", id="task.cancel_all", tooltip="Cancel every queued and running task", show=False
+    ),
+    Binding("t", "timeout", "Timeout", id="task.timeout", tooltip="Set, extend or remove the selected task's timeout"),
+    Binding("f", "follow_up", "Follow-up", id="task.follow_up", tooltip="Ask a follow-up in the task's session"),
+    Binding("r", "retry", "Retry", id="task.retry", tooltip="Run the selected task's prompt again as a new task"),
+    Binding("o", "continue", "Continue", id="task.continue", tooltip="Continue an unfinished task where it stopped"),
+    Binding("y", "copy", "Copy", id="task.copy", tooltip="Copy the selected task's output to the clipboard"),
+    Binding("d,delete", "delete", "Delete", id="task.delete", tooltip="Delete the selected (finished) task", show=False),
+    Binding("g", "grid", "Grid", id="view.grid", tooltip="Toggle a grid of up to four running tasks"),
+    Binding("m", "raw", "Raw/MD", id="view.raw", tooltip="Toggle raw text / rendered Markdown"),
+    Binding("v", "filter", "Filter", id="view.filter", tooltip="Show all / active / done / problem tasks", show=False),
+    Binding("s", "sort", "Sort", id="view.sort", tooltip="Sort by id / status / chars / elapsed", show=False),
+    Binding("a", "attach", "Attach", id="prompt.attach_file", tooltip="Attach a text file to the next prompt", show=False),
+    Binding("question_mark", "help", "Help", key_display="?", id="app.help_keys", tooltip="List every key"),
+]
+"""Single keys for tasks and views; active when the table or a pane has focus, not while typing.
+
+The footer cannot fit them all at 120 columns and still show Quit, so the
+rarer ones (show=False) are in the help screen and the palette only.
+"""
+
+APP_BINDINGS: list[Binding] = [
+    Binding("f1", "help", "Help", id="app.help", tooltip="List every key"),
+    Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Stop running tasks (resumable) and quit", priority=True),
+]
+
+HELP_SECTIONS: list[tuple[str, list[Binding]]] = [
+    ("Prompt box (focused at start)", PromptBox.BINDINGS),  # type: ignore[list-item]
+    ("Tasks and views (table or pane focused; Esc or Tab gets there)", TASK_BINDINGS),
+    ("Everywhere", APP_BINDINGS),
+]
+EXTRA_KEYS: list[tuple[str, str]] = [
+    ("ctrl+p", "Command palette: every action, provider choice, filters, sort, theme"),
+    ("tab / shift+tab", "Move between the prompt, the table and the panes"),
+    ("↑ ↓ / pgup pgdn", "Select a task in the table, or scroll a pane"),
+    ("enter (table)", "Focus the selected task's output pane"),
+]
+"""Keys Textual provides, listed in the help screen for completeness."""

@@ -1,0 +1,60 @@
+"""Command palette entries: every key's action, plus choices that have no key of their own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from tui.app.bindings import TASK_BINDINGS
+
+Command = tuple[str, Callable[[], object], str]
+
+
+class DeckCommands(Provider):
+    """Offers only what applies now (as Posting does): no "Cancel" for a finished task."""
+
+    def _commands(self) -> list[Command]:
+        from tui.screens.main import MainScreen
+        from tui.widgets.task_table import TaskFilter, TaskSort
+
+        screen = self.screen
+        if not isinstance(screen, MainScreen):
+            return []
+        commands: list[Command] = []
+        for binding in TASK_BINDINGS:
+            if screen.can(binding.action):
+                key = binding.key_display or binding.key.split(",")[0]
+                group = (binding.id or "task").split(".")[0]
+                commands.append(
+                    (f"{group}: {binding.tooltip}", getattr(screen, f"action_{binding.action}"), f"key: {key}")
+                )
+        for task_filter in TaskFilter:
+            if task_filter is not screen.table.task_filter:
+                commands.append((f"view: Show {task_filter} tasks", partial(screen.set_filter, task_filter), ""))
+        for task_sort in TaskSort:
+            if task_sort is not screen.table.task_sort:
+                commands.append((f"view: Sort by {task_sort}", partial(screen.set_sort, task_sort), ""))
+        bar = screen.next_task
+        for name, provider in sorted(screen.engine.config.providers.items()):
+            if name != bar.provider.name:
+                help_text = f"{provider.api} API, model {provider.model}"
+                commands.append((f"next task: Use provider {name}", partial(bar.choose_provider, name), help_text))
+        if bar.attachments:
+            commands.append(("next task: Remove attached files", bar.clear_attachments, ""))
+        commands.append(
+            ("tasks: Set how many stream at once", screen.action_concurrency, f"now {screen.engine.concurrency}")
+        )
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, run, help_text in self._commands():
+            yield DiscoveryHit(name, run, help=help_text or None)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, run, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), run, help=help_text or None)

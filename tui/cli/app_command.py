@@ -1,0 +1,93 @@
+"""`agentdeck` with no subcommand: the Textual app on a saved session."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from tui.cli.options import apply_task_options, check_key
+from tui.config import Config, ConfigError
+from tui.store import SessionLocked, SessionStore, StorageUnavailable, new_session_name
+
+
+class ProblemRelay:
+    """Save problems reported by the store's writer thread, shown once the app runs."""
+
+    def __init__(self) -> None:
+        self.show: Callable[[str | None], None] | None = None
+
+    def __call__(self, message: str | None) -> None:
+        if self.show is not None:
+            self.show(message)
+
+
+def open_store(ref: str | None, relay: ProblemRelay) -> tuple[SessionStore | None, str | None]:
+    """The session to save into, or None and a warning when storage is unavailable.
+
+    A session another process is writing is refused here with a pointer to
+    watch mode; a damaged file raises StoreError (exit 2, one line).
+    """
+    try:
+        return SessionStore.open(ref or new_session_name(), on_problem=relay), None
+    except SessionLocked as exc:
+        raise ConfigError(f"{exc}") from None
+    except StorageUnavailable as exc:
+        return None, f"{exc}: this session is NOT being saved"
+
+
+def app_command(args: argparse.Namespace, config: Config) -> int:
+    """Build the engine from the config and flags, attach the session, run the app.
+
+    With `--demo`, or when nothing but the built-in providers exists and no
+    OPENAI_API_KEY is set, the default provider is the demo server, and the
+    app says so on screen. A missing API key does not stop the app: it is
+    shown as a warning, and the provider can be changed for the next task.
+    """
+    if getattr(args, "watch", False):
+        from tui.cli.watch_command import watch_command
+
+        return watch_command(args, config)
+    config = apply_task_options(config, args)
+    provider = config.provider(None)
+    warnings = []
+    try:
+        check_key(provider)
+    except ConfigError as exc:
+        warnings.append(f"{exc}. Tasks on {provider.name!r} will fail; pick another provider below.")
+
+    from tui.app.app import AgentDeckApp
+    from tui.engine import Engine
+
+    relay = ProblemRelay()
+    store, storage_warning = open_store(args.session, relay)
+    if storage_warning:
+        warnings.append(storage_warning)
+    engine = Engine(config)
+    if store is not None:
+        store.attach(engine)
+    app = AgentDeckApp(
+        engine,
+        demo_notice=provider.is_demo,
+        session_name=store.name if store else args.session,
+        model=args.model,
+        system=args.system,
+        startup_warning=" ".join(warnings) or None,
+    )
+    relay.show = lambda message: _notify_from_thread(app, message)
+    try:
+        return app.run() or 0
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _notify_from_thread(app: object, message: str | None) -> None:
+    from tui.app.app import AgentDeckApp
+
+    assert isinstance(app, AgentDeckApp)
+    text = message or "saving works again"
+    severity = "error" if message else "information"
+    try:
+        app.call_from_thread(app.notify, text, title="Session", severity=severity, markup=False, timeout=10)
+    except RuntimeError:
+        pass

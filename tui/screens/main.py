@@ -1,0 +1,169 @@
+"""The main screen: the prompt, the live task table and the output panes."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Footer
+
+from tui.app.bindings import TASK_BINDINGS
+from tui.config import ConfigError
+from tui.engine import AttachmentError, Engine, EngineError, Task, TaskEvent, TaskStatus
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.task_actions import TaskActions
+from tui.widgets.next_task_bar import NextTaskBar
+from tui.widgets.output_area import OutputArea
+from tui.widgets.prompt_box import PromptBox
+from tui.widgets.status_bar import StatusBar
+from tui.widgets.task_table import Clock, TaskTable
+
+TABLE_INTERVAL_S = 0.25
+"""The table, counts and footer refresh at 4 Hz whatever the number of chunks."""
+PANE_INTERVAL_S = 0.1
+"""Visible panes append new text at 10 Hz, smooth enough to read as streaming."""
+TASK_ACTIONS = frozenset(binding.action for binding in TASK_BINDINGS)
+
+
+class MainScreen(TaskActions):
+    """Engine events only mark tasks dirty here; two timers turn marks into cell and pane updates.
+
+    That keeps the cost of a busy stream bounded by the refresh rate, not by
+    the number of chunks, so keys stay responsive with fifty tasks streaming.
+    """
+
+    CSS_PATH = "main.tcss"
+    BINDINGS = TASK_BINDINGS
+
+    def __init__(
+        self, engine: Engine, *, demo: bool, clock: Clock, model: str | None = None, system: str | None = None
+    ) -> None:
+        super().__init__(engine, clock=clock)
+        self._demo = demo
+        self._model = model
+        self._system = system
+        self._table_dirty: set[int] = set()
+        self._pane_dirty: set[int] = set()
+        self._selected_status: TaskStatus | None = None
+        self._unsubscribe = lambda: None
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(demo=self._demo, id="status")
+        yield TaskTable(self.engine.tasks, clock=self._clock, id="tasks")
+        yield OutputArea(id="output")
+        yield NextTaskBar(self.engine.config, model=self._model, id="next")
+        yield PromptBox(id="prompt")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._unsubscribe = self.engine.subscribe(self._on_engine_event)
+        self.set_interval(TABLE_INTERVAL_S, self._tick_table)
+        self.set_interval(PANE_INTERVAL_S, self._tick_panes)
+        self.prompt.focus()
+        self.show_counts()
+
+    def on_unmount(self) -> None:
+        self._unsubscribe()
+
+    def _on_engine_event(self, event: TaskEvent) -> None:
+        """Runs inside the engine for every event: record, never render."""
+        self._table_dirty.add(event.task.id)
+        self._pane_dirty.add(event.task.id)
+
+    # -- refresh ---------------------------------------------------------
+
+    def _tick_table(self) -> None:
+        dirty, self._table_dirty = self._table_dirty, set()
+        dirty.update(task.id for task in self.engine.tasks.values() if task.status is TaskStatus.RUNNING)
+        self.table.sync(dirty)
+        self.show_counts()
+        selected = self.selected
+        status = selected.status if selected else None
+        if status is not self._selected_status:
+            self._selected_status = status
+            self.refresh_bindings()
+        if self.pane_ids() != self.output.shown_ids and not self._layout_running:
+            self.layout_panes()  # a task started or ended (grid), or the shown one was deleted
+
+    async def _tick_panes(self) -> None:
+        dirty, self._pane_dirty = self._pane_dirty, set()
+        shown = dirty.intersection(self.output.shown_ids)
+        if shown:
+            await self.output.sync(shown, self.engine.tasks)
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self) -> None:
+        selected = self.selected
+        self._selected_status = selected.status if selected else None
+        self.refresh_bindings()
+        self.layout_panes()
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self) -> None:
+        self.output.panes[0].focus()
+
+    # -- submitting ------------------------------------------------------
+
+    @on(PromptBox.Submitted)
+    def _submitted(self, event: PromptBox.Submitted) -> None:
+        if self.submit([event.text]):
+            self.prompt.clear()
+
+    @on(PromptBox.MultiLinePaste)
+    def _multi_line_paste(self, event: PromptBox.MultiLinePaste) -> None:
+        count = len(event.lines)
+
+        def answer(split: bool | None) -> None:
+            if split:
+                self.submit(event.lines)
+            else:
+                self.prompt.paste_text(event.text)
+
+        question = f"You pasted {count} lines. Run them as {count} separate tasks, one per line?"
+        self.app.push_screen(ConfirmScreen(question, yes=f"Run {count} tasks", no="Paste as one prompt"), answer)
+
+    @on(PromptBox.AttachRequested)
+    def _attach_requested(self) -> None:
+        self.action_attach()
+
+    @on(PromptBox.LeaveRequested)
+    def _leave_requested(self) -> None:
+        self.table.focus()
+
+    def submit(self, prompts: list[str]) -> bool:
+        """Add and start one task per prompt with the next-task settings; False if none started."""
+        bar = self.query_one(NextTaskBar)
+        try:
+            timeout = bar.timeout
+        except ValueError as exc:
+            self.notify(f"Timeout: {exc}", severity="error", markup=False)
+            return False
+        started: list[Task] = []
+        for prompt in prompts:
+            try:
+                task = self.engine.add_task(
+                    prompt,
+                    provider=bar.provider.name,
+                    model=bar.model,
+                    timeout=timeout,
+                    attachments=bar.attachments,
+                    system=self._system,
+                )
+            except (AttachmentError, EngineError, ConfigError) as exc:
+                self.notify(str(exc), title="Not started", severity="error", markup=False)
+                break
+            self.deck.start_task(task)
+            started.append(task)
+        if not started:
+            return False
+        bar.clear_attachments()
+        self.table.sync(task.id for task in started)
+        self.table.select(started[0].id)
+        return True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Task keys are hidden while typing (the prompt gets the letters) and dimmed when they do not apply."""
+        if action not in TASK_ACTIONS:
+            return True
+        if isinstance(self.focused, PromptBox):
+            return False
+        return True if self.can(action) else None

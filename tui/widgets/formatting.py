@@ -1,0 +1,28 @@
+"""Short human forms of numbers and text for table cells and pane headers."""
+
+from __future__ import annotations
+
+from tui.safety import visible_controls
+
+
+def duration(seconds: float | None) -> str:
+    """`4.2s`, `3m05s`, `2h07m`; a dash for no value."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def one_line(text: str, width: int) -> str:
+    """Whitespace collapsed, controls made visible, cut to `width` with an ellipsis."""
+    line = visible_controls(" ".join(text.split()))
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def timeout_label(seconds: float | None) -> str:
+    return "no timeout" if seconds is None else f"timeout {seconds:g}s"

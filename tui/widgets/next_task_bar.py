@@ -1,0 +1,112 @@
+"""What the next prompt will run with: provider, model, timeout and attached files."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from types import EllipsisType
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Input, Label, Select, Static
+
+from tui.config import MAX_TIMEOUT_S, Config, ProviderConfig
+
+DEFAULT = ...
+"""Timeout sentinel: use the provider's or the config's default, as `Engine.add_task` does."""
+
+
+class NextTaskBar(Horizontal):
+    """Changing these affects only tasks submitted afterwards; running tasks keep theirs."""
+
+    DEFAULT_CSS = """
+    NextTaskBar {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        & > Label { color: $foreground-muted; padding: 0 1 0 0; }
+        & > Select { width: 24; margin: 0 2 0 0; }
+        & > #model { width: 24; margin: 0 2 0 0; }
+        & > #timeout { width: 10; }
+        & > #attachments { width: 1fr; padding: 0 0 0 2; color: $text-accent; }
+    }
+    """
+
+    def __init__(self, config: Config, *, model: str | None = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._config = config
+        self._initial_model = model
+        self.attachments: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        options = [(name, name) for name in sorted(self._config.providers)]
+        yield Label("next task:")
+        yield Select(
+            options,
+            value=self._config.default_provider,
+            allow_blank=False,
+            compact=True,
+            id="provider",
+            tooltip="Provider for the next task (Ctrl+P lists them too)",
+        )
+        yield Input(self._initial_model or "", compact=True, id="model", tooltip="Model; empty = the provider's")
+        yield Label("timeout s:", classes="timeout-label")
+        yield Input(compact=True, type="number", id="timeout", tooltip="Seconds; empty = default, 0 = no timeout")
+        yield Static("", id="attachments", markup=False)
+
+    def on_mount(self) -> None:
+        self._show_defaults()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self._show_defaults()
+
+    @property
+    def provider(self) -> ProviderConfig:
+        value = self.query_one("#provider", Select).value
+        return self._config.provider(value if isinstance(value, str) else None)
+
+    def choose_provider(self, name: str) -> None:
+        self.query_one("#provider", Select).value = name
+
+    @property
+    def model(self) -> str | None:
+        return self.query_one("#model", Input).value.strip() or None
+
+    @property
+    def timeout(self) -> float | None | EllipsisType:
+        """Seconds, None for no timeout, or DEFAULT; raises ValueError with a message for bad input."""
+        text = self.query_one("#timeout", Input).value.strip()
+        if not text:
+            return DEFAULT
+        try:
+            seconds = float(text)
+        except ValueError:
+            raise ValueError(f"not a number of seconds: {text!r}") from None
+        if seconds < 0:
+            raise ValueError("a timeout cannot be negative")
+        if not math.isfinite(seconds) or seconds > MAX_TIMEOUT_S:
+            raise ValueError(f"a timeout can be at most {MAX_TIMEOUT_S} seconds (7 days)")
+        return seconds or None
+
+    def set_timeout(self, seconds: float | None) -> None:
+        self.query_one("#timeout", Input).value = "0" if seconds is None else f"{seconds:g}"
+
+    def add_attachment(self, path: str) -> None:
+        self.attachments.append(path)
+        self._show_attachments()
+
+    def clear_attachments(self) -> None:
+        self.attachments.clear()
+        self._show_attachments()
+
+    def _show_defaults(self) -> None:
+        provider = self.provider
+        self.query_one("#model", Input).placeholder = provider.model
+        default = provider.timeout if provider.timeout is not None else self._config.timeout
+        self.query_one("#timeout", Input).placeholder = "none" if not default else f"{default:g}"
+
+    def _show_attachments(self) -> None:
+        names = ", ".join(Path(p).name for p in self.attachments)
+        label = f"📎 {len(self.attachments)} file{'s' if len(self.attachments) != 1 else ''}: {names}"
+        self.query_one("#attachments", Static).update(label if self.attachments else "")

@@ -1,0 +1,155 @@
+"""One task's output pane: a title, the task's error or notice, and its text as it streams."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Markdown, Static
+
+from tui.engine import Task
+from tui.safety import visible_controls
+from tui.widgets.formatting import one_line
+from tui.widgets.markdown_body import MarkdownBody
+from tui.widgets.raw_body import RawBody
+from tui.widgets.status import ICONS, THEME_COLOURS, status_word
+
+MARKDOWN_LIMIT = 50_000
+"""Characters above which a pane shows raw text: thousands of Markdown blocks would make scrolling slow."""
+
+PLACEHOLDER = "No task selected. Type a prompt below and press Enter."
+
+
+class OutputPane(Vertical):
+    """Keeps an offset into the task's text and appends only what came after it.
+
+    Opening a task loads its whole text once; after that every refresh costs
+    the size of the new text, so a 1 MB answer streams as smoothly as a short one.
+    Model text is shown literally: controls are made visible and nothing is
+    read as markup.
+    """
+
+    DEFAULT_CSS = """
+    OutputPane {
+        height: 1fr;
+        border: round $foreground 25%;
+        border-title-color: $foreground;
+        border-subtitle-color: $foreground-muted;
+        background: $surface;
+        &:focus-within { border: round $accent; }
+        & > .problem {
+            display: none;
+            height: auto;
+            max-height: 5;
+            padding: 0 1;
+            color: $text-error;
+            background: $error-muted;
+        }
+        & > .problem.-notice { color: $text-warning; background: $warning-muted; }
+        & > .problem.-shown { display: block; }
+        & > .placeholder { color: $text-muted; padding: 1 2; height: auto; }
+        &.-has-task > .placeholder { display: none; }
+    }
+    """
+
+    def __init__(self, *, raw: bool = False, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.task_id: int | None = None
+        self.raw = raw
+        """Raw text wanted by the user; large outputs are raw regardless."""
+        self._offset = 0
+        self._body: MarkdownBody | RawBody | None = None
+        self._title: Content | None = None
+        self._subtitle: Content | None = None
+        self._problem: str | None = None
+        self._lock = asyncio.Lock()
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="problem", markup=False)
+        yield Static(PLACEHOLDER, classes="placeholder")
+
+    @property
+    def showing_raw(self) -> bool:
+        return isinstance(self._body, RawBody)
+
+    async def show(self, task: Task | None) -> None:
+        """Display `task` (loading its text once), or keep streaming it if it is already shown."""
+        async with self._lock:
+            if not self.is_attached:
+                return  # removed by a layout change while this refresh waited
+            if task is None:
+                await self._clear()
+                return
+            want_raw = self.raw or task.chars > MARKDOWN_LIMIT
+            if task.id != self.task_id or want_raw != self.showing_raw or self._body is None:
+                await self._open(task, want_raw)
+            else:
+                await self._append_new(task)
+            self._describe(task)
+
+    async def _open(self, task: Task, raw: bool) -> None:
+        if self._body is None or isinstance(self._body, RawBody) != raw:
+            if self._body is not None:
+                await self._body.remove()
+            self._body = RawBody() if raw else MarkdownBody()
+            await self.mount(self._body)
+        self.add_class("-has-task")
+        self.task_id = task.id
+        text = task.output.since(0)
+        self._offset = len(text)
+        await self._body.load(visible_controls(text))
+
+    async def _append_new(self, task: Task) -> None:
+        new = task.output.since(self._offset)
+        if not new:
+            return
+        self._offset += len(new)
+        assert self._body is not None
+        await self._body.append(visible_controls(new))
+
+    async def _clear(self) -> None:
+        self.task_id = None
+        self._offset = 0
+        self.border_title = self.border_subtitle = self._title = self._subtitle = self._problem = None
+        self.query_one(".problem", Static).set_class(False, "-shown")
+        self.remove_class("-has-task")
+        if self._body is not None:
+            body, self._body = self._body, None
+            await body.remove()
+
+    def _describe(self, task: Task) -> None:
+        """Title, subtitle and problem line; each is touched only when it changed (a Static update costs a layout)."""
+        colour = f"${THEME_COLOURS[task.status]}"
+        title = Content.assemble(
+            (f"#{task.id} ", "bold"),
+            (f"{ICONS[task.status]} {status_word(task.status)}", f"{colour} bold"),
+            (f" · {one_line(task.prompt, 60)}", ""),
+        )
+        mode = "raw" if self.showing_raw else "markdown"
+        if self.showing_raw and not self.raw:
+            mode = "raw (long output)"
+        subtitle = Content(f"{task.provider}/{task.model} · {task.chars:,} chars · {mode}")
+        if title != self._title:
+            self._title = self.border_title = title
+        if subtitle != self._subtitle:
+            self._subtitle = self.border_subtitle = subtitle
+        message = task.error or task.notice
+        problem = None
+        if message:
+            label = status_word(task.status) if task.error else "note"
+            text = message if message.startswith(label) else f"{label}: {message}"
+            problem = visible_controls(text)
+        if problem != self._problem:
+            self._problem = problem
+            line = self.query_one(".problem", Static)
+            line.update(Content(problem or ""))
+            line.set_class(bool(problem), "-shown")
+            line.set_class(not task.error, "-notice")
+
+    @on(Markdown.LinkClicked)
+    def _link_clicked(self, event: Markdown.LinkClicked) -> None:
+        event.stop()
+        self.notify(visible_controls(event.href), title="Link in the output (not opened)", markup=False)

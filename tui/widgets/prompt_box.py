@@ -1,0 +1,106 @@
+"""The prompt box: multi-line, Enter runs it, Ctrl+J (or Shift+Enter) starts a new line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import TextArea
+
+PLACEHOLDER = "Ask something… Enter runs it · Ctrl+J new line · paste a list to run one task per line"
+
+
+class PromptBox(TextArea):
+    """Enter submits, because that is what a newcomer presses.
+
+    Most terminals send the same byte for Enter and Shift+Enter, so the
+    newline key that always works is Ctrl+J (a line feed); Shift+Enter and
+    Alt+Enter work where the terminal tells them apart.
+    """
+
+    DEFAULT_CSS = """
+    PromptBox {
+        height: auto;
+        min-height: 3;
+        max-height: 8;
+        border: round $foreground 25%;
+        &:focus { border: round $accent; }
+    }
+    """
+
+    BINDINGS = [
+        Binding("enter", "submit", "Run", id="prompt.submit", tooltip="Run the prompt as a new task"),
+        Binding("ctrl+j", "newline", "Newline", id="prompt.newline", tooltip="Insert a new line (also Shift+Enter)"),
+        Binding("ctrl+o", "attach", "Attach", id="prompt.attach", tooltip="Attach a text file to the next prompt"),
+        Binding("escape", "leave", "Tasks", id="prompt.leave", tooltip="Move to the task table"),
+    ]
+
+    NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter"})
+
+    @dataclass
+    class Submitted(Message):
+        """The user pressed Enter on a non-empty prompt."""
+
+        prompt_box: PromptBox
+        text: str
+
+    @dataclass
+    class MultiLinePaste(Message):
+        """Several non-empty lines were pasted: the screen asks whether to run them as separate tasks."""
+
+        prompt_box: PromptBox
+        text: str
+        lines: list[str]
+
+    @dataclass
+    class AttachRequested(Message):
+        prompt_box: PromptBox
+
+    @dataclass
+    class LeaveRequested(Message):
+        prompt_box: PromptBox
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(soft_wrap=True, show_line_numbers=False, placeholder=PLACEHOLDER, id=id)
+
+    async def _on_key(self, event: events.Key) -> None:
+        # TextArea inserts a newline on Enter before bindings are consulted, so decide here.
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.action_submit()
+        elif event.key in self.NEWLINE_KEYS:
+            event.stop()
+            event.prevent_default()
+            self.action_newline()
+        else:
+            await super()._on_key(event)
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        lines = [line.strip() for line in event.text.splitlines() if line.strip()]
+        if len(lines) > 1:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.MultiLinePaste(self, event.text, lines))
+            return
+        await super()._on_paste(event)
+
+    def paste_text(self, text: str) -> None:
+        """Insert pasted text as one prompt (after the user declined to split it)."""
+        self.replace(text, *self.selection, maintain_selection_offset=False)
+
+    def action_submit(self) -> None:
+        text = self.text.strip()
+        if text:
+            self.post_message(self.Submitted(self, text))
+
+    def action_newline(self) -> None:
+        self.replace("\n", *self.selection, maintain_selection_offset=False)
+
+    def action_attach(self) -> None:
+        self.post_message(self.AttachRequested(self))
+
+    def action_leave(self) -> None:
+        self.post_message(self.LeaveRequested(self))

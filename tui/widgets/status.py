@@ -1,0 +1,55 @@
+"""How a task status looks: an icon, a word and a theme colour, shared by the table, panes and status bar."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import App
+from textual.color import Color, ColorParseError
+
+from tui.engine import TaskStatus
+
+ICONS: dict[TaskStatus, str] = {
+    TaskStatus.QUEUED: "◌",
+    TaskStatus.RUNNING: "▶",
+    TaskStatus.DONE: "✓",
+    TaskStatus.FAILED: "✗",
+    TaskStatus.CANCELLED: "⊘",
+    TaskStatus.TIMED_OUT: "⏱",
+    TaskStatus.INTERRUPTED: "⏸",
+}
+
+THEME_COLOURS: dict[TaskStatus, str] = {
+    TaskStatus.QUEUED: "foreground-muted",
+    TaskStatus.RUNNING: "accent",
+    TaskStatus.DONE: "success",
+    TaskStatus.FAILED: "error",
+    TaskStatus.CANCELLED: "warning",
+    TaskStatus.TIMED_OUT: "error",
+    TaskStatus.INTERRUPTED: "warning",
+}
+"""Theme variable names, so every Textual theme (and the palette's theme switcher) colours statuses."""
+
+
+def status_word(status: TaskStatus) -> str:
+    return str(status).replace("_", " ")
+
+
+def status_style(app: App[object], status: TaskStatus) -> Style:
+    """A Rich style from the current theme; Rich renderables cannot read `$variables` themselves."""
+    return Style(color=theme_colour(app, THEME_COLOURS[status]), bold=status is TaskStatus.RUNNING)
+
+
+def theme_colour(app: App[object], name: str) -> str | None:
+    """A theme variable as an opaque colour (muted variables carry alpha, which Rich cannot show)."""
+    variables = app.theme_variables
+    try:
+        colour = Color.parse(variables[name])
+        background = Color.parse(variables.get("background", "#000000"))
+    except (KeyError, ColorParseError):
+        return None
+    return (background + colour).hex
+
+
+def status_text(app: App[object], status: TaskStatus) -> Text:
+    return Text(f"{ICONS[status]} {status_word(status)}", style=status_style(app, status), no_wrap=True)
