@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
@@ -20,6 +21,9 @@ from tui.screens.main import MainScreen
 from tui.widgets.formatting import one_line
 from tui.widgets.status import status_word
 from tui.widgets.status_bar import count_statuses, counts_line
+
+if TYPE_CHECKING:
+    from tui.store import SessionWatcher
 
 NOTIFY_INTERVAL_S = 0.25
 SHUTDOWN_WAIT_S = 5.0
@@ -56,9 +60,12 @@ class AgentDeckApp(App[int]):
         system: str | None = None,
         startup_warning: str | None = None,
         clock: Callable[[], float] = time.time,
+        watcher: SessionWatcher | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
+        self.watcher = watcher
+        """Set in watch mode: the session is another process's, shown live and read-only."""
         self.demo_notice = demo_notice
         self.session_name = session_name
         self.clock = clock
@@ -72,6 +79,10 @@ class AgentDeckApp(App[int]):
         self._engine_closed = False
         self._quitting = False
         self._title_pushed = False
+
+    @property
+    def read_only(self) -> bool:
+        return self.watcher is not None
 
     @property
     def worker_group(self) -> str:
@@ -96,7 +107,36 @@ class AgentDeckApp(App[int]):
             )
         if self._startup_warning:
             self.notify(self._startup_warning, severity="warning", markup=False, timeout=10)
+        if self.watcher is not None:
+            self.watcher.subscribe(self.engine.publish)
+            self.run_worker(self.watcher.run(), group="watch", exit_on_error=False)
+            self.sub_title = f"watching {self.session_name} (read-only)"
+            self.notify(
+                "Watch mode: this session is written by another process; it is shown live and read-only.",
+                title="Watching", markup=False, timeout=8,
+            )
+        else:
+            self._resume_on_open()
 
+    def _resume_on_open(self) -> None:
+        """Native background runs re-attach by themselves; other unfinished tasks wait for `R`."""
+        unfinished = [t for t in self.engine.tasks.values() if t.status is TaskStatus.INTERRUPTED]
+        for task in unfinished:
+            if task.is_native_background:
+                self.start_task(self.engine.prepare_continue(task.id))
+        waiting = sum(not t.is_native_background for t in unfinished)
+        if waiting:
+            self.notify(
+                f"{waiting} interrupted task{'s' if waiting != 1 else ''} in this session: press R to resume.",
+                title="Unfinished work", markup=False, timeout=10,
+            )
+
+    def resume_all(self) -> int:
+        """Continue every interrupted task (after a crash, a quit or a dropped connection)."""
+        tasks = [t for t in self.engine.tasks.values() if t.status is TaskStatus.INTERRUPTED]
+        for task in tasks:
+            self.start_task(self.engine.prepare_continue(task.id))
+        return len(tasks)
     # -- running tasks ---------------------------------------------------
 
     @work(thread=True, group="warm-up", exit_on_error=False)

@@ -16,6 +16,10 @@ TASK_BINDINGS: list[Binding] = [
     Binding("f", "follow_up", "Follow-up", id="task.follow_up", tooltip="Ask a follow-up in the task's session"),
     Binding("r", "retry", "Retry", id="task.retry", tooltip="Run the selected task's prompt again as a new task"),
     Binding("o", "continue", "Continue", id="task.continue", tooltip="Continue an unfinished task where it stopped"),
+    Binding(
+        "R", "resume_all", "Resume all", id="task.resume_all",
+        tooltip="Continue every interrupted task (after a crash, a quit or a dropped stream)", show=False,
+    ),
     Binding("y", "copy", "Copy", id="task.copy", tooltip="Copy the selected task's output to the clipboard"),
     Binding("d,delete", "delete", "Delete", id="task.delete", tooltip="Delete the selected (finished) task", show=False),
     Binding("g", "grid", "Grid", id="view.grid", tooltip="Toggle a grid of up to four running tasks"),

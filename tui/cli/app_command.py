@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 
 from tui.cli.options import apply_task_options, check_key
@@ -24,13 +25,11 @@ class ProblemRelay:
 def open_store(ref: str | None, relay: ProblemRelay) -> tuple[SessionStore | None, str | None]:
     """The session to save into, or None and a warning when storage is unavailable.
 
-    A session another process is writing is refused here with a pointer to
-    watch mode; a damaged file raises StoreError (exit 2, one line).
+    A damaged file raises StoreError (exit 2, one line); a session another
+    process is writing raises SessionLocked, which the caller turns into watch mode.
     """
     try:
         return SessionStore.open(ref or new_session_name(), on_problem=relay), None
-    except SessionLocked as exc:
-        raise ConfigError(f"{exc}") from None
     except StorageUnavailable as exc:
         return None, f"{exc}: this session is NOT being saved"
 
@@ -43,9 +42,9 @@ def app_command(args: argparse.Namespace, config: Config) -> int:
     app says so on screen. A missing API key does not stop the app: it is
     shown as a warning, and the provider can be changed for the next task.
     """
-    if getattr(args, "watch", False):
-        from tui.cli.watch_command import watch_command
+    from tui.cli.watch_command import watch_command
 
+    if getattr(args, "watch", False):
         return watch_command(args, config)
     config = apply_task_options(config, args)
     provider = config.provider(None)
@@ -59,7 +58,11 @@ def app_command(args: argparse.Namespace, config: Config) -> int:
     from tui.engine import Engine
 
     relay = ProblemRelay()
-    store, storage_warning = open_store(args.session, relay)
+    try:
+        store, storage_warning = open_store(args.session, relay)
+    except SessionLocked as exc:
+        print(f"agentdeck: {exc}; opening it read-only (watch)", file=sys.stderr)
+        return watch_command(args, config)
     if storage_warning:
         warnings.append(storage_warning)
     engine = Engine(config)

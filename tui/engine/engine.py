@@ -65,6 +65,14 @@ class Engine:
             except Exception:
                 log.exception("observer failed on %s of task %s", kind, task.id)
 
+    def publish(self, event: TaskEvent) -> None:
+        """Relay an event that happened elsewhere (a watched session written by another process)."""
+        if event.kind is EventKind.ADDED:
+            self.tasks[event.task.id] = event.task
+        elif event.kind is EventKind.REMOVED:
+            self.tasks.pop(event.task.id, None)
+        self._emit(event.kind, event.task)
+
     def _emit_progress(self, task: Task) -> None:
         self._emit(EventKind.PROGRESS, task)
 

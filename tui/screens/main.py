@@ -131,6 +131,10 @@ class MainScreen(TaskActions):
 
     def submit(self, prompts: list[str]) -> bool:
         """Add and start one task per prompt with the next-task settings; False if none started."""
+        if self.deck.read_only:
+            self.notify("Watch mode is read-only: run new tasks in the process that writes this session.",
+                        severity="warning", markup=False)
+            return False
         bar = self.query_one(NextTaskBar)
         try:
             timeout = bar.timeout

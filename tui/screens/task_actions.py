@@ -48,6 +48,10 @@ def timeout_problem(text: str) -> str | None:
     return None
 
 
+READ_ONLY_ACTIONS = frozenset({"copy", "grid", "raw", "filter", "sort", "help"})
+"""What a watcher may do to another process's session: look, never change."""
+
+
 def _next(values: list[str], current: str) -> str:
     return values[(values.index(current) + 1) % len(values)]
 
@@ -92,6 +96,8 @@ class TaskActions(Screen[None]):
 
     def can(self, action: str) -> bool:
         """Whether `action` makes sense for the selected task now (dims footer keys, filters the palette)."""
+        if self.deck.read_only and action not in READ_ONLY_ACTIONS:
+            return False
         task = self.selected
         status = task.status if task else None
         if action == "cancel":
@@ -106,6 +112,8 @@ class TaskActions(Screen[None]):
             return task is not None and status is TaskStatus.DONE and task.session_state is not None
         if action == "continue":
             return status in RESUMABLE
+        if action == "resume_all":
+            return any(t.status is TaskStatus.INTERRUPTED for t in self.engine.tasks.values())
         if action == "copy":
             return task is not None and task.chars > 0
         return True
@@ -232,6 +240,11 @@ class TaskActions(Screen[None]):
             self._start(self.engine.prepare_continue(task.id))
         except EngineError as exc:
             self._fail(exc)
+
+    def action_resume_all(self) -> None:
+        count = self.deck.resume_all()
+        self.table.sync(self.engine.tasks)
+        self.notify(f"Resuming {count} interrupted task{'s' if count != 1 else ''}.", markup=False)
 
     def action_copy(self) -> None:
         task = self.selected
