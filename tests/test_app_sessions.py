@@ -82,3 +82,28 @@ async def test_watch_mode_is_live_and_read_only(demo_url: str, tmp_path: Path) -
     store.close()
     watcher.close()
     assert seen.text == expected_answer(prompt)
+
+
+async def test_sessions_screen_lists_and_switches(demo_url: str, tmp_path: Path) -> None:
+    from tui import paths
+    from tui.app.app import SessionSwitch
+    from tui.screens.sessions import SessionsScreen
+
+    sessions = paths.sessions_dir()
+    sessions.mkdir(parents=True)
+    work = await interrupted_session(demo_url, sessions, {"kept elsewhere [[len:2000]][[delay:4]]": "chat"})
+    SessionStore.open("second").close()
+    store = SessionStore.open("current")
+    engine = Engine(config_for(demo_url))
+    store.attach(engine)
+    app = AgentDeckApp(engine, session_name=store.name)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: isinstance(app.screen, SessionsScreen) and app.screen.listed)
+        assert {info.name for info in app.screen.listed} == {"work", "second", "current"}
+        row = next(i for i, info in enumerate(app.screen.listed) if info.name == "work")
+        app.screen.query_one("DataTable").move_cursor(row=row)
+        await pilot.press("enter")
+        await pilot.pause()
+    store.close()
+    assert app.return_value == SessionSwitch(str(work))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
+from functools import partial
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,7 @@ from tui.engine import Engine, Task, TaskEvent, TaskStatus
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
+from tui.screens.sessions import SessionsScreen
 from tui.widgets.formatting import one_line
 from tui.widgets.status import status_word
 from tui.widgets.status_bar import count_statuses, counts_line
@@ -27,6 +30,13 @@ if TYPE_CHECKING:
 
 NOTIFY_INTERVAL_S = 0.25
 SHUTDOWN_WAIT_S = 5.0
+@dataclass(frozen=True)
+class SessionSwitch:
+    """What the app returns when the user opens another session; None means a new one."""
+
+    ref: str | None
+
+
 _SEVERITY: dict[TaskStatus, SeverityLevel] = {
     TaskStatus.DONE: "information",
     TaskStatus.FAILED: "error",
@@ -239,6 +249,29 @@ class AgentDeckApp(App[int]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_sessions(self) -> None:
+        """Another session replaces this one: the app exits with its path and the command reopens."""
+        if self.read_only:
+            self.notify("Close watch mode (Ctrl+Q) to open another session.", markup=False)
+            return
+
+        async def chosen(ref: str | None) -> None:
+            if ref is None:
+                return
+            active = sum(task.status.is_active for task in self.engine.tasks.values())
+            if active:
+                question = f"Stop {active} active task{'s' if active != 1 else ''} (resumable) and switch session?"
+                self.push_screen(ConfirmScreen(question, yes="Switch", no="Stay"), partial(self._switch, ref))
+            else:
+                await self._switch(ref, True)
+
+        self.push_screen(SessionsScreen(self.session_name), chosen)
+
+    async def _switch(self, ref: str, confirmed: bool | None) -> None:
+        if confirmed:
+            await self.shutdown()
+            self.exit(SessionSwitch(ref or None))
 
     async def action_quit(self) -> None:
         """Ask first when tasks are active; a second Ctrl+Q quits at once."""

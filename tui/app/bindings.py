@@ -37,6 +37,7 @@ rarer ones (show=False) are in the help screen and the palette only.
 
 APP_BINDINGS: list[Binding] = [
     Binding("f1", "help", "Help", id="app.help", tooltip="List every key"),
+    Binding("f2", "sessions", "Sessions", id="app.sessions", tooltip="List, open, rename or delete saved sessions"),
     Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Stop running tasks (resumable) and quit", priority=True),
 ]
 

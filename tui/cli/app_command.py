@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from tui.cli.options import apply_task_options, check_key
 from tui.config import Config, ConfigError
+from tui.app.app import SessionSwitch
 from tui.store import SessionLocked, SessionStore, StorageUnavailable, new_session_name
 
 
@@ -47,6 +48,18 @@ def app_command(args: argparse.Namespace, config: Config) -> int:
     if getattr(args, "watch", False):
         return watch_command(args, config)
     config = apply_task_options(config, args)
+    ref = args.session
+    while True:
+        outcome = _run_session(args, config, ref)
+        if isinstance(outcome, int):
+            return outcome
+        ref = outcome.ref
+
+
+def _run_session(args: argparse.Namespace, config: Config, ref: str | None) -> int | SessionSwitch:
+    """One session in the app; returns the exit code, or which session to open next."""
+    from tui.cli.watch_command import watch_command
+
     provider = config.provider(None)
     warnings = []
     try:
@@ -59,9 +72,10 @@ def app_command(args: argparse.Namespace, config: Config) -> int:
 
     relay = ProblemRelay()
     try:
-        store, storage_warning = open_store(args.session, relay)
+        store, storage_warning = open_store(ref, relay)
     except SessionLocked as exc:
         print(f"agentdeck: {exc}; opening it read-only (watch)", file=sys.stderr)
+        args.session = ref
         return watch_command(args, config)
     if storage_warning:
         warnings.append(storage_warning)
@@ -71,14 +85,15 @@ def app_command(args: argparse.Namespace, config: Config) -> int:
     app = AgentDeckApp(
         engine,
         demo_notice=provider.is_demo,
-        session_name=store.name if store else args.session,
+        session_name=store.name if store else ref,
         model=args.model,
         system=args.system,
         startup_warning=" ".join(warnings) or None,
     )
     relay.show = lambda message: _notify_from_thread(app, message)
     try:
-        return app.run() or 0
+        outcome = app.run()
+        return outcome if isinstance(outcome, SessionSwitch) else outcome or 0
     finally:
         if store is not None:
             store.close()

@@ -1,0 +1,149 @@
+"""Saved sessions: list, open, rename, delete, start a new one."""
+
+from __future__ import annotations
+
+import time
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Static
+
+from tui.screens.ask import AskScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.store import SessionInfo, StoreError, delete_session, list_sessions, rename_session
+
+NEW_SESSION = ""
+"""Dismiss value asking for a fresh session."""
+
+
+def _size(size: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return ""
+
+
+def _counts(info: SessionInfo) -> str:
+    parts = [f"{count} {status}" for status, count in sorted(info.counts.items()) if count]
+    return ", ".join(parts) or "empty"
+
+
+class SessionsScreen(ModalScreen[str | None]):
+    """Dismisses with the path of the session to open, NEW_SESSION for a new one, or None."""
+
+    CSS_PATH = "sessions.tcss"
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="sessions.open", tooltip="Open the selected session"),
+        Binding("n", "new", "New", id="sessions.new", tooltip="Start a new, empty session"),
+        Binding("r", "rename", "Rename", id="sessions.rename", tooltip="Rename the selected session"),
+        Binding("d,delete", "delete", "Delete", id="sessions.delete", tooltip="Delete the selected session"),
+        Binding("escape", "close", "Close", id="sessions.close", tooltip="Back to the tasks"),
+    ]
+
+    def __init__(self, current: str | None) -> None:
+        super().__init__()
+        self._current = current
+        self.listed: list[SessionInfo] = []
+        """The sessions shown, in table order."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="sessions-dialog"):
+            yield Static("Sessions", id="sessions-title")
+            yield DataTable(cursor_type="row", zebra_stripes=True, id="sessions-table")
+            yield Static("", id="sessions-problems", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("name", "created", "updated", "size", "tasks")
+        table.focus()
+        self.reload()
+
+    @work(thread=True, exclusive=True, group="sessions", exit_on_error=False)
+    def reload(self) -> None:
+        """Listing opens every file: off the event loop."""
+        listing = list_sessions()
+        problems = [f"skipped {problem.path.name}: {problem.message}" for problem in listing.problems]
+        self.app.call_from_thread(self._show, listing.sessions, problems)
+
+    def _show(self, sessions: list[SessionInfo], problems: list[str]) -> None:
+        self.listed = sessions
+        table = self.query_one(DataTable)
+        table.clear()
+        for info in sessions:
+            name = f"{info.name} (this one)" if info.name == self._current else info.name
+            if info.writer_pid is not None and info.name != self._current:
+                name += " (being written)"
+            table.add_row(
+                name,
+                time.strftime("%Y-%m-%d %H:%M", time.localtime(info.created_at)),
+                time.strftime("%Y-%m-%d %H:%M", time.localtime(info.updated_at)),
+                _size(info.size),
+                f"{info.task_count}: {_counts(info)}",
+                key=str(info.path),
+            )
+        self.query_one("#sessions-problems", Static).update("\n".join(problems))
+
+    @property
+    def selected(self) -> SessionInfo | None:
+        table = self.query_one(DataTable)
+        if not self.listed or table.cursor_row >= len(self.listed):
+            return None
+        return self.listed[table.cursor_row]
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        info = self.selected
+        if info is None or info.name == self._current:
+            self.dismiss(None)
+            return
+        self.dismiss(str(info.path))
+
+    def action_new(self) -> None:
+        self.dismiss(NEW_SESSION)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_rename(self) -> None:
+        info = self.selected
+        if info is None:
+            return
+
+        def answer(name: str | None) -> None:
+            if not name:
+                return
+            try:
+                rename_session(info.path, name)
+            except StoreError as exc:
+                self.notify(str(exc), title="Not renamed", severity="error", markup=False)
+            self.reload()
+
+        self.app.push_screen(AskScreen(f"Rename {info.name}", "A new name for this session", value=info.name), answer)
+
+    def action_delete(self) -> None:
+        info = self.selected
+        if info is None:
+            return
+        if info.name == self._current:
+            self.notify("This session is open here; open another one first.", severity="warning", markup=False)
+            return
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                delete_session(info.path)
+            except StoreError as exc:
+                self.notify(str(exc), title="Not deleted", severity="error", markup=False)
+            self.reload()
+
+        question = f"Delete session {info.name!r} and its {info.task_count} tasks? This cannot be undone."
+        self.app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answer)
