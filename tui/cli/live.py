@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.engine import Engine, EventKind, TaskEvent, TaskStatus
+from tui.safety import visible_controls
 
 STATUS_STYLE = {
     TaskStatus.QUEUED: "dim",
@@ -25,7 +26,7 @@ STATUS_STYLE = {
 
 
 def _prompt_cell(prompt: str, width: int = 48) -> str:
-    line = " ".join(prompt.split())
+    line = visible_controls(" ".join(prompt.split()))
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
@@ -88,7 +89,7 @@ class PlainProgress:
 
     @staticmethod
     def _line(text: str) -> None:
-        print(f"agentdeck: {text}", file=sys.stderr, flush=True)
+        print(f"agentdeck: {visible_controls(text)}", file=sys.stderr, flush=True)
 
     def __enter__(self) -> PlainProgress:
         self._unsubscribe = self.engine.subscribe(self._on_event)

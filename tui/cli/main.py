@@ -17,6 +17,7 @@ from tui.cli.session_commands import (
     sessions_command,
 )
 from tui.config import ConfigError, describe, load_config, write_starter
+from tui.safety import visible_controls
 from tui.store import StoreError
 from tui import paths
 
@@ -102,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except (ConfigError, StoreError) as exc:
-        print(f"agentdeck: {exc}", file=sys.stderr)
+        print(f"agentdeck: {visible_controls(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -3,19 +3,42 @@
 from __future__ import annotations
 
 import argparse
+import re
+from urllib.parse import urlparse
 
 from tui.config import API_KINDS, MAX_CONCURRENCY, MAX_TIMEOUT_S, Config, ConfigError, ProviderConfig
+from tui.safety import visible_controls
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_text(what: str, value: str | None) -> None:
+    """Bytes that are not UTF-8 reach argv as lone surrogates, which no request can carry: refuse them."""
+    if value is not None and _LONE_SURROGATE.search(value):
+        try:  # argv turns each undecodable byte into one surrogate: show the byte
+            raw = value.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raw = value.encode("utf-8", "backslashreplace")
+        shown = visible_controls(raw.decode("utf-8", "backslashreplace"))
+        raise ConfigError(f"{what} is not UTF-8 text: {shown[:60]}; check the terminal's encoding")
+
+
+def _echo(text: str, limit: int = 32) -> str:
+    """A flag value as an error message repeats it: short, quoted, controls escaped."""
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 def timeout_value(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {_echo(text)}") from None
     if value != value or value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (no timeout) or a positive number of seconds, got {text}")
+        raise argparse.ArgumentTypeError(
+            f"must be 0 (no timeout) or a positive number of seconds, got {_echo(text)}"
+        )
     if value > MAX_TIMEOUT_S:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_TIMEOUT_S} seconds (7 days), got {text}")
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_TIMEOUT_S} seconds (7 days), got {_echo(text)}")
     return value
 
 
@@ -23,9 +46,9 @@ def concurrency_value(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {_echo(text)}") from None
     if not 1 <= value <= MAX_CONCURRENCY:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_CONCURRENCY}, got {value}")
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_CONCURRENCY}, got {_echo(text)}")
     return value
 
 
@@ -46,11 +69,19 @@ def add_task_options(parser: argparse.ArgumentParser) -> None:
 
 def apply_task_options(config: Config, args: argparse.Namespace) -> Config:
     """The config as these flags change it; raises ConfigError for contradictions."""
+    for flag in ("model", "base_url", "api_key_env", "system", "provider"):
+        check_text(f"--{flag.replace('_', '-')}", getattr(args, flag, None))
     providers = dict(config.providers)
     default = config.default_provider
     if args.base_url:
         if not args.base_url.startswith(("http://", "https://")):
             raise ConfigError(f"--base-url must start with http:// or https://, got {args.base_url!r}")
+        try:
+            host = urlparse(args.base_url).hostname
+        except ValueError:
+            host = None
+        if not host:
+            raise ConfigError(f"--base-url has no host name: {args.base_url!r}")
         if not args.model:
             raise ConfigError("--base-url needs --model (the ad-hoc provider has no default model)")
         key_env = args.api_key_env or "OPENAI_API_KEY"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tui.cli.live import PlainProgress, TerminalProgress
-from tui.cli.options import apply_task_options, check_key
+from tui.cli.options import apply_task_options, check_key, check_text
 from tui.cli.prompts_file import read_prompt_lines
 from tui.config import Config, ConfigError
 from tui.safety import visible_controls
@@ -35,6 +35,8 @@ def add_run_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ign
 
 
 def collect_prompts(args: argparse.Namespace) -> list[str]:
+    for number, prompt in enumerate(args.prompts, start=1):
+        check_text(f"PROMPT {number}", prompt)
     prompts = [p for p in args.prompts if p.strip()]
     if args.file:
         prompts += read_prompt_lines(args.file)
@@ -84,18 +86,27 @@ async def drive(engine: Engine, tasks: list[Task], *, as_json: bool, store: Sess
 
 
 def _open_store(args: argparse.Namespace, engine: Engine) -> SessionStore | None:
-    """`--session NAME`: save the run there as it streams (created if missing; earlier tasks are kept)."""
+    """`--session NAME`: save the run there as it streams (created if missing; earlier tasks are kept).
+
+    When the disk refuses (read-only, full, not ours) the run goes on unsaved, as it
+    would if saving failed halfway: the answers are printed all the same.
+    """
     if not args.session:
         return None
-    from tui.store import SessionStore
+    from tui.store import SessionStore, StorageUnavailable
 
-    store = SessionStore.open(args.session, on_problem=report_store_problem)
+    try:
+        store = SessionStore.open(args.session, on_problem=report_store_problem)
+    except StorageUnavailable as exc:
+        print(f"agentdeck: cannot save session {args.session!r}: {visible_controls(str(exc))}; "
+              "running without saving (the answers are still printed)", file=sys.stderr, flush=True)
+        return None
     store.attach(engine)
     return store
 
 
 def report_store_problem(message: str | None) -> None:
-    print(f"agentdeck: {message or 'saving the session works again'}", file=sys.stderr, flush=True)
+    print(f"agentdeck: {visible_controls(message or 'saving the session works again')}", file=sys.stderr, flush=True)
 
 
 def _add_tasks(engine: Engine, args: argparse.Namespace, prompts: list[str]) -> list[Task]:
@@ -138,11 +149,11 @@ def _report(tasks: list[Task], as_json: bool) -> None:
     print(f"agentdeck: {done}/{len(tasks)} done", file=sys.stderr)
     for task in tasks:
         if task.error:
-            print(f"  task {task.id} {task.status}: {task.error}", file=sys.stderr)
+            print(f"  task {task.id} {task.status}: {visible_controls(task.error)}", file=sys.stderr)
         if task.notice:
-            print(f"  task {task.id}: {task.notice}", file=sys.stderr)
+            print(f"  task {task.id}: {visible_controls(task.notice)}", file=sys.stderr)
 
 
 def _one_line(text: str, width: int = 60) -> str:
-    line = " ".join(text.split())
+    line = visible_controls(" ".join(text.split()))
     return line if len(line) <= width else line[: width - 1] + "…"

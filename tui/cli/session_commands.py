@@ -56,7 +56,10 @@ def _size(size: int) -> str:
 
 
 def _when(epoch: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch)) if epoch else "-"
+    try:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch)) if epoch else "-"
+    except (OverflowError, OSError, ValueError):  # a damaged file's date
+        return "?"
 
 
 def _counts(info: SessionInfo) -> str:
@@ -68,7 +71,7 @@ def _counts(info: SessionInfo) -> str:
 def sessions_command(args: argparse.Namespace) -> int:
     listing = list_sessions()
     for problem in listing.problems:
-        print(f"agentdeck: skipped {problem.path.name}: {problem.message}", file=sys.stderr)
+        print(visible_controls(f"agentdeck: skipped {problem.path.name}: {problem.message}"), file=sys.stderr)
     if args.json:
         print(json.dumps([info.to_dict() for info in listing.sessions], ensure_ascii=False, indent=2))
         return EXIT_OK

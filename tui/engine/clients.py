@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from tui.config import ProviderConfig
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 600.0
+MAX_AGENTS = 32
 
 
 class MissingKeyError(RuntimeError):
@@ -22,14 +24,19 @@ class MissingKeyError(RuntimeError):
 
 
 class ClientFactory:
-    """One SDK client per provider (shared connection pool), one agent per task.
+    """One SDK client per provider (shared connection pool), one agent per provider, model and instructions.
 
-    The demo provider's local server is started the first time a demo task runs,
-    in its own thread, so its work never competes with the caller's event loop.
+    Agents hold no conversation (each task brings its own AgentSession), so tasks
+    share them. Building one per task leaked: each chat client and agent registers
+    OpenTelemetry meters that the global proxy meter provider keeps forever
+    (about 5 KB per task in a soak). The demo provider's local server is started
+    the first time a demo task runs, in its own thread, so its work never
+    competes with the caller's event loop.
     """
 
     def __init__(self, demo_url: str | None = None) -> None:
         self._sdk_clients: dict[str, openai.AsyncOpenAI] = {}
+        self._agents: OrderedDict[tuple[str, str, str | None], Agent] = OrderedDict()
         self._demo_url = demo_url
         self._demo_server: DemoServerThread | None = None
         self._demo_lock = asyncio.Lock()
@@ -66,6 +73,16 @@ class ClientFactory:
         return client
 
     async def agent(self, provider: ProviderConfig, model: str, instructions: str | None) -> Agent:
+        key = (provider.name, model, instructions or provider.instructions)
+        agent = self._agents.get(key)
+        if agent is None:
+            agent = self._agents[key] = await self._new_agent(provider, model, instructions)
+            if len(self._agents) > MAX_AGENTS:
+                self._agents.popitem(last=False)
+        self._agents.move_to_end(key)
+        return agent
+
+    async def _new_agent(self, provider: ProviderConfig, model: str, instructions: str | None) -> Agent:
         from agent_framework import Agent
 
         sdk = await self.sdk_client(provider)
@@ -88,6 +105,7 @@ class ClientFactory:
     async def close(self) -> None:
         clients = list(self._sdk_clients.values())
         self._sdk_clients.clear()
+        self._agents.clear()
         for client in clients:
             await client.close()
         if self._demo_server is not None:

@@ -77,7 +77,10 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
 
 
 def _short(text: str, limit: int = 160) -> str:
-    line = " ".join(text.split())
+    """One line; control characters from a provider's message (ESC, C1...) made visible."""
+    from tui.safety import visible_controls
+
+    line = visible_controls(" ".join(text.split()))
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 

@@ -46,11 +46,18 @@ class ChatUpdateReader(UpdateReader):
         if update.finish_reason is not None:
             self.finished = True
         self._collect_usage(update)
-        return update.text
+        text = update.text
+        release_raw(update)
+        return text
 
 
 class ResponsesUpdateReader(UpdateReader):
     def text_of(self, update: Any) -> str:
+        text = self._read(update)
+        release_raw(update)
+        return text
+
+    def _read(self, update: Any) -> str:
         task = self.task
         if task.continuation_token is None and update.continuation_token is not None:
             task.continuation_token = dict(update.continuation_token)
@@ -69,6 +76,25 @@ class ResponsesUpdateReader(UpdateReader):
         elif kind in ("response.failed", "response.incomplete", "response.cancelled"):
             self.failure = _response_problem(event)
         return ""
+
+
+def release_raw(update: Any) -> None:
+    """Let go of the SDK objects behind an update once it has been read.
+
+    Agent Framework keeps every update of a stream until the stream ends (to
+    build its final response), and each update holds the SDK's parsed chunk or
+    event: about half of the ~5.6 KB a 12-character chunk costs while a task
+    streams. The final message is merged from `contents`, which stay; only the
+    innermost SDK object (`ChatResponseUpdate.raw_representation`) and the text
+    contents' copies of it are dropped. The agent-level `raw_representation`
+    (the `ChatResponseUpdate`, which carries the conversation id) is kept.
+    """
+    inner = getattr(update, "raw_representation", None)
+    if inner is not None and hasattr(inner, "raw_representation"):
+        inner.raw_representation = None
+    for content in getattr(update, "contents", None) or ():
+        if content.type == "text":
+            content.raw_representation = None
 
 
 def _response_problem(event: Any) -> str:

@@ -13,7 +13,7 @@ from tui.store.catalog import (
     rename_session,
     session_info,
 )
-from tui.store.errors import SessionLocked, SessionNotFound, SessionUnreadable, StoreError
+from tui.store.errors import SessionLocked, SessionNotFound, SessionUnreadable, StorageUnavailable, StoreError
 from tui.store.export import FORMATS, render, session_document, write_private
 from tui.store.files import resolve, writer_pid
 from tui.store.importer import import_file
@@ -31,6 +31,7 @@ __all__ = [
     "SessionStore",
     "SessionUnreadable",
     "SessionWatcher",
+    "StorageUnavailable",
     "StoreError",
     "StoredOutput",
     "delete_session",

@@ -18,6 +18,13 @@ class SessionUnreadable(StoreError):
     """Corrupt, truncated, not SQLite, not agentdeck's, or from a newer agentdeck."""
 
 
+class StorageUnavailable(StoreError):
+    """The disk refuses (read-only, full, no permission, I/O error); nothing saved was changed.
+
+    Work can go on without saving: `agentdeck run` does, and says so.
+    """
+
+
 class SessionLocked(StoreError):
     """Another process is writing this session; it can still be opened read-only (watch)."""
 
@@ -32,9 +39,19 @@ _SQLITE_HINTS = (
     ("unable to open database", "the session file cannot be opened (missing folder or no permission)"),
     ("not a database", "not an agentdeck session file (not SQLite)"),
     ("malformed", "the file is damaged (corrupt or truncated)"),
+    ("could not decode to utf-8", "the file is damaged (text that is not UTF-8)"),
     ("disk i/o error", "a disk I/O error occurred"),
     ("locked", "the database is busy (another program holds it)"),
 )
+
+
+# SQLite primary result codes that mean the disk or the file system refused, not a bad file.
+_STORAGE_CODES = frozenset({3, 8, 10, 13, 14})  # PERM, READONLY, IOERR, FULL, CANTOPEN
+
+
+def is_storage_failure(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _STORAGE_CODES
 
 
 def describe(exc: BaseException) -> str:
@@ -44,11 +61,19 @@ def describe(exc: BaseException) -> str:
         for needle, hint in _SQLITE_HINTS:
             if needle in text:
                 return hint
-        return str(exc)
+        return _one_line(str(exc))
     if isinstance(exc, OSError):
         if exc.errno == errno.ENOSPC:
             return "the disk is full"
         if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
             return f"{exc.strerror or 'permission denied'} (read-only or not yours)"
-        return exc.strerror or str(exc)
-    return str(exc) or type(exc).__name__
+        return exc.strerror or _one_line(str(exc))
+    return _one_line(str(exc)) or type(exc).__name__
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    """A message quoted from a library may hold a damaged file's bytes: one short line, controls visible."""
+    from tui.safety import visible_controls
+
+    line = visible_controls(" ".join(text.split()))
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -96,7 +96,10 @@ def _has_carriage_return(value: Any) -> bool:
 
 
 def _when(epoch: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch)) if epoch else "-"
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch)) if epoch else "-"
+    except (OverflowError, OSError, ValueError):  # a damaged file's date
+        return "?"
 
 
 def to_markdown(doc: dict[str, Any]) -> str:

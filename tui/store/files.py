@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from tui import paths
-from tui.store.errors import SessionLocked, SessionNotFound, StoreError, describe
+from tui.store.errors import SessionLocked, SessionNotFound, StorageUnavailable, StoreError, describe
 
 SUFFIX = ".sqlite"
 COMPANIONS = ("-wal", "-shm", ".lock")
@@ -59,16 +59,21 @@ def resolve(ref: str | Path, *, must_exist: bool = True) -> Path:
 
 
 def ensure_dir(directory: Path | None = None) -> Path:
-    """Create the sessions folder (0700) if missing; explain when it cannot be."""
+    """Create the sessions folder and the data folder holding it (0700) if missing; explain when it cannot be."""
     directory = directory or paths.sessions_dir()
+    if not os.path.lexists(directory.parent):
+        try:
+            directory.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError:
+            pass  # the folder's own mkdir says why
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     except FileExistsError:
-        raise StoreError(f"{directory}: exists but is not a folder; cannot keep sessions there") from None
+        raise StorageUnavailable(f"{directory}: exists but is not a folder; cannot keep sessions there") from None
     except OSError as exc:
-        raise StoreError(f"{directory}: cannot create the sessions folder: {describe(exc)}") from None
+        raise StorageUnavailable(f"{directory}: cannot create the sessions folder: {describe(exc)}") from None
     if not directory.is_dir():
-        raise StoreError(f"{directory}: exists but is not a folder; cannot keep sessions there")
+        raise StorageUnavailable(f"{directory}: exists but is not a folder; cannot keep sessions there")
     return directory
 
 
@@ -94,7 +99,7 @@ def create_file(path: Path) -> None:
     except FileExistsError:
         raise StoreError(f"{path}: already exists") from None
     except OSError as exc:
-        raise StoreError(f"{path}: cannot create the session file: {describe(exc)}") from None
+        raise StorageUnavailable(f"{path}: cannot create the session file: {describe(exc)}") from None
     os.close(fd)
 
 
@@ -125,7 +130,7 @@ class WriterLock:
         try:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         except OSError as exc:
-            raise StoreError(f"{lock}: cannot create the lock file: {describe(exc)}") from None
+            raise StorageUnavailable(f"{lock}: cannot create the lock file: {describe(exc)}") from None
         for attempt in range(_LOCK_ATTEMPTS):
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

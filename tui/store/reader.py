@@ -49,6 +49,14 @@ class TaskRow:
     def rev(self) -> int:
         return int(self.row[13])
 
+    @classmethod
+    def checked(cls, raw: tuple[Any, ...]) -> TaskRow:
+        """A row whose key numbers are numbers (a damaged file may hold anything); raises ValueError."""
+        row = cls(tuple(raw))
+        if row.id < 1 or row.chars < 0 or row.rev < 0 or row.updated_at != row.updated_at:
+            raise ValueError(f"task {raw[0]!r} has impossible numbers")
+        return row
+
 
 class SessionReader:
     """One read-only connection behind a lock; every failure becomes `SessionUnreadable`."""
@@ -77,7 +85,10 @@ class SessionReader:
 
     def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         with self._reading() as conn:
-            return work(conn)
+            try:
+                return work(conn)
+            except (ValueError, TypeError, OverflowError, zlib.error) as exc:  # a value that cannot be right
+                raise SessionUnreadable(f"{self.path}: the file is damaged ({describe(exc)})") from None
 
     def data_version(self) -> int:
         """Changes whenever another connection commits; a cheap 'anything new?' check."""
@@ -94,7 +105,7 @@ class SessionReader:
         return self._run(work)
 
     def rows(self) -> list[TaskRow]:
-        return [TaskRow(row) for row in self._run(lambda conn: conn.execute(f"{TASK_QUERY} ORDER BY t.id").fetchall())]
+        return self._run(lambda conn: [TaskRow.checked(row) for row in conn.execute(f"{TASK_QUERY} ORDER BY t.id")])
 
     def load_tasks(self) -> list[Task]:
         """Every task with its metadata; each text stays on disk until first asked for."""
@@ -104,7 +115,7 @@ class SessionReader:
         """A `Task` whose text is read from this file when first used."""
         task_id = row.id
         output = StoredOutput(row.chars, lambda upto: self.read_text(task_id, 0, upto))
-        return self._decoded(row, lambda: task_from_row(row.row, output))
+        return self._decoded(row, lambda: task_from_row(row.row, output, f"{self.path}: task {task_id}"))
 
     def state(self, row: TaskRow) -> dict[str, Any]:
         """Only the changing fields of a row (what a watcher copies onto a task it shows)."""
@@ -122,7 +133,7 @@ class SessionReader:
         def work(conn: sqlite3.Connection) -> tuple[list[TaskRow], set[int]]:
             rows = conn.execute(f"{TASK_QUERY} WHERE t.rev > ? ORDER BY t.id", (rev,)).fetchall()
             ids = {row[0] for row in conn.execute("SELECT id FROM tasks")}
-            return [TaskRow(row) for row in rows], ids
+            return [TaskRow.checked(row) for row in rows], ids
 
         return self._run(work)
 

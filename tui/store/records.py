@@ -147,12 +147,15 @@ class _Raw:
     """A JSON column not decoded yet."""
 
     value: str | bytes
+    where: str = ""
+    """Which file and task, for the message if it is damaged."""
 
     def decode(self) -> Any:
         try:
             return _decode(self.value)
-        except (ValueError, zlib.error) as exc:
-            raise SessionUnreadable(f"a saved agent session is damaged ({exc})") from None
+        except (ValueError, TypeError, RecursionError, zlib.error) as exc:
+            prefix = f"{self.where}: " if self.where else ""
+            raise SessionUnreadable(f"{prefix}a saved agent session is damaged ({exc})") from None
 
 
 class _DecodedOnUse:
@@ -183,13 +186,29 @@ class StoredTask(Task):
     session_state = _DecodedOnUse()
 
 
-def _raw(value: str | bytes | None) -> _Raw | None:
-    return None if value is None else _Raw(value)
+def _raw(value: str | bytes | None, where: str) -> _Raw | None:
+    return None if value is None else _Raw(value, where)
+
+
+_NUMBER = (int, float)
+
+
+def _typed(name: str, value: Any, kinds: type | tuple[type, ...], *, optional: bool = True) -> Any:
+    """A column as read back must have its type: a damaged file may hold anything (ValueError if not)."""
+    if (value is None and optional) or (isinstance(value, kinds) and not isinstance(value, bool)):
+        return value
+    raise ValueError(f"'{name}' holds {type(value).__name__}")
 
 
 def _small_state(row: tuple[Any, ...]) -> dict[str, Any]:
     (_id, status, _chars, started_at, finished_at, prior_elapsed, timeout, error, notice, usage, token,
      last_sequence) = row[:12]
+    for name, value, kinds in (("started_at", started_at, _NUMBER), ("finished_at", finished_at, _NUMBER),
+                               ("timeout", timeout, _NUMBER), ("error", error, str), ("notice", notice, str),
+                               ("last_sequence", last_sequence, int)):
+        _typed(name, value, kinds)
+    _typed("prior_elapsed", prior_elapsed, _NUMBER, optional=False)
+    _typed("continuation_token", _decode(token), dict)
     return {
         "status": TaskStatus(status), "started_at": started_at, "finished_at": finished_at,
         "prior_elapsed": prior_elapsed, "timeout": timeout, "error": error, "notice": notice,
@@ -203,12 +222,21 @@ def state_from_row(row: tuple[Any, ...]) -> dict[str, Any]:
     return {**_small_state(row), "session_state": _decode(row[24])}
 
 
-def task_from_row(row: tuple[Any, ...], output: TaskOutput) -> Task:
+def task_from_row(row: tuple[Any, ...], output: TaskOutput, where: str = "") -> Task:
     prompt, provider, model, api, created_at, system, attachments, request_text, parent_id, base_session = row[14:24]
+    for name, value in (("prompt", prompt), ("provider", provider), ("model", model), ("api", api),
+                        ("request_text", request_text)):
+        _typed(name, value, str, optional=False)
+    _typed("created_at", created_at, _NUMBER, optional=False)
+    _typed("system", system, str)
+    _typed("parent_id", parent_id, int)
+    if not all(isinstance(a, str) for a in _typed("attachments", _decode(attachments), list) or []):
+        raise ValueError("'attachments' holds something else than paths")
     return StoredTask(
         id=row[0], prompt=prompt, provider=provider, model=model, api=api, created_at=created_at,
         system=system, attachments=_decode(attachments) or [], request_text=request_text, parent_id=parent_id,
-        base_session=_raw(base_session), session_state=_raw(row[24]), output=output,  # type: ignore[arg-type]
+        base_session=_raw(base_session, where), session_state=_raw(row[24], where),  # type: ignore[arg-type]
+        output=output,
         **_small_state(row),
     )
 

@@ -89,19 +89,25 @@ MIGRATIONS: list[Migration] = [_to_v1]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def _tables(conn: sqlite3.Connection) -> set[str]:
-    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+def _tables(conn: sqlite3.Connection, path: Path) -> set[str]:
+    try:
+        return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except UnicodeDecodeError:  # the schema itself is damaged
+        raise SessionUnreadable(f"{path}: the file is damaged (its table list is unreadable)") from None
 
 
 def file_version(conn: sqlite3.Connection, path: Path) -> int:
     """The format version of an open file; 0 for an empty file; raises for foreign or newer ones."""
-    tables = _tables(conn)
+    tables = _tables(conn, path)
     if not tables:
         return 0
     if "schema_version" not in tables:
         raise SessionUnreadable(f"{path}: an SQLite file, but not an agentdeck session")
     row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
-    version = int(row[0] or 0)
+    try:
+        version = int(row[0] or 0)
+    except (TypeError, ValueError):
+        raise SessionUnreadable(f"{path}: the file is damaged (its format version is unreadable)") from None
     if version > SCHEMA_VERSION:
         raise SessionUnreadable(
             f"{path}: saved by a newer agentdeck (session format {version}; this one reads up to "
@@ -148,8 +154,17 @@ def check_header(path: Path) -> None:
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
     header_valid = header[24:28] == header[92:96]
-    if header_valid and size < pages * page_size:
+    if header_valid and size < pages * page_size and not _has_log(path):
         raise SessionUnreadable(f"{path}: the file is truncated ({size} of {pages * page_size} bytes)")
+
+
+def _has_log(path: Path) -> bool:
+    """A write-ahead log with frames: a checkpoint cut short (e.g. by a full disk) leaves the
+    file shorter than its header says until the log is folded in, and nothing is missing."""
+    try:
+        return os.stat(f"{path}-wal").st_size > 0
+    except OSError:
+        return False
 
 
 def _configure(conn: sqlite3.Connection) -> None:
@@ -176,10 +191,35 @@ def connect_writer(path: Path) -> sqlite3.Connection:
 
 
 def connect_reader(path: Path) -> sqlite3.Connection:
-    """A read-only connection that checks the file is a session this version understands."""
+    """A read-only connection that checks the file is a session this version understands.
+
+    On read-only media (a read-only mount, a folder that is not ours) SQLite
+    cannot create the `-shm` file a WAL-mode reader needs. If there is no
+    write-ahead log either, the file is complete and nobody can be writing
+    it, so it is opened as immutable instead.
+    """
     check_header(path)
     try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+        return _open_reader(path, "mode=ro")
+    except SessionUnreadable:
+        if not _frozen(path):
+            raise
+        return _open_reader(path, "mode=ro&immutable=1")
+
+
+def _frozen(path: Path) -> bool:
+    """Nobody can write here, and no write-ahead log holds anything the file lacks."""
+    wal = Path(f"{path}-wal")
+    try:
+        log_empty = not wal.exists() or wal.stat().st_size == 0
+    except OSError:
+        return False
+    return log_empty and not os.access(path.parent, os.W_OK)
+
+
+def _open_reader(path: Path, query: str) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?{query}", uri=True, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
         raise SessionUnreadable(f"{path}: {describe(exc)}") from None
     try:

@@ -19,7 +19,7 @@ from typing import Any
 from tui.engine import Engine, EventKind, Task, TaskEvent, TaskStatus
 from tui.store import files
 from tui.store.batch import Pending
-from tui.store.errors import SessionUnreadable, StoreError, describe
+from tui.store.errors import SessionUnreadable, StorageUnavailable, StoreError, describe, is_storage_failure
 from tui.store.reader import SessionReader
 from tui.store.records import capture_inputs, capture_state, mark_interrupted
 from tui.store.schema import connect_writer, migrate
@@ -52,7 +52,7 @@ class SessionStore:
 
     @classmethod
     def open(cls, ref: str | Path, *, create: bool = True, on_problem: Report | None = None,
-             flush_interval: float = 0.5) -> SessionStore:
+             flush_interval: float = 0.3) -> SessionStore:
         """Open (or create) a session for writing; raises `StoreError` subclasses with a clear message.
 
         `on_problem(message | None)` hears about save failures and recoveries; after
@@ -76,7 +76,7 @@ class SessionStore:
                 reader = SessionReader(path)
                 rows = reader.rows()
                 tasks = [reader.task(row) for row in rows]
-                chars, rev = _saved_positions(conn)
+                chars, rev = _saved_positions(conn, path)
                 writer = Writer(conn, files.name_of(path), chars, rev, relay, interval=flush_interval)
             except BaseException:
                 if reader is not None:
@@ -193,6 +193,10 @@ class _Relay:
         self.callback = callback
         self.store: SessionStore | None = None
 
+    @property
+    def heard(self) -> bool:
+        return self.callback is not None
+
     def __call__(self, message: str | None) -> None:
         if self.callback is None:
             return
@@ -208,20 +212,31 @@ def _prepare(path: Path) -> sqlite3.Connection:
     try:
         conn = connect_writer(path)
     except sqlite3.Error as exc:
-        raise SessionUnreadable(f"{path}: {describe(exc)}") from None
+        raise _open_failure(path, exc) from None
     try:
         migrate(conn, path)
     except sqlite3.Error as exc:
         conn.close()
-        raise SessionUnreadable(f"{path}: {describe(exc)}") from None
+        raise _open_failure(path, exc) from None
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def _saved_positions(conn: sqlite3.Connection) -> tuple[dict[int, int], int]:
-    chars = dict(conn.execute("SELECT id, chars FROM tasks").fetchall())
-    rev = conn.execute("SELECT coalesce(max(rev), 0) FROM tasks").fetchone()[0]
-    return chars, int(rev)
+def _open_failure(path: Path, exc: sqlite3.Error) -> StoreError:
+    """A full or read-only disk is not a damaged file: callers may go on without saving."""
+    kind = StorageUnavailable if is_storage_failure(exc) else SessionUnreadable
+    return kind(f"{path}: {describe(exc)}")
+
+
+def _saved_positions(conn: sqlite3.Connection, path: Path) -> tuple[dict[int, int], int]:
+    try:
+        chars = dict(conn.execute("SELECT id, chars FROM tasks").fetchall())
+        rev = int(conn.execute("SELECT coalesce(max(rev), 0) FROM tasks").fetchone()[0])
+    except sqlite3.Error as exc:
+        raise _open_failure(path, exc) from None
+    except (TypeError, ValueError):
+        raise SessionUnreadable(f"{path}: the file is damaged (task positions are unreadable)") from None
+    return chars, rev
 

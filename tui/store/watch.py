@@ -152,6 +152,8 @@ class SessionWatcher:
             events.extend(self._update(row, changes))
         if changes.ids is not None:
             for task_id in [i for i in self.tasks if i not in changes.ids]:
+                for positions in (self._chars, self._saved_at, self._marks):  # a long watch must not grow
+                    positions.pop(task_id, None)
                 events.append(TaskEvent(EventKind.REMOVED, self.tasks.pop(task_id)))
         if self.writer_pid is None:
             targets = self.tasks.values() if writer_left else [self.tasks[r.id] for r in changes.rows if r.id in self.tasks]

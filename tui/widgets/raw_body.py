@@ -36,6 +36,7 @@ class RawBody(ScrollView, can_focus=True):
         self._starts: list[int] = [0]
         """Visual row where each logical line begins."""
         self._width = 0
+        self._following = True
 
     @property
     def text(self) -> str:
@@ -43,7 +44,12 @@ class RawBody(ScrollView, can_focus=True):
 
     @property
     def following(self) -> bool:
-        return self.scroll_y >= self.max_scroll_y - 1
+        """Sticky: growing text does not unstick it; only the reader scrolling away from the end does."""
+        return self._following
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._following = new_value >= self.max_scroll_y - 1
 
     @property
     def _total_rows(self) -> int:

@@ -1,0 +1,94 @@
+"""Write amplification of the session store: bytes written to the session's files ÷ bytes of text.
+
+In a fresh process, 20 tasks stream 1 MB each (128 KB with --quick) through the
+real engine with a `SessionStore` attached, from the demo server in its own
+process. Bytes written are what this process passed to write()/pwrite() from
+opening the store to closing it (`wchar` in /proc/self/io): the main file,
+its WAL (including the final checkpoint at close) and the lock file. Nothing
+else in the process writes to disk meanwhile; the server's writes are in its
+own process. Text bytes are the UTF-8 size of all output (ASCII here).
+
+Two rates: `write_amplification` streams as fast as the client goes (large
+flushes, the bulk case the goal is about); `write_amplification_live` streams
+20 tasks at a model-like 1,200 characters/s each, where every flush carries
+little text and fixed per-transaction costs show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+from bench.common import (
+    SERVER_ENV,
+    PROVIDER,
+    bench_config,
+    child_main,
+    demo_server,
+    isolated_home,
+    median,
+    process_writes,
+    prompt,
+    run_child,
+)
+
+TASKS = 20
+
+
+async def _stream(length: int, chunk: int, delay_ms: float, tag: str) -> dict[str, float]:
+    from tui.engine import Engine, TaskStatus
+    from tui.store import SessionStore
+
+    with demo_server() as url:
+        engine = Engine(bench_config(url, concurrency=TASKS))
+        # Warm up clients and imports before counting.
+        warm = engine.add_task(prompt(0, length=200), provider=PROVIDER)
+        await engine.start(warm)
+        engine.remove(warm.id)
+        before = process_writes()
+        store = SessionStore.open(f"bench-writes-{tag}")
+        store.attach(engine)
+        try:
+            tasks = [engine.add_task(prompt(i + 1, length=length, chunk=chunk, delay_ms=delay_ms), provider=PROVIDER)
+                     for i in range(TASKS)]
+            await asyncio.gather(*(engine.start(t) for t in tasks))
+        finally:
+            await engine.aclose()
+            closed_ok = await store.aclose()
+        written = process_writes() - before
+    bad = [t for t in tasks if t.status is not TaskStatus.DONE]
+    if bad or not closed_ok:
+        raise RuntimeError(f"task {bad[0].id} ended {bad[0].status}" if bad else "the store did not save everything")
+    text_bytes = sum(len(t.text.encode("utf-8")) for t in tasks)
+    return {"written": written, "text": text_bytes, "transactions": store.stats.transactions}
+
+
+def _child(quick: bool) -> dict[str, Any]:
+    live = "--live" in sys.argv[1:]
+    with isolated_home():
+        if live:
+            seconds = 6 if quick else 15
+            return asyncio.run(_stream(int(seconds * 1200), 12, 10.0, "live"))
+        return asyncio.run(_stream(128_000 if quick else 1_000_000, 1024, 0.0, "bulk"))
+
+
+def measure(quick: bool) -> dict[str, Any]:
+    reps = 1 if quick else 3
+    flags = ["--quick"] if quick else []
+    import os
+
+    with demo_server() as url:
+        os.environ[SERVER_ENV] = url
+        bulk = [run_child("persistence", ["--one", *flags]) for _ in range(reps)]
+        live = [run_child("persistence", ["--one", "--live", *flags]) for _ in range(1 if quick else 2)]
+    return {
+        "write_amplification": round(median([r["written"] / r["text"] for r in bulk]), 3),
+        "write_amplification_live": round(median([r["written"] / r["text"] for r in live]), 3),
+        "write_text_mb": round(bulk[0]["text"] / 1e6, 2),
+        "write_transactions": round(median([r["transactions"] for r in bulk])),
+    }
+
+
+if __name__ == "__main__":
+    child_main(_child if "--one" in sys.argv[1:] else measure)

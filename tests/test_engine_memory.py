@@ -1,0 +1,46 @@
+"""What a streaming task keeps per chunk: the SDK objects behind each update are let go once read."""
+
+from __future__ import annotations
+
+from agent_framework import ChatResponseUpdate, Content
+from agent_framework._types import map_chat_to_agent_update
+
+from tui.engine.task import Task
+from tui.engine.updates import ChatUpdateReader, ResponsesUpdateReader
+
+
+class _Chunk:
+    """Stands in for the SDK's parsed chunk/event (what the framework keeps as `raw_representation`)."""
+
+    type = "response.output_text.delta"
+    delta = "abc"
+    sequence_number = 7
+
+
+def _agent_update(raw: object) -> object:
+    update = ChatResponseUpdate(
+        contents=[Content.from_text("abc", raw_representation=raw)], role="assistant", raw_representation=raw
+    )
+    return map_chat_to_agent_update(update, None)
+
+
+def _task(api: str) -> Task:
+    return Task(id=1, prompt="p", provider="x", model="m", api=api)
+
+
+def test_chat_reader_drops_the_sdk_chunk_but_keeps_text_and_the_chat_update() -> None:
+    update = _agent_update(_Chunk())
+    chat_update = update.raw_representation  # type: ignore[attr-defined]
+    assert ChatUpdateReader(_task("chat")).text_of(update) == "abc"
+    assert update.raw_representation is chat_update  # type: ignore[attr-defined]  # conversation id lives here
+    assert chat_update.raw_representation is None
+    assert all(content.raw_representation is None for content in update.contents)  # type: ignore[attr-defined]
+    assert update.text == "abc"  # type: ignore[attr-defined]
+
+
+def test_responses_reader_reads_the_event_before_dropping_it() -> None:
+    task = _task("responses")
+    update = _agent_update(_Chunk())
+    assert ResponsesUpdateReader(task).text_of(update) == "abc"
+    assert task.last_sequence == 7
+    assert update.raw_representation.raw_representation is None  # type: ignore[attr-defined]
