@@ -56,20 +56,15 @@ class ClientFactory:
     async def sdk_client(self, provider: ProviderConfig) -> openai.AsyncOpenAI:
         client = self._sdk_clients.get(provider.name)
         if client is None:
-            import openai
-
             key = provider.api_key()
             if key is None and provider.needs_key:
                 raise MissingKeyError(
                     f"{provider.api_key_env} is not set (provider {provider.name!r} reads its key from it)"
                 )
-            client = openai.AsyncOpenAI(
-                base_url=await self.base_url(provider),
-                api_key=key or "no-key-needed",
-                timeout=openai.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
-                max_retries=provider.max_retries,
-            )
-            self._sdk_clients[provider.name] = client
+            base_url = await self.base_url(provider)
+            # Importing openai and building its SSL context takes ~1 s: never on the caller's loop.
+            client = await asyncio.to_thread(_new_sdk_client, base_url, key, provider.max_retries)
+            client = self._sdk_clients.setdefault(provider.name, client)
         return client
 
     async def agent(self, provider: ProviderConfig, model: str, instructions: str | None) -> Agent:
@@ -111,3 +106,14 @@ class ClientFactory:
         if self._demo_server is not None:
             server, self._demo_server = self._demo_server, None
             await asyncio.to_thread(server.stop)
+
+
+def _new_sdk_client(base_url: str, key: str | None, max_retries: int) -> openai.AsyncOpenAI:
+    import openai
+
+    return openai.AsyncOpenAI(
+        base_url=base_url,
+        api_key=key or "no-key-needed",
+        timeout=openai.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
+        max_retries=max_retries,
+    )
