@@ -132,13 +132,20 @@ class ServerProcess:
 
 @contextlib.contextmanager
 def demo_server() -> Iterator[str]:
-    """The shared server's URL when the parent runs one, else a server process of our own."""
+    """The shared server's URL when the parent runs one, else a server process of our own.
+
+    While ours runs, child processes started meanwhile are pointed at it too.
+    """
     shared = os.environ.get(SERVER_ENV)
     if shared:
         yield shared
         return
     with ServerProcess() as url:
-        yield url
+        os.environ[SERVER_ENV] = url
+        try:
+            yield url
+        finally:
+            os.environ.pop(SERVER_ENV, None)
 
 
 def prompt(index: int, *, length: int, chunk: int = 12, delay_ms: float = 0.0) -> str:

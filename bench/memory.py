@@ -17,7 +17,6 @@ import sys
 from typing import Any
 
 from bench.common import (
-    SERVER_ENV,
     PROVIDER,
     bench_config,
     child_main,
@@ -79,10 +78,7 @@ def _child(quick: bool) -> dict[str, Any]:
 def measure(quick: bool) -> dict[str, Any]:
     reps = 2 if quick else 3
     args = ["--one"] + (["--quick"] if quick else [])
-    with demo_server() as url:
-        import os
-
-        os.environ[SERVER_ENV] = url
+    with demo_server():
         runs = [run_child("memory", args) for _ in range(reps)]
     ratios = [r["growth_mb"] / r["held_mb"] for r in runs]
     return {

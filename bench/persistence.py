@@ -21,7 +21,6 @@ import sys
 from typing import Any
 
 from bench.common import (
-    SERVER_ENV,
     PROVIDER,
     bench_config,
     child_main,
@@ -76,10 +75,7 @@ def _child(quick: bool) -> dict[str, Any]:
 def measure(quick: bool) -> dict[str, Any]:
     reps = 1 if quick else 3
     flags = ["--quick"] if quick else []
-    import os
-
-    with demo_server() as url:
-        os.environ[SERVER_ENV] = url
+    with demo_server():
         bulk = [run_child("persistence", ["--one", *flags]) for _ in range(reps)]
         live = [run_child("persistence", ["--one", "--live", *flags]) for _ in range(1 if quick else 2)]
     return {

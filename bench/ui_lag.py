@@ -20,7 +20,6 @@ import time
 from typing import Any
 
 from bench.common import (
-    SERVER_ENV,
     PROVIDER,
     bench_config,
     child_main,
@@ -134,10 +133,7 @@ def _child(quick: bool) -> dict[str, Any]:
 def measure(quick: bool) -> dict[str, Any]:
     reps = 1 if quick else 3
     args = ["--one"] + (["--quick"] if quick else [])
-    import os
-
-    with demo_server() as url:
-        os.environ[SERVER_ENV] = url
+    with demo_server():
         runs = [run_child("ui_lag", args) for _ in range(reps)]
     return {
         "ui_lag_p99_ms": round(median([r["loaded_p99"] for r in runs]), 2),
