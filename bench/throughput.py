@@ -20,7 +20,8 @@ import asyncio
 import gc
 import sys
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from bench.common import (
     PROVIDER,
@@ -32,6 +33,9 @@ from bench.common import (
     median,
     prompt,
 )
+
+if TYPE_CHECKING:
+    import openai
 
 CHUNK = 12
 MODEL = "demo-chat"
@@ -52,6 +56,18 @@ def _sdk_client(base_url: str) -> Any:
     return openai.AsyncOpenAI(base_url=base_url, api_key="bench", max_retries=0)
 
 
+async def _timed_streams(
+    one: Callable[[str], Awaitable[int]], prompts: list[str], client: openai.AsyncOpenAI
+) -> tuple[int, float]:
+    """Chunks counted over all prompts streamed at once, and the wall time it took."""
+    try:
+        started = time.perf_counter()
+        counts = await asyncio.gather(*(one(p) for p in prompts))
+        return sum(counts), time.perf_counter() - started
+    finally:
+        await client.close()
+
+
 async def run_sdk(base_url: str, prompts: list[str]) -> tuple[int, float]:
     client = _sdk_client(base_url)
 
@@ -66,12 +82,7 @@ async def run_sdk(base_url: str, prompts: list[str]) -> tuple[int, float]:
                 chunks += 1
         return chunks
 
-    try:
-        started = time.perf_counter()
-        counts = await asyncio.gather(*(one(p) for p in prompts))
-        return sum(counts), time.perf_counter() - started
-    finally:
-        await client.close()
+    return await _timed_streams(one, prompts, client)
 
 
 async def run_framework(base_url: str, prompts: list[str]) -> tuple[int, float]:
@@ -88,12 +99,7 @@ async def run_framework(base_url: str, prompts: list[str]) -> tuple[int, float]:
                 chunks += 1
         return chunks
 
-    try:
-        started = time.perf_counter()
-        counts = await asyncio.gather(*(one(p) for p in prompts))
-        return sum(counts), time.perf_counter() - started
-    finally:
-        await client.close()
+    return await _timed_streams(one, prompts, client)
 
 
 async def run_engine(base_url: str, prompts: list[str], session: str) -> tuple[int, float]:
