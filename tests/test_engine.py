@@ -131,8 +131,12 @@ async def test_cancel_native_background_cancels_server_side(demo_server: Any, en
     engine.cancel(task.id)
     await asyncio.gather(runner, return_exceptions=True)
     await engine.wait_side_jobs()
-    sdk = await engine.clients.sdk_client(engine.config.provider("resp"))
-    assert (await sdk.responses.retrieve(response_id)).status == "cancelled"
+
+    async def status() -> str:
+        sdk = await engine.clients.sdk_client(engine.config.provider("resp"))
+        return (await sdk.responses.retrieve(response_id)).status
+
+    assert await engine.clients.streams.run(status()) == "cancelled"
 
 
 async def test_cancel_all_and_queued_tasks(demo_url: str) -> None:

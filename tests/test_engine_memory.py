@@ -5,7 +5,7 @@ from __future__ import annotations
 from agent_framework import ChatResponseUpdate, Content
 from agent_framework._types import map_chat_to_agent_update
 
-from tui.engine.task import Task
+from tui.engine.feed import RunState
 from tui.engine.updates import ChatUpdateReader, ResponsesUpdateReader
 
 
@@ -24,14 +24,10 @@ def _agent_update(raw: object) -> object:
     return map_chat_to_agent_update(update, None)
 
 
-def _task(api: str) -> Task:
-    return Task(id=1, prompt="p", provider="x", model="m", api=api)
-
-
 def test_chat_reader_drops_the_sdk_chunk_but_keeps_text_and_the_chat_update() -> None:
     update = _agent_update(_Chunk())
     chat_update = update.raw_representation  # type: ignore[attr-defined]
-    assert ChatUpdateReader(_task("chat")).text_of(update) == "abc"
+    assert ChatUpdateReader(RunState()).text_of(update) == "abc"
     assert update.raw_representation is chat_update  # type: ignore[attr-defined]  # conversation id lives here
     assert chat_update.raw_representation is None
     assert all(content.raw_representation is None for content in update.contents)  # type: ignore[attr-defined]
@@ -39,8 +35,8 @@ def test_chat_reader_drops_the_sdk_chunk_but_keeps_text_and_the_chat_update() ->
 
 
 def test_responses_reader_reads_the_event_before_dropping_it() -> None:
-    task = _task("responses")
+    state = RunState()
     update = _agent_update(_Chunk())
-    assert ResponsesUpdateReader(task).text_of(update) == "abc"
-    assert task.last_sequence == 7
+    assert ResponsesUpdateReader(state).text_of(update) == "abc"
+    assert state.last_sequence == 7
     assert update.raw_representation.raw_representation is None  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from tui.config import ProviderConfig
+from tui.engine.stream_loop import StreamLoop
 
 if TYPE_CHECKING:
     import openai
@@ -32,9 +33,14 @@ class ClientFactory:
     (about 5 KB per task in a soak). The demo provider's local server is started
     the first time a demo task runs, in its own thread, so its work never
     competes with the caller's event loop.
+
+    SDK clients bind their connection pools to the loop that first uses them,
+    so clients and agents are used only on `streams`, the loop where streams are
+    read: `agent` and `sdk_client` are for coroutines running there.
     """
 
     def __init__(self, demo_url: str | None = None) -> None:
+        self.streams = StreamLoop()
         self._sdk_clients: dict[str, openai.AsyncOpenAI] = {}
         self._agents: OrderedDict[tuple[str, str, str | None], Agent] = OrderedDict()
         self._demo_url = demo_url
@@ -94,18 +100,28 @@ class ClientFactory:
 
     async def cancel_background(self, provider: ProviderConfig, response_id: str) -> None:
         """Stop a native background response on the server so it stops costing money."""
-        sdk = await self.sdk_client(provider)
-        await sdk.responses.cancel(response_id)
+
+        async def cancel() -> None:
+            sdk = await self.sdk_client(provider)
+            await sdk.responses.cancel(response_id)
+
+        await self.streams.run(cancel())
 
     async def close(self) -> None:
+        if self.streams.started:
+            await self.streams.run(self._close_clients())
+            await self.streams.close()
+        if self._demo_server is not None:
+            server, self._demo_server = self._demo_server, None
+            await asyncio.to_thread(server.stop)
+
+
+    async def _close_clients(self) -> None:
         clients = list(self._sdk_clients.values())
         self._sdk_clients.clear()
         self._agents.clear()
         for client in clients:
             await client.close()
-        if self._demo_server is not None:
-            server, self._demo_server = self._demo_server, None
-            await asyncio.to_thread(server.stop)
 
 
 def _new_sdk_client(base_url: str, key: str | None, max_retries: int) -> openai.AsyncOpenAI:

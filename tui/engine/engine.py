@@ -285,11 +285,11 @@ class Engine:
             self._finish(task, TaskStatus.INTERRUPTED if resumable else TaskStatus.FAILED, failure.message)
 
     async def _attempt(self, task: Task, spec: ProviderConfig, plan: RunPlan) -> None:
-        agent = await self.clients.agent(spec, task.model, task.system)
-        outcome = await stream_once(agent, task, plan, on_text=self._throttle.touch)
+        outcome = await stream_once(self.clients, spec, task, plan, on_text=self._throttle.touch)
         if outcome.fallback_notice:
             task.notice = outcome.fallback_notice
-            outcome = await stream_once(agent, task, plan_run(task, native_resume=False), on_text=self._throttle.touch)
+            fallback = plan_run(task, native_resume=False)
+            outcome = await stream_once(self.clients, spec, task, fallback, on_text=self._throttle.touch)
         task.usage.add(outcome.usage)
         if outcome.failure:
             self._finish(task, TaskStatus.FAILED, outcome.failure)

@@ -1,4 +1,9 @@
-"""One streaming run of a task through Agent Framework: fresh, continued, or re-attached."""
+"""One streaming run of a task through Agent Framework: fresh, continued, or re-attached.
+
+The stream is read on the client factory's stream loop (its own thread); the
+text reaches the task on the engine's loop through a `StreamFeed`, so the
+task is only ever touched by the engine's loop.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from tui.engine.feed import RunState, StreamFeed
 from tui.engine.prompts import CONTINUE_PROMPT
 from tui.engine.task import Task, Usage, scalar_text
 from tui.engine.updates import reader_for
 
 if TYPE_CHECKING:
-    from agent_framework import Agent
+    from tui.config import ProviderConfig
+    from tui.engine.clients import ClientFactory
 
 STREAM_CLOSE_TIMEOUT_S = 2.0
 
@@ -40,6 +47,20 @@ class Outcome:
     fallback_notice: str | None = None
 
 
+@dataclass(frozen=True)
+class RunRequest:
+    """A copy of what the stream loop needs from a task, so that thread never touches the task."""
+
+    mode: RunMode
+    api: str
+    model: str
+    system: str | None
+    request_text: str
+    text_so_far: str
+    base_session: dict[str, Any] | None
+    state: RunState
+
+
 def plan_run(task: Task, *, native_resume: bool = True) -> RunPlan:
     if native_resume and task.api == "responses" and task.continuation_token:
         return RunPlan(RunMode.REATTACH)
@@ -48,25 +69,39 @@ def plan_run(task: Task, *, native_resume: bool = True) -> RunPlan:
     return RunPlan(RunMode.FRESH)
 
 
-def _request(task: Task, plan: RunPlan) -> tuple[Any, dict[str, Any]]:
+def _run_request(task: Task, plan: RunPlan) -> RunRequest:
+    if task.api == "responses" and plan.mode is not RunMode.REATTACH:
+        task.continuation_token = None
+        task.last_sequence = None
+    return RunRequest(
+        mode=plan.mode,
+        api=task.api,
+        model=task.model,
+        system=task.system,
+        request_text=task.request_text,
+        text_so_far=task.text if plan.mode is RunMode.CONTINUE else "",
+        base_session=task.base_session,
+        state=RunState(task.continuation_token, task.last_sequence),
+    )
+
+
+def _messages_and_options(request: RunRequest) -> tuple[Any, dict[str, Any]]:
     from agent_framework import Message
 
     options: dict[str, Any] = {}
-    if plan.mode is RunMode.REATTACH:
-        options["continuation_token"] = dict(task.continuation_token or {})
+    if request.mode is RunMode.REATTACH:
+        options["continuation_token"] = dict(request.state.continuation_token or {})
         return None, options
-    if task.api == "responses":
+    if request.api == "responses":
         options["background"] = True
-        task.continuation_token = None
-        task.last_sequence = None
-    if plan.mode is RunMode.CONTINUE:
+    if request.mode is RunMode.CONTINUE:
         messages = [
-            Message("user", [task.request_text]),
-            Message("assistant", [task.text]),
+            Message("user", [request.request_text]),
+            Message("assistant", [request.text_so_far]),
             Message("user", [CONTINUE_PROMPT]),
         ]
         return messages, options
-    return task.request_text, options
+    return request.request_text, options
 
 
 def _is_not_found(exc: BaseException) -> bool:
@@ -88,38 +123,68 @@ async def _close(stream: Any) -> None:
         pass
 
 
-async def stream_once(agent: Agent, task: Task, plan: RunPlan, on_text: Callable[[Task], None]) -> Outcome:
-    """Stream one run, appending text to the task as it arrives."""
-    from agent_framework import AgentSession
-
-    session = AgentSession.from_dict(task.base_session) if task.base_session else agent.create_session()
-    messages, options = _request(task, plan)
-    reader = reader_for(task)
-    stream = agent.run(messages, stream=True, session=session, options=options)
+async def _read_stream(clients: ClientFactory, spec: ProviderConfig, request: RunRequest, feed: StreamFeed) -> Outcome:
+    """Runs on the stream loop: stream one run into `feed`, which always ends, whatever happens."""
     try:
-        async for update in stream:
-            text = reader.text_of(update)
-            if text:
-                task.output.append(scalar_text(text))
-                on_text(task)
-            if reader.failure:
-                break
-            # Buffered SSE events are parsed without awaiting anything; yield so one busy stream
-            # cannot hold the event loop (and every other stream, and the UI) for seconds.
-            await asyncio.sleep(0)
-    except Exception as exc:
-        if plan.mode is RunMode.REATTACH and _is_not_found(exc):
-            task.continuation_token = None
-            task.last_sequence = None
-            return Outcome(fallback_notice="the server no longer had the background response; continued in the session")
-        raise
+        feed.bind()
+        from agent_framework import AgentSession
+
+        agent = await clients.agent(spec, request.model, request.system)
+        session = AgentSession.from_dict(request.base_session) if request.base_session else agent.create_session()
+        messages, options = _messages_and_options(request)
+        state = RunState(request.state.continuation_token, request.state.last_sequence)
+        reader = reader_for(request.api, state)
+        stream = agent.run(messages, stream=True, session=session, options=options)
+        try:
+            async for update in stream:
+                text = reader.text_of(update)
+                feed.put(scalar_text(text) if text else "", state)
+                if reader.failure:
+                    break
+                # Buffered SSE events are parsed without awaiting anything; yield so one busy
+                # stream cannot hold this loop (and every other stream) for seconds.
+                await asyncio.sleep(0)
+        finally:
+            await _close(stream)
     finally:
-        await _close(stream)
-    if reader.finished and task.api == "responses" and session.service_session_id is None and task.continuation_token:
-        session.service_session_id = task.continuation_token.get("response_id")
+        feed.end()
+    if reader.finished and request.api == "responses" and session.service_session_id is None:
+        if state.continuation_token:
+            session.service_session_id = state.continuation_token.get("response_id")
     return Outcome(
         finished=reader.finished and not reader.failure,
         failure=reader.failure,
         usage=reader.usage,
         session_state=session.to_dict() if reader.finished else None,
     )
+
+
+async def stream_once(
+    clients: ClientFactory, spec: ProviderConfig, task: Task, plan: RunPlan, on_text: Callable[[Task], None]
+) -> Outcome:
+    """Stream one run, appending text to the task as it arrives. Cancelling this cancels the stream."""
+    request = _run_request(task, plan)
+    feed = StreamFeed(request.state)
+    future = clients.streams.submit(_read_stream(clients, spec, request, feed))
+    ended = False
+    try:
+        while not ended:
+            delivery = await feed.next()
+            task.continuation_token = delivery.state.continuation_token
+            task.last_sequence = delivery.state.last_sequence
+            if delivery.text:
+                task.output.append(delivery.text)
+                on_text(task)
+            ended = delivery.ended
+    finally:
+        if not ended:
+            feed.cancel()
+            await feed.drain(STREAM_CLOSE_TIMEOUT_S)
+    try:
+        return await asyncio.wrap_future(future)
+    except Exception as exc:
+        if plan.mode is RunMode.REATTACH and _is_not_found(exc):
+            task.continuation_token = None
+            task.last_sequence = None
+            return Outcome(fallback_notice="the server no longer had the background response; continued in the session")
+        raise

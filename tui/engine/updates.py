@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.engine.task import Task, Usage
+from tui.engine.feed import RunState
+from tui.engine.task import Usage
 
 
 def _usage_from(content: Any) -> Usage:
@@ -24,10 +25,10 @@ def _usage_from(content: Any) -> Usage:
 
 
 class UpdateReader:
-    """Applies updates to a task; `finished` is True once the provider reported the end."""
+    """Reads one run's updates; `finished` is True once the provider reported the end."""
 
-    def __init__(self, task: Task) -> None:
-        self.task = task
+    def __init__(self, state: RunState) -> None:
+        self.state = state
         self.finished = False
         self.failure: str | None = None
         self.usage = Usage()
@@ -58,15 +59,15 @@ class ResponsesUpdateReader(UpdateReader):
         return text
 
     def _read(self, update: Any) -> str:
-        task = self.task
-        if task.continuation_token is None and update.continuation_token is not None:
-            task.continuation_token = dict(update.continuation_token)
+        state = self.state
+        if state.continuation_token is None and update.continuation_token is not None:
+            state.continuation_token = dict(update.continuation_token)
         event = getattr(update.raw_representation, "raw_representation", None)
         sequence = getattr(event, "sequence_number", None)
         if sequence is not None:
-            if task.last_sequence is not None and sequence <= task.last_sequence:
+            if state.last_sequence is not None and sequence <= state.last_sequence:
                 return ""
-            task.last_sequence = sequence
+            state.last_sequence = sequence
         kind = getattr(event, "type", None)
         if kind == "response.output_text.delta":
             return event.delta  # type: ignore[union-attr]
@@ -106,5 +107,5 @@ def _response_problem(event: Any) -> str:
     return f"response {status}" + (f": {reason}" if reason else "")
 
 
-def reader_for(task: Task) -> UpdateReader:
-    return ResponsesUpdateReader(task) if task.api == "responses" else ChatUpdateReader(task)
+def reader_for(api: str, state: RunState) -> UpdateReader:
+    return ResponsesUpdateReader(state) if api == "responses" else ChatUpdateReader(state)
