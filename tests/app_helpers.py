@@ -71,7 +71,7 @@ async def submit(app: AgentDeckApp, pilot: Pilot[int], prompt: str, *, timeout: 
 
 
 def cell(app: AgentDeckApp, task: Task, column: str) -> str:
-    return main_screen(app).table.get_cell(str(task.id), column).plain
+    return main_screen(app).table.cell_text(task.id, column)
 
 
 async def select(app: AgentDeckApp, pilot: Pilot[int], task: Task) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Footer
+from textual.widgets import Footer
 
 from tui.app.bindings import TASK_BINDINGS
 from tui.config import ConfigError
@@ -90,14 +90,14 @@ class MainScreen(TaskActions):
         if shown:
             await self.output.sync(shown, self.engine.tasks)
 
-    @on(DataTable.RowHighlighted)
+    @on(TaskTable.Highlighted)
     def _row_highlighted(self) -> None:
         selected = self.selected
         self._selected_status = selected.status if selected else None
         self.refresh_bindings()
         self.layout_panes()
 
-    @on(DataTable.RowSelected)
+    @on(TaskTable.Selected)
     def _row_selected(self) -> None:
         self.output.panes[0].focus()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.style import Style
-from rich.text import Text
 from textual.app import App
 from textual.color import Color, ColorParseError
 
@@ -49,7 +48,3 @@ def theme_colour(app: App[object], name: str) -> str | None:
     except (KeyError, ColorParseError):
         return None
     return (background + colour).hex
-
-
-def status_text(app: App[object], status: TaskStatus) -> Text:
-    return Text(f"{ICONS[status]} {status_word(status)}", style=status_style(app, status), no_wrap=True)
