@@ -18,6 +18,7 @@ from tui.screens.help import HelpScreen, key_label
 from tui.widgets.markdown_body import MarkdownBody
 from tui.widgets.output_pane import OutputPane
 from tui.widgets.raw_body import RawBody
+from tui.widgets.task_table import TaskTable
 
 
 async def test_three_tasks_appear_at_once_and_progress_to_done(demo_url: str) -> None:
@@ -227,3 +228,41 @@ def test_docs_keys_lists_every_binding() -> None:
     for _, bindings in HELP_SECTIONS:
         for binding in bindings:
             assert f"| `{key_label(binding)}` | {binding.description} | {binding.tooltip} |" in docs
+
+
+async def test_arrow_keys_and_clicks_move_the_selection_and_the_pane_follows(demo_url: str) -> None:
+    async with running_app(demo_url) as (app, pilot):
+        tasks = [await submit(app, pilot, f"nav {n} [[len:60]]") for n in range(3)]
+        await wait_for(pilot, finished(*tasks))
+        screen = main_screen(app)
+        screen.table.focus()
+        await pilot.press("home")
+        assert screen.table.selected_id == tasks[0].id
+        await pilot.press("down", "down")
+        assert screen.table.selected_id == tasks[2].id
+        await wait_for(pilot, lambda: screen.output.shown_ids == [tasks[2].id])
+        await pilot.press("up")
+        await wait_for(pilot, lambda: screen.output.shown_ids == [tasks[1].id])
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.output.panes[0].has_focus_within)
+        await pilot.click(TaskTable, offset=(2, 1))  # the first row, under the header
+        assert screen.table.selected_id == tasks[0].id
+        await wait_for(pilot, lambda: screen.output.shown_ids == [tasks[0].id])
+        await wait_for(pilot, lambda: screen.output.panes[0].has_focus_within)
+
+
+async def test_the_table_scrolls_to_keep_the_selected_row_in_view(demo_url: str) -> None:
+    async with running_app(demo_url, concurrency=1) as (app, pilot):
+        screen = main_screen(app)
+        assert screen.submit([f"row {n} [[len:24]]" for n in range(40)])
+        await wait_for(pilot, lambda: screen.table.row_count == 40)
+        screen.table.focus()
+        await pilot.press("end")
+        last = max(app.engine.tasks)
+        assert screen.table.selected_id == last
+        assert screen.table.scroll_y > 0
+        lines = [screen.table.render_line(y).text for y in range(screen.table.size.height)]
+        assert lines[0].split()[:2] == ["#", "status"], "the header stays on top"
+        assert lines[-1].split()[0] == str(last)
+        await pilot.press("home")
+        assert screen.table.scroll_y == 0

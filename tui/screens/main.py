@@ -99,7 +99,7 @@ class MainScreen(TaskActions):
 
     @on(TaskTable.Selected)
     def _row_selected(self) -> None:
-        self.output.panes[0].focus()
+        self.output.panes[0].focus_text()
 
     # -- submitting ------------------------------------------------------
 

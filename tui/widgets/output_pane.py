@@ -71,6 +71,11 @@ class OutputPane(Vertical):
         yield Static(classes="problem", markup=False)
         yield Static(PLACEHOLDER, classes="placeholder")
 
+    def focus_text(self) -> None:
+        """Focus the scrolling text, so arrow keys and Page Up/Down scroll it."""
+        if self._body is not None:
+            self._body.focus()
+
     @property
     def showing_raw(self) -> bool:
         return isinstance(self._body, RawBody)
