@@ -8,7 +8,8 @@ parse that holds the loop shows up as lag, which is what a key press would
 wait for. First the idle app is sampled; then 50 tasks are submitted through
 the main screen (the first one selected, so its pane is open and streaming)
 from the demo server in its own process, paced at 10 ms per 12-character
-chunk each, i.e. 5,000 chunks/s in total, and the loaded app is sampled.
+chunk each, i.e. 5,000 chunks/s in total; once every task has text and a
+ramp-up has passed, the loaded app is sampled.
 The chunk rate actually delivered is reported too.
 """
 
@@ -76,6 +77,15 @@ class LagSampler:
         return self.stop()
 
 
+async def _all_streaming(tasks: list[Any], limit_s: float = 120.0) -> None:
+    """Wait until every task has text: the first tasks also import the SDKs and open connections."""
+    deadline = time.monotonic() + limit_s
+    while not all(task.chars for task in tasks):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{sum(not t.chars for t in tasks)} tasks had no text after {limit_s:g} s")
+        await asyncio.sleep(0.1)
+
+
 async def _one_process(quick: bool) -> dict[str, float]:
     from tui.app.app import AgentDeckApp
     from tui.engine import Engine, TaskStatus
@@ -102,6 +112,7 @@ async def _one_process(quick: bool) -> dict[str, float]:
                 tasks = list(engine.tasks.values())
                 screen.table.focus()
                 screen.table.select(tasks[0].id)
+                await _all_streaming(tasks)
                 await asyncio.sleep(ramp_s)
                 running = sum(t.status is TaskStatus.RUNNING for t in tasks)
                 chars_before, started = sum(t.chars for t in tasks), time.monotonic()
