@@ -106,7 +106,6 @@ class AgentDeckApp(App[int]):
         )
         self.engine.subscribe(self._on_engine_event)
         self.set_interval(NOTIFY_INTERVAL_S, self._report_statuses)
-        self._warm_up()
         self._show_title()
         if self.demo_notice:
             self.notify(
@@ -128,6 +127,10 @@ class AgentDeckApp(App[int]):
             )
         else:
             self._resume_on_open()
+
+    def on_ready(self) -> None:
+        """Warm up once the first screen is painted: the import thread holds the GIL and would delay that frame."""
+        self.call_after_refresh(self._warm_up)
 
     def _resume_on_open(self) -> None:
         """Native background runs re-attach by themselves; other unfinished tasks wait for `R`."""
