@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.widgets import Markdown
+
 from tests.app_helpers import cell, finished, main_screen, running_app, select, submit, wait_for
 from tui.widgets.output_pane import OutputPane
 from tui.widgets.raw_body import RawBody
@@ -44,3 +46,16 @@ async def test_hostile_prompt_is_literal_in_table_and_pane_title(demo_url: str) 
         shown = screen_text(app.export_screenshot())
         assert "[bold]x[/] [@click=app.quit] ␛]52;c;cHduZWQ=␇ ␛[31m" in shown, "pane title"
         assert "\x1b" not in shown and "\x07" not in shown
+
+
+async def test_link_in_output_is_reported_not_opened(demo_url: str) -> None:
+    async with running_app(demo_url) as (app, pilot):
+        task = await submit(app, pilot, "[[len:40]]")
+        await wait_for(pilot, finished(task))
+        await select(app, pilot, task)
+        await pilot.pause(0.3)
+        markdown = main_screen(app).query_one(OutputPane).query_one(Markdown)
+        markdown.post_message(Markdown.LinkClicked(markdown, "https://example.invalid/\x1b[31m"))
+        await pilot.pause(0.2)
+        shown = [n for n in app._notifications if n.title == "Link in the output (not opened)"]
+        assert [n.message for n in shown] == ["https://example.invalid/␛[31m"]

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
-from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from tui.engine import Task
 from tui.safety import visible_controls
 from tui.widgets.formatting import one_line
-from tui.widgets.markdown_body import MarkdownBody
 from tui.widgets.raw_body import RawBody
 from tui.widgets.status import ICONS, THEME_COLOURS, status_word
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
+
+    from tui.widgets.markdown_body import MarkdownBody
 
 MARKDOWN_LIMIT = 50_000
 """Characters above which a pane shows raw text: thousands of Markdown blocks would make scrolling slow."""
@@ -99,7 +103,7 @@ class OutputPane(Vertical):
         if self._body is None or isinstance(self._body, RawBody) != raw:
             if self._body is not None:
                 await self._body.remove()
-            self._body = RawBody() if raw else MarkdownBody()
+            self._body = RawBody() if raw else _markdown_body()
             await self.mount(self._body)
         self.add_class("-has-task")
         self.task_id = task.id
@@ -154,7 +158,13 @@ class OutputPane(Vertical):
             line.set_class(bool(problem), "-shown")
             line.set_class(not task.error, "-notice")
 
-    @on(Markdown.LinkClicked)
-    def _link_clicked(self, event: Markdown.LinkClicked) -> None:
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
         event.stop()
         self.notify(visible_controls(event.href), title="Link in the output (not opened)", markup=False)
+
+
+def _markdown_body() -> MarkdownBody:
+    """Imported on first use: Textual's Markdown brings markdown-it and pygments, ~0.1 s the first screen never needs."""
+    from tui.widgets.markdown_body import MarkdownBody
+
+    return MarkdownBody()
