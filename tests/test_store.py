@@ -18,7 +18,7 @@ from tui.demo.script import expected_answer
 from tui.engine import Engine, Task, TaskStatus
 from tui.store import SessionLocked, SessionStore, SessionWatcher, StoredOutput, list_sessions, load_text
 from tui.store.batch import Pending, write_batch
-from tui.store.records import capture_inputs, capture_state
+from tui.store.records import capture_inputs, capture_state, unpack_text
 from tui.store.schema import connect_writer
 
 
@@ -35,7 +35,7 @@ def saved(path: Path) -> dict[int, tuple[str, int, str]]:
     try:
         rows = conn.execute("SELECT id, status, chars FROM tasks").fetchall()
         texts = {
-            task_id: "".join(t for (t,) in conn.execute(
+            task_id: "".join(unpack_text(t) for (t,) in conn.execute(
                 "SELECT text FROM output_chunks WHERE task_id = ? ORDER BY seq", (task_id,)))
             for task_id, _, _ in rows
         }

@@ -1,8 +1,8 @@
 """What is waiting to be saved, coalesced per task, and how one batch becomes one transaction.
 
-Text deltas are appended as new `output_chunks` rows; the task row gets its
-latest small state. Nothing already saved is ever rewritten, so the bytes
-written grow with the new text only.
+Text deltas are appended as new `output_chunks` rows (zlib-compressed when
+that is smaller); the task row gets its latest small state. Nothing already
+saved is ever rewritten, so the bytes written grow with the new text only.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.engine.task import scalar_text
-from tui.store.records import INPUT_FIELDS, STATE_FIELDS, encode
+from tui.store.records import INPUT_FIELDS, STATE_FIELDS, encode, pack_text
 
 
 @dataclass
@@ -56,14 +56,23 @@ def merge(older: Batch, newer: Batch) -> Batch:
     return older
 
 
-def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], rev: int) -> tuple[int, int]:
-    """Apply a batch in one transaction; returns (text characters, bytes of text) written.
+@dataclass(frozen=True)
+class Written:
+    """Text one committed batch added: characters, UTF-8 bytes, and bytes as stored (compressed)."""
+
+    chars: int = 0
+    text_bytes: int = 0
+    stored_bytes: int = 0
+
+
+def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], rev: int) -> Written:
+    """Apply a batch in one transaction; returns how much text it added.
 
     `chars` (saved characters per task) is updated only when the commit succeeds.
     """
     now = time.time()
     saved = dict(chars)
-    new_chars = new_bytes = 0
+    new_chars = new_bytes = stored_bytes = 0
     conn.execute("BEGIN IMMEDIATE")
     try:
         for task_id, pending in batch.items():
@@ -84,11 +93,14 @@ def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], r
             seq = None
             if pending.text:
                 text = scalar_text("".join(pending.text))
+                stored = pack_text(text)
                 seq = conn.execute("INSERT INTO output_chunks (task_id, start, text) VALUES (?, ?, ?)",
-                                   (task_id, start, text)).lastrowid
+                                   (task_id, start, stored)).lastrowid
                 saved[task_id] = start + len(text)
+                size = len(text.encode("utf-8"))
                 new_chars += len(text)
-                new_bytes += len(text.encode("utf-8"))
+                new_bytes += size
+                stored_bytes += len(stored) if isinstance(stored, bytes) else size
             position = (saved.get(task_id, 0), seq, rev, now, task_id)
             if pending.state is not None:
                 values = [encode(name, pending.state[name]) for name in STATE_FIELDS]
@@ -105,4 +117,4 @@ def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], r
         raise
     chars.clear()
     chars.update(saved)
-    return new_chars, new_bytes
+    return Written(new_chars, new_bytes, stored_bytes)

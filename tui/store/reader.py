@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from tui.engine import Task
 from tui.store.errors import SessionUnreadable, describe
-from tui.store.records import TASK_QUERY, StoredOutput, state_from_row, task_from_row
+from tui.store.records import TASK_QUERY, StoredOutput, state_from_row, task_from_row, unpack_text
 from tui.store.schema import connect_reader
 
 T = TypeVar("T")
@@ -145,7 +145,7 @@ class SessionReader:
             "SELECT start, text FROM output_chunks WHERE seq >= (SELECT first_seq FROM tasks WHERE id = ?) "
             "AND task_id = ? ORDER BY seq"
         )
-        text = self._run(lambda conn: stitch(conn.execute(query, (task_id, task_id)), start, upto))
+        text = self._run(lambda conn: stitch(_unpacked(conn.execute(query, (task_id, task_id))), start, upto))
         if text is None:
             raise SessionUnreadable(f"{self.path}: the saved text of task {task_id} is incomplete")
         return text
@@ -159,9 +159,15 @@ class SessionReader:
                 return [], max(seq, last)
             query = "SELECT task_id, start, text FROM output_chunks WHERE seq > ? AND seq <= ? ORDER BY seq"
             rows = conn.execute(query, (seq, last)).fetchall()
-            return [row for row in rows if row[0] in task_ids], last
+            return [(task_id, start, unpack_text(text)) for task_id, start, text in rows if task_id in task_ids], last
 
         return self._run(work)
+
+
+def _unpacked(chunks: Iterable[tuple[int, str | bytes]]) -> Iterator[tuple[int, str]]:
+    """Chunks as text, decompressed one by one as `stitch` reaches them (it stops at the last one it needs)."""
+    for start, stored in chunks:
+        yield start, unpack_text(stored)
 
 
 def stitch(chunks: Iterable[tuple[int, str]], start: int, upto: int) -> str | None:

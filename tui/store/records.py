@@ -33,6 +33,7 @@ STATE_FIELDS = (
 JSON_FIELDS = frozenset({"attachments", "base_session", "usage", "continuation_token", "session_state"})
 COMPRESSED_FIELDS = frozenset({"base_session", "session_state"})
 COMPRESS_OVER = 1024
+TEXT_LEVEL = 1
 INTERRUPTED_ON_OPEN = "agentdeck stopped while this task was running"
 
 
@@ -76,6 +77,24 @@ def encode(field: str, value: Any) -> Any:
     if field in COMPRESSED_FIELDS and len(text) > COMPRESS_OVER:
         return zlib.compress(text.encode("utf-8"))
     return text
+
+
+def pack_text(text: str) -> str | bytes:
+    """A text chunk as stored: zlib at level 1 (model output shrinks ~2-3x) when that is smaller.
+
+    WAL mode writes every byte twice, so each byte saved here is two bytes not
+    written. `text` must already be UTF-8-safe (`scalar_text`).
+    """
+    data = text.encode("utf-8")
+    packed = zlib.compress(data, TEXT_LEVEL)
+    return packed if len(packed) < len(data) else text
+
+
+def unpack_text(value: str | bytes) -> str:
+    """A stored text chunk back as text; raises zlib.error, ValueError or TypeError when damaged."""
+    if isinstance(value, str):
+        return value
+    return zlib.decompress(value).decode("utf-8")
 
 
 def _decode(value: str | bytes | None) -> Any:

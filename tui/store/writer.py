@@ -36,6 +36,8 @@ class WriteStats:
     transactions: int = 0
     text_chars: int = 0
     text_bytes: int = 0
+    stored_bytes: int = 0
+    """Text bytes as stored in the file (compressed chunks count their compressed size)."""
 
 
 class Writer:
@@ -140,7 +142,7 @@ class Writer:
         """Write one batch; on failure put it back and return why."""
         if batch:
             try:
-                chars, size = write_batch(self._conn, batch, self._chars, self._rev + 1)
+                written = write_batch(self._conn, batch, self._chars, self._rev + 1)
             except Exception as exc:
                 if not isinstance(exc, sqlite3.Error | OSError):
                     log.exception("saving session %s failed", self._label)
@@ -156,8 +158,9 @@ class Writer:
                 return reason
             self._rev += 1
             self.stats.transactions += 1
-            self.stats.text_chars += chars
-            self.stats.text_bytes += size
+            self.stats.text_chars += written.chars
+            self.stats.text_bytes += written.text_bytes
+            self.stats.stored_bytes += written.stored_bytes
         with self._cond:
             self._written = max(self._written, upto)
             self._cond.notify_all()
