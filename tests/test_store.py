@@ -16,8 +16,17 @@ from tests.conftest import config_for
 from tui import paths
 from tui.demo.script import expected_answer
 from tui.engine import Engine, Task, TaskStatus
-from tui.store import SessionLocked, SessionStore, SessionWatcher, StoredOutput, list_sessions, load_text
+from tui.store import (
+    SessionLocked,
+    SessionStore,
+    SessionWatcher,
+    StoredOutput,
+    list_sessions,
+    load_text,
+    session_document,
+)
 from tui.store.batch import Pending, write_batch
+from tui.store.files import file_size
 from tui.store.records import capture_inputs, capture_state, unpack_text
 from tui.store.schema import connect_writer
 
@@ -213,3 +222,36 @@ async def test_follow_up_retry_and_remove_are_saved(engine: Engine) -> None:
     finally:
         again.close()
         await engine2.aclose()
+
+
+def test_text_round_trips_exactly_whether_stored_compressed_or_not() -> None:
+    """Reopen, a live watcher and export give back each character; a lone surrogate reads as U+FFFD."""
+    odd = "é 中文 \U0001f600 \x00\x1b[31m\r\n lone \ud800 end "
+    texts = {1: (odd + "a phrase that repeats ") * 3000, 2: odd, 3: "x"}
+    store = SessionStore.open("exact")
+    store.close()
+    path = store.path
+    conn = connect_writer(path)
+    tasks = {i: Task(i, f"prompt {i}", "demo", "demo-chat", "chat", status=TaskStatus.DONE) for i in texts}
+    chars: dict[int, int] = {}
+    write_batch(conn, {i: Pending(capture_inputs(t), capture_state(t), [texts[i][:7]]) for i, t in tasks.items()},
+                chars, 1)
+    watcher = SessionWatcher.open(path)
+    for task in watcher.tasks.values():
+        task.output.text()  # loaded, so the watcher keeps it up to date
+    for rev, (cut, end) in enumerate(((7, 1001), (1001, 50_000), (50_000, None)), start=2):
+        write_batch(conn, {i: Pending(text=[texts[i][cut:end]]) for i in texts}, chars, rev)
+        watcher.poll()
+    conn.close()
+    expected = {i: text.replace("\ud800", "\ufffd") for i, text in texts.items()}
+    try:
+        assert {i: t.text for i, t in watcher.tasks.items()} == expected
+    finally:
+        watcher.close()
+    again = SessionStore.open(path)
+    try:
+        assert {t.id: t.text for t in again.tasks} == expected
+    finally:
+        again.close()
+    assert {t["id"]: t["output"] for t in session_document("exact")["tasks"]} == expected
+    assert file_size(path) < len(expected[1].encode())  # text that compresses takes less room than itself

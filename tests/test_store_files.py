@@ -28,7 +28,10 @@ from tui.store import (
     session_document,
     write_private,
 )
-from tui.store.schema import SCHEMA_VERSION
+from tui.engine import Task
+from tui.store.batch import Pending, write_batch
+from tui.store.records import capture_inputs, capture_state
+from tui.store.schema import MIGRATIONS, SCHEMA_VERSION, connect_writer
 
 
 @pytest.fixture
@@ -75,6 +78,24 @@ def truncated_session(path: Path) -> None:
     conn.close()
     with open(path, "r+b") as handle:
         handle.truncate(path.stat().st_size // 2)
+
+
+def version_1_session(path: Path, pieces: list[str]) -> None:
+    """A file as agentdeck wrote it before text was compressed: format 1, each chunk plain TEXT."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at REAL NOT NULL)")
+    MIGRATIONS[0](conn)
+    conn.execute("INSERT INTO schema_version VALUES (1, 0)")
+    conn.close()
+    conn = connect_writer(path)
+    task = Task(1, "an old prompt", "demo", "demo-chat", "chat", status=TaskStatus.DONE)
+    write_batch(conn, {1: Pending(capture_inputs(task), capture_state(task))}, {}, 1)
+    start = 0
+    for piece in pieces:
+        conn.execute("INSERT INTO output_chunks (task_id, start, text) VALUES (1, ?, ?)", (start, piece))
+        start += len(piece)
+    conn.execute("UPDATE tasks SET chars = ?, first_seq = 1", (start,))
+    conn.close()
 
 
 BAD_FILES = {
@@ -219,3 +240,25 @@ def test_rename_and_delete_respect_the_writer_lock() -> None:
     delete_session("renamed")
     assert not list(paths.sessions_dir().glob("renamed*")) and not list(paths.sessions_dir().glob("first*"))
     assert [s.name for s in list_sessions().sessions] == ["second"]
+
+
+def test_a_session_saved_before_compression_opens_and_keeps_growing() -> None:
+    old = ["Früher gespeichert: ", "plain text " * 500, "\U0001f600 end"]
+    path = paths.sessions_dir() / "old.sqlite"
+    path.parent.mkdir(parents=True)
+    version_1_session(path, old)
+    watcher = SessionWatcher.open("old")  # read-only: the file stays as it was
+    assert watcher.tasks[1].text == "".join(old)
+    watcher.close()
+    assert session_document("old")["tasks"][0]["output"] == "".join(old)
+
+    store = SessionStore.open("old")
+    assert store.tasks[0].text == "".join(old) and store.tasks[0].status is TaskStatus.DONE
+    store.close()
+    conn = connect_writer(path)
+    more = "new text, saved the current way. " * 200
+    write_batch(conn, {1: Pending(text=[more])}, {1: len("".join(old))}, 2)
+    conn.close()
+    again = SessionStore.open("old")
+    assert again.tasks[0].text == "".join(old) + more
+    again.close()
