@@ -147,9 +147,9 @@ def test_full_disk_mid_run_keeps_tasks_running_and_saved_work_intact(
     data = seed()
     kept = session_document("kept")["tasks"]
     before = digest(data / "sessions")
-    prompts = [f"fill the disk {i} [[len:60000]][[delay:1]][[chunk:200]]" for i in range(2)]
+    prompts = [f"fill the disk {i} [[len:500000]][[delay:1]][[chunk:200]]" for i in range(2)]
     out = tmp_path / "after"
-    # 160 KB: the seeded session and the new one's schema and -shm fit, its text does not.
+    # 160 KB: the seeded session and the new one's schema and -shm fit, its text does not (even compressed).
     result = in_tmpfs(data, out, "run", "--session", "busy", "--provider", "demo", "--json", *prompts,
                       size="160k", read_only=False)
     check_printed(result, prompts)
@@ -164,7 +164,7 @@ def test_full_disk_mid_run_keeps_tasks_running_and_saved_work_intact(
     assert [t["prompt"] for t in busy] == prompts
     for task in busy:  # what was saved before the disk filled is there, and is right
         assert task["status"] == "interrupted"
-        assert expected_answer(task["prompt"]).startswith(task["output"]) and task["chars"] < 60000
+        assert expected_answer(task["prompt"]).startswith(task["output"]) and task["chars"] < 500000
     resumed = agentdeck("resume", "busy", "--json")  # and the work can be finished from there
     check_printed(resumed, prompts)
     store = SessionStore.open("busy")

@@ -33,6 +33,10 @@ from tui.store.errors import SessionUnreadable, describe
 APPLICATION = "agentdeck-session"
 BUSY_TIMEOUT_MS = 5000
 JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
+PAGE_SIZE = 1024
+"""For new files. Each flush rewrites whole pages (the tasks rows, the last text page, the tree
+above it), so small pages halve the bytes written at a model's pace; a row that fills more than
+half a page also leaves the rest empty, and small pages make that loss small."""
 
 _V1 = """
 CREATE TABLE session_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -183,6 +187,8 @@ def connect_writer(path: Path) -> sqlite3.Connection:
     """A read-write connection in WAL mode; FULL sync so a power cut loses at most one flush.
 
     The file is checked before WAL is switched on, which would change a foreign file.
+    `PAGE_SIZE` applies only to a file still empty; older files keep their page size.
+    The log is folded into the file once it holds about `JOURNAL_SIZE_LIMIT` bytes, whatever the page size.
     """
     check_header(path)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -192,9 +198,12 @@ def connect_writer(path: Path) -> sqlite3.Connection:
     except BaseException:
         conn.close()
         raise
+    conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
+    page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    conn.execute(f"PRAGMA wal_autocheckpoint = {JOURNAL_SIZE_LIMIT // page_size}")
     return conn
 
 
