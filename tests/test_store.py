@@ -7,6 +7,7 @@ import os
 import sqlite3
 import stat
 import time
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tui.engine import Engine, Task, TaskStatus
 from tui.store import (
     SessionLocked,
     SessionStore,
+    SessionUnreadable,
     SessionWatcher,
     StoredOutput,
     list_sessions,
@@ -27,7 +29,7 @@ from tui.store import (
 )
 from tui.store.batch import Pending, write_batch
 from tui.store.files import file_size
-from tui.store.records import capture_inputs, capture_state, unpack_text
+from tui.store.records import MAX_UNPACKED_BYTES, capture_inputs, capture_state, unpack_text
 from tui.store.schema import connect_writer
 
 
@@ -255,3 +257,23 @@ def test_text_round_trips_exactly_whether_stored_compressed_or_not() -> None:
         again.close()
     assert {t["id"]: t["output"] for t in session_document("exact")["tasks"]} == expected
     assert file_size(path) < len(expected[1].encode())  # text that compresses takes less room than itself
+
+
+def test_a_chunk_that_would_expand_without_bound_is_reported_as_damage() -> None:
+    """A crafted chunk (a few KB of zlib that inflates past the limit) gives a clear error, not an exhausted memory."""
+    store = SessionStore.open("bomb")
+    store.close()
+    conn = connect_writer(store.path)
+    task = Task(1, "prompt", "demo", "demo-chat", "chat", status=TaskStatus.DONE)
+    write_batch(conn, {1: Pending(capture_inputs(task), capture_state(task), ["fine text"])}, {}, 1)
+    bomb = zlib.compress(b"a" * (MAX_UNPACKED_BYTES + 1), 9)
+    assert len(bomb) < 300_000
+    conn.execute("UPDATE output_chunks SET text = ? WHERE task_id = 1", (bomb,))
+    conn.commit()
+    conn.close()
+    again = SessionStore.open(store.path)
+    try:
+        with pytest.raises(SessionUnreadable, match="expands beyond 256 MB"):
+            again.tasks[0].output.text()
+    finally:
+        again.close()

@@ -34,6 +34,8 @@ JSON_FIELDS = frozenset({"attachments", "base_session", "usage", "continuation_t
 COMPRESSED_FIELDS = frozenset({"base_session", "session_state"})
 COMPRESS_OVER = 1024
 TEXT_LEVEL = 1
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+"""No stored value expands beyond this: a damaged or crafted file must not exhaust memory."""
 INTERRUPTED_ON_OPEN = "agentdeck stopped while this task was running"
 
 
@@ -94,13 +96,21 @@ def unpack_text(value: str | bytes) -> str:
     """A stored text chunk back as text; raises zlib.error, ValueError or TypeError when damaged."""
     if isinstance(value, str):
         return value
-    return zlib.decompress(value).decode("utf-8")
+    return _inflate(value).decode("utf-8")
+
+
+def _inflate(data: bytes) -> bytes:
+    inflater = zlib.decompressobj()
+    out = inflater.decompress(data, MAX_UNPACKED_BYTES)
+    if inflater.unconsumed_tail:
+        raise ValueError(f"a stored value expands beyond {MAX_UNPACKED_BYTES // 2**20} MB")
+    return out
 
 
 def _decode(value: str | bytes | None) -> Any:
     if value is None:
         return None
-    return json.loads(zlib.decompress(value) if isinstance(value, bytes) else value)
+    return json.loads(_inflate(value) if isinstance(value, bytes) else value)
 
 
 class StoredOutput(TaskOutput):
