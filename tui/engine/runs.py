@@ -164,7 +164,7 @@ async def stream_once(
 ) -> Outcome:
     """Stream one run, appending text to the task as it arrives. Cancelling this cancels the stream."""
     request = _run_request(task, plan)
-    feed = StreamFeed(request.state)
+    feed = StreamFeed(request.state, clients.streams.handoff())
     future = clients.streams.submit(_read_stream(clients, spec, request, feed))
     ended = False
     try:

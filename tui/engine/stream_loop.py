@@ -12,8 +12,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
+import weakref
 from collections.abc import Coroutine
 from typing import Any, TypeVar
+
+from tui.engine.feed import Handoff
 
 T = TypeVar("T")
 
@@ -28,6 +31,7 @@ class StreamLoop:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._handoffs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Handoff] = weakref.WeakKeyDictionary()
 
     @property
     def started(self) -> bool:
@@ -40,6 +44,14 @@ class StreamLoop:
     async def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Await `coro` run on the stream loop, from any other loop."""
         return await asyncio.wrap_future(self.submit(coro))
+
+    def handoff(self) -> Handoff:
+        """The hand-off that wakes the caller's loop for every stream it reads here."""
+        home = asyncio.get_running_loop()
+        handoff = self._handoffs.get(home)
+        if handoff is None:
+            handoff = self._handoffs[home] = Handoff(home)
+        return handoff
 
     def _running_loop(self) -> asyncio.AbstractEventLoop:
         with self._start_lock:
