@@ -10,7 +10,6 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from tui.cli.live import PlainProgress, TerminalProgress
 from tui.cli.options import apply_task_options, check_key, check_text
 from tui.cli.prompts_file import read_prompt_lines
 from tui.config import Config, ConfigError
@@ -67,6 +66,9 @@ async def _run(args: argparse.Namespace, config: Config, prompts: list[str]) -> 
 
 async def drive(engine: Engine, tasks: list[Task], *, as_json: bool, store: SessionStore | None = None) -> int:
     """Run tasks to their end: progress on stderr, answers on stdout; a signal interrupts them (resumable)."""
+    # Rich's live display is imported here: `agentdeck` opening the app never needs it.
+    from tui.cli.live import PlainProgress, TerminalProgress
+
     progress = TerminalProgress(engine) if sys.stderr.isatty() else PlainProgress(engine)
     stopped = asyncio.Event()
     restore = _install_stop_handlers(lambda: (stopped.set(), engine.interrupt_all()))
