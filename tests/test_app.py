@@ -16,7 +16,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.app.bindings import HELP_SECTIONS
 from tui.screens.help import HelpScreen, key_label
 from tui.widgets.markdown_body import MarkdownBody
-from tui.widgets.output_pane import OutputPane
+from tui.widgets.output_pane import LIVE_MARKDOWN_LIMIT, OutputPane
 from tui.widgets.raw_body import RawBody
 from tui.widgets.task_table import TaskTable
 
@@ -266,3 +266,17 @@ async def test_the_table_scrolls_to_keep_the_selected_row_in_view(demo_url: str)
         assert lines[-1].split()[0] == str(last)
         await pilot.press("home")
         assert screen.table.scroll_y == 0
+
+
+async def test_a_long_answer_streams_raw_and_shows_as_markdown_when_it_ends(demo_url: str) -> None:
+    async with running_app(demo_url) as (app, pilot):
+        prompt = f"long live answer [[len:{LIVE_MARKDOWN_LIMIT + 6000}]][[chunk:200]][[delay:40]]"
+        task = await submit(app, pilot, prompt)
+        await select(app, pilot, task)
+        pane = main_screen(app).output.panes[0]
+        await wait_for(pilot, lambda: 0 < task.chars < LIVE_MARKDOWN_LIMIT and pane.query(MarkdownBody))
+        await wait_for(pilot, lambda: task.chars > LIVE_MARKDOWN_LIMIT and pane.query(RawBody), timeout=20)
+        assert "raw while streaming" in str(pane.border_subtitle)
+        await wait_for(pilot, finished(task), timeout=20)
+        await wait_for(pilot, lambda: str(pane.border_subtitle).endswith("· markdown"))
+        assert pane.query(MarkdownBody) and not pane.query(RawBody)

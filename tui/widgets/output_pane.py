@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from tui.engine import Task
+from tui.engine import Task, TaskStatus
 from tui.safety import visible_controls
 from tui.widgets.formatting import one_line
 from tui.widgets.raw_body import RawBody
@@ -23,6 +23,14 @@ if TYPE_CHECKING:
 
 MARKDOWN_LIMIT = 50_000
 """Characters above which a pane shows raw text: thousands of Markdown blocks would make scrolling slow."""
+LIVE_MARKDOWN_LIMIT = 16_000
+"""Above this a running task streams as raw text, and shows as Markdown once it ends.
+
+Every append to a Markdown pane lays out all of its blocks again (Textual's
+compositor walks every widget), so the cost of each append grows with the
+answer: ~70 ms at 10 KB and ~200 ms at 45 KB here, which froze keys while a
+long answer streamed.
+"""
 
 PLACEHOLDER = "No task selected. Type a prompt below and press Enter."
 
@@ -92,7 +100,8 @@ class OutputPane(Vertical):
             if task is None:
                 await self._clear()
                 return
-            want_raw = self.raw or task.chars > MARKDOWN_LIMIT
+            limit = LIVE_MARKDOWN_LIMIT if task.status is TaskStatus.RUNNING else MARKDOWN_LIMIT
+            want_raw = self.raw or task.chars > limit
             if task.id != self.task_id or want_raw != self.showing_raw or self._body is None:
                 await self._open(task, want_raw)
             else:
@@ -139,7 +148,7 @@ class OutputPane(Vertical):
         )
         mode = "raw" if self.showing_raw else "markdown"
         if self.showing_raw and not self.raw:
-            mode = "raw (long output)"
+            mode = "raw while streaming" if task.chars <= MARKDOWN_LIMIT else "raw (long output)"
         subtitle = Content(f"{task.provider}/{task.model} · {task.chars:,} chars · {mode}")
         if title != self._title:
             self._title = self.border_title = title
