@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui.engine.feed import RunState, StreamFeed
 from tui.engine.prompts import CONTINUE_PROMPT
+from tui.engine.retention import Compactor
 from tui.engine.task import Task, Usage, scalar_text
 from tui.engine.updates import reader_for
 
@@ -135,12 +136,14 @@ async def _read_stream(clients: ClientFactory, spec: ProviderConfig, request: Ru
         state = RunState(request.state.continuation_token, request.state.last_sequence)
         reader = reader_for(request.api, state)
         stream = agent.run(messages, stream=True, session=session, options=options)
+        compact = Compactor(stream)
         try:
             async for update in stream:
                 text = reader.text_of(update)
                 feed.put(scalar_text(text) if text else "", state)
                 if reader.failure:
                     break
+                compact()
                 # Buffered SSE events are parsed without awaiting anything; yield so one busy
                 # stream cannot hold this loop (and every other stream) for seconds.
                 await asyncio.sleep(0)
