@@ -118,6 +118,13 @@ async def test_responses_session_matches_a_plain_framework_run(engine: Engine) -
     assert _normalized(task.session_state) == _normalized(await _bare_run(engine, "resp", task.prompt))
 
 
+async def test_a_finished_chat_task_keeps_its_answer_once(engine: Engine) -> None:
+    task = await _run(engine, f"held once {LONG}", provider="chat")
+    answer = task.session_state["state"]["in_memory"]["messages"][-1]["contents"][0]["text"]  # type: ignore[index]
+    assert answer == expected_answer(task.prompt)
+    assert answer is task.text
+
+
 async def test_a_stream_of_another_shape_is_left_alone() -> None:
     async def plain() -> AsyncIterator[int]:
         yield 1

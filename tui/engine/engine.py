@@ -21,6 +21,7 @@ from tui.engine.clients import ClientFactory, MissingKeyError
 from tui.engine.errors import describe_failure
 from tui.engine.events import EventKind, Observer, ProgressThrottle, TaskEvent
 from tui.engine.limits import ConcurrencyLimit
+from tui.engine.retention import settle
 from tui.engine.runs import RunPlan, plan_run, stream_once
 from tui.engine.task import RESUMABLE, Task, TaskStatus
 
@@ -312,6 +313,7 @@ class Engine:
         task.status = status
         task.error = error
         task.finished_at = time.time()
+        settle(task)
         run_time = task.finished_at - (task.started_at or task.finished_at)
         if status is TaskStatus.DONE and run_time > 0:
             task.rate = task.chars / max(task.elapsed(), 1e-9)

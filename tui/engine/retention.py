@@ -19,7 +19,10 @@ nothing is compacted.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tui.engine.task import Task
 
 EVERY = 8
 """Compact once this many updates arrived since the last time (bounds what a stream holds)."""
@@ -202,3 +205,23 @@ def _rewrite(updates: list[Any], runs: dict[int, tuple[list[Any], Any]], window:
     updates[begin:] = result
     return changed
 
+
+def settle(task: Task) -> None:
+    """Keep a finished task's text once: as one string, which its session history shares.
+
+    While a task streams, its newest chunks stay separate small strings (~60
+    bytes for 12 characters), and a chat task's session history holds the
+    whole answer again as its last message.
+    """
+    text = task.text
+    state = task.session_state or {}
+    messages = state.get("state", {}).get("in_memory", {}).get("messages") or [{}]
+    contents = messages[-1].get("contents") if isinstance(messages[-1], dict) else None
+    if (
+        isinstance(contents, list)
+        and len(contents) == 1
+        and isinstance(contents[0], dict)
+        and contents[0].get("type") == "text"
+        and contents[0].get("text") == text
+    ):
+        contents[0]["text"] = text
