@@ -21,6 +21,7 @@ from tui.demo.script import expected_answer
 from tui.engine import Engine, Task, TaskStatus
 from tui.engine.clients import ClientFactory
 from tui.engine.retention import EVERY, Compactor, _layers
+from tui.engine.feed import RunState
 from tui.engine.updates import reader_for
 
 LONG = "[[len:40000]][[chunk:12]][[delay:0]]"
@@ -42,18 +43,22 @@ def _normalized(state: dict[str, Any] | None) -> str:
 
 
 async def _bare_run(engine: Engine, provider: str, prompt: str, base: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The session after a plain framework run that consumes the whole stream."""
+    """The session after a plain framework run that consumes the whole stream (on the engine's stream loop,
+    where its SDK clients live)."""
     from agent_framework import AgentSession
 
-    spec = engine.config.provider(provider)
-    agent = await engine.clients.agent(spec, spec.model, None)
-    session = AgentSession.from_dict(base) if base else agent.create_session()
-    options = {"background": True} if spec.api == "responses" else {}
-    stream = agent.run(prompt, stream=True, session=session, options=options)
-    async for _ in stream:
-        pass
-    await stream.get_final_response()
-    return session.to_dict()
+    async def run() -> dict[str, Any]:
+        spec = engine.config.provider(provider)
+        agent = await engine.clients.agent(spec, spec.model, None)
+        session = AgentSession.from_dict(base) if base else agent.create_session()
+        options = {"background": True} if spec.api == "responses" else {}
+        stream = agent.run(prompt, stream=True, session=session, options=options)
+        async for _ in stream:
+            pass
+        await stream.get_final_response()
+        return session.to_dict()
+
+    return await engine.clients.streams.run(run())
 
 
 async def _run(engine: Engine, prompt: str, **kwargs: Any) -> Task:
@@ -71,8 +76,7 @@ async def test_every_layer_holds_only_a_few_updates_while_a_long_answer_streams(
     try:
         agent = await clients.agent(spec, spec.model, None)
         prompt = f"retention {provider} {LONG}"
-        task = Task(id=1, prompt=prompt, provider=provider, model=spec.model, api=spec.api)
-        reader = reader_for(task)
+        reader = reader_for(spec.api, RunState())
         options = {"background": True} if spec.api == "responses" else {}
         stream = agent.run(prompt, stream=True, session=agent.create_session(), options=options)
         compact = Compactor(stream)
