@@ -37,17 +37,17 @@ class Handoff:
             if self._scheduled:
                 return
             self._scheduled = True
-            delay = self._last + self._interval - time.monotonic()
-        if delay > 0:
-            asyncio.get_running_loop().call_later(delay, self._wake)
-        else:
-            self._wake()
-
-    def _wake(self) -> None:
         try:
-            self._home.call_soon_threadsafe(self._deliver)
+            self._home.call_soon_threadsafe(self._arm)
         except RuntimeError:
             pass  # the engine's loop has closed; nobody is reading any more
+
+    def _arm(self) -> None:
+        delay = self._last + self._interval - time.monotonic()
+        if delay > 0:
+            self._home.call_later(delay, self._deliver)
+        else:
+            self._deliver()
 
     def _deliver(self) -> None:
         with self._lock:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from tui.engine.clients import ClientFactory
 
 STREAM_CLOSE_TIMEOUT_S = 2.0
+YIELD_AFTER_S = 0.005
 
 
 class RunMode(StrEnum):
@@ -137,6 +138,8 @@ async def _read_stream(clients: ClientFactory, spec: ProviderConfig, request: Ru
         reader = reader_for(request.api, state)
         stream = agent.run(messages, stream=True, session=session, options=options)
         compact = Compactor(stream)
+        clock = asyncio.get_running_loop().time
+        yielded = clock()
         try:
             async for update in stream:
                 text = reader.text_of(update)
@@ -144,9 +147,11 @@ async def _read_stream(clients: ClientFactory, spec: ProviderConfig, request: Ru
                 if reader.failure:
                     break
                 compact()
-                # Buffered SSE events are parsed without awaiting anything; yield so one busy
-                # stream cannot hold this loop (and every other stream) for seconds.
-                await asyncio.sleep(0)
+                # Buffered SSE events are parsed without awaiting anything; yield now and then so
+                # one busy stream cannot hold this loop (and every other stream) for seconds.
+                if clock() - yielded > YIELD_AFTER_S:
+                    await asyncio.sleep(0)
+                    yielded = clock()
         finally:
             await _close(stream)
     finally:
