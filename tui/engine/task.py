@@ -15,6 +15,8 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def scalar_text(text: str) -> str:
     """Text that can be encoded as UTF-8: JSON may carry lone surrogates, which files and terminals cannot."""
+    if text.isascii():  # most chunks: no regex pass
+        return text
     return _LONE_SURROGATE.sub("\ufffd", text)
 
 
