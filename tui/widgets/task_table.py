@@ -363,7 +363,8 @@ class TaskTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if y == 0:
-            return self._header().crop_extend(0, width, self.rich_style)
+            style = self.rich_style + self.get_component_rich_style("task-table--header")
+            return self._header().crop_extend(0, width, style)
         index = round(self.scroll_y) + y - 1
         if index >= len(self._order):
             return Strip.blank(width, self.rich_style)
@@ -372,7 +373,8 @@ class TaskTable(ScrollView, can_focus=True):
         strip = self._strips.get((task_id, cursor))
         if strip is None:
             strip = self._strips[task_id, cursor] = self._row(task_id, cursor)
-        return strip.crop_extend(0, width, self.rich_style)
+        style = self.rich_style + self.get_component_rich_style("task-table--cursor") if cursor else self.rich_style
+        return strip.crop_extend(0, width, style)
 
     def _widths(self) -> list[int]:
         return [self._prompt_width if c.key == "prompt" else c.width for c in COLUMNS]
