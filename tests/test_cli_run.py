@@ -38,6 +38,15 @@ def test_demo_run_json_prints_a_done_task() -> None:
     assert task["elapsed_s"] > 0
 
 
+def test_task_flags_before_the_subcommand_are_kept() -> None:
+    result = agentdeck("--provider", "demo-responses", "--timeout", "30", "run", "where [[delay:0]]", "--json")
+    assert result.returncode == 0, result.stderr
+    task = json.loads(result.stdout)
+    assert (task["provider"], task["api"], task["timeout"]) == ("demo-responses", "responses", 30)
+    again = agentdeck("--provider", "demo-responses", "run", "--provider", "demo", "later wins [[delay:0]]", "--json")
+    assert json.loads(again.stdout)["provider"] == "demo"
+
+
 def test_prompts_from_file_and_stdin(tmp_path: Path) -> None:
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("# a comment\none [[delay:0]]\n\n  two [[delay:0]]\n", encoding="utf-8")

@@ -52,19 +52,24 @@ def concurrency_value(text: str) -> int:
     return value
 
 
-def add_task_options(parser: argparse.ArgumentParser) -> None:
-    """Options that decide where and how new tasks run."""
-    parser.add_argument("--provider", metavar="NAME", help="provider from the config (or demo, demo-responses, openai)")
-    parser.add_argument("--model", metavar="M", help="model name, overriding the provider's")
-    parser.add_argument("--base-url", metavar="URL", help="ad-hoc provider at this OpenAI-compatible URL")
-    parser.add_argument("--api", choices=API_KINDS, help="API of the ad-hoc provider (default: chat)")
-    parser.add_argument(
-        "--api-key-env", metavar="VAR", help="environment variable with the ad-hoc provider's key (OPENAI_API_KEY)"
-    )
-    parser.add_argument("--timeout", type=timeout_value, metavar="S", help="seconds per task; 0 = none")
-    parser.add_argument("--concurrency", type=concurrency_value, metavar="N", help="tasks streaming at once")
-    parser.add_argument("--session", metavar="NAME", help="session to save to (created if missing)")
-    parser.add_argument("--system", metavar="TEXT", help="instructions (system prompt) for these tasks")
+def add_task_options(parser: argparse.ArgumentParser, *, subcommand: bool = False) -> None:
+    """Options that decide where and how new tasks run.
+
+    On a subcommand they default to "not given", so `agentdeck --provider X run ...`
+    keeps the flag given before the subcommand instead of resetting it.
+    """
+    unset = {"default": argparse.SUPPRESS} if subcommand else {}
+    add = parser.add_argument
+    add("--provider", metavar="NAME", help="provider from the config (or demo, demo-responses, openai)", **unset)
+    add("--model", metavar="M", help="model name, overriding the provider's", **unset)
+    add("--base-url", metavar="URL", help="ad-hoc provider at this OpenAI-compatible URL", **unset)
+    add("--api", choices=API_KINDS, help="API of the ad-hoc provider (default: chat)", **unset)
+    add("--api-key-env", metavar="VAR", help="environment variable with the ad-hoc provider's key (OPENAI_API_KEY)",
+        **unset)
+    add("--timeout", type=timeout_value, metavar="S", help="seconds per task; 0 = none", **unset)
+    add("--concurrency", type=concurrency_value, metavar="N", help="tasks streaming at once", **unset)
+    add("--session", metavar="NAME", help="session to save to (created if missing)", **unset)
+    add("--system", metavar="TEXT", help="instructions (system prompt) for these tasks", **unset)
 
 
 def apply_task_options(config: Config, args: argparse.Namespace) -> Config:

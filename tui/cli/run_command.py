@@ -30,7 +30,7 @@ def add_run_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ign
     run.add_argument("-f", "--file", metavar="FILE", help="prompts, one per line ('-' = stdin)")
     run.add_argument("-a", "--attach", action="append", default=[], metavar="FILE", help="attach a text file")
     run.add_argument("--json", action="store_true", help="print one JSON object per task at the end")
-    add_task_options(run)
+    add_task_options(run, subcommand=True)
 
 
 def collect_prompts(args: argparse.Namespace) -> list[str]:
