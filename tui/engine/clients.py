@@ -115,7 +115,6 @@ class ClientFactory:
             server, self._demo_server = self._demo_server, None
             await asyncio.to_thread(server.stop)
 
-
     async def _close_clients(self) -> None:
         clients = list(self._sdk_clients.values())
         self._sdk_clients.clear()

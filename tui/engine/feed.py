@@ -65,6 +65,9 @@ class RunState:
     continuation_token: dict[str, Any] | None = None
     last_sequence: int | None = None
 
+    def copy(self) -> RunState:
+        return RunState(self.continuation_token, self.last_sequence)
+
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
@@ -79,7 +82,7 @@ class StreamFeed:
         self._ready = asyncio.Event()
         self._lock = threading.Lock()
         self._parts: list[str] = []
-        self._state = RunState(state.continuation_token, state.last_sequence)
+        self._state = state.copy()
         self._ended = False
         self._signalled = False
         self._cancelled = False
@@ -122,7 +125,7 @@ class StreamFeed:
             self._signalled = False
             text = "".join(self._parts)
             self._parts.clear()
-            state = RunState(self._state.continuation_token, self._state.last_sequence)
+            state = self._state.copy()
             return Delivery(text, state, self._ended)
 
     def cancel(self) -> None:

@@ -134,7 +134,7 @@ async def _read_stream(clients: ClientFactory, spec: ProviderConfig, request: Ru
         agent = await clients.agent(spec, request.model, request.system)
         session = AgentSession.from_dict(request.base_session) if request.base_session else agent.create_session()
         messages, options = _messages_and_options(request)
-        state = RunState(request.state.continuation_token, request.state.last_sequence)
+        state = request.state.copy()
         reader = reader_for(request.api, state)
         stream = agent.run(messages, stream=True, session=session, options=options)
         compact = Compactor(stream)

@@ -233,8 +233,7 @@ class TaskTable(ScrollView, can_focus=True):
                 continue
             self._drawn[task_id] = texts
             self._statuses[task_id] = task.status
-            self._strips.pop((task_id, False), None)
-            self._strips.pop((task_id, True), None)
+            self._drop_strips(task_id)
             self._refresh_row(task_id)
         if reorder:
             self._reorder()
@@ -263,8 +262,11 @@ class TaskTable(ScrollView, can_focus=True):
 
     def _forget(self, task_id: int) -> None:
         self._statuses.pop(task_id, None)
-        self._strips.pop((task_id, False), None)
-        self._strips.pop((task_id, True), None)
+        self._drop_strips(task_id)
+
+    def _drop_strips(self, task_id: int) -> None:
+        for cursor in (False, True):
+            self._strips.pop((task_id, cursor), None)
 
     def _reorder(self) -> None:
         selected = self.selected_id
