@@ -1,0 +1,65 @@
+"""Defects a new user hit in ten minutes: each drives the app as that user did, against the demo server."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+
+from tests.app_helpers import finished, main_screen, running_app, submit, wait_for
+from tui.app.app import AgentDeckApp
+from tui.engine import Task, TaskStatus
+from tui.widgets.task_table import TaskFilter
+
+
+async def _finished_tasks(app: AgentDeckApp, pilot: Pilot[int], done: int, failed: int = 0) -> list[Task]:
+    """`done` answered tasks, then `failed` ones, all finished: nothing is left running."""
+    prompts = [f"short answer {n} [[len:40]][[delay:0]]" for n in range(done)]
+    prompts += [f"refused {n} [[fault:401]]" for n in range(failed)]
+    tasks = [await submit(app, pilot, prompt) for prompt in prompts]
+    await wait_for(pilot, finished(*tasks), timeout=20)
+    await pilot.pause(0.3)
+    return tasks
+
+
+async def test_filtering_to_an_empty_view_and_back_keeps_the_app_alive(demo_url: str) -> None:
+    async with running_app(demo_url) as (app, pilot):
+        tasks = await _finished_tasks(app, pilot, done=3, failed=7)
+        table = main_screen(app).table
+        await pilot.press("escape", "end", "v")
+        assert table.task_filter is TaskFilter.ACTIVE and table.row_count == 0
+        assert table.selected_id is None
+        await pilot.press("v")
+        await pilot.pause(0.3)
+        assert app.is_running
+        assert table.task_filter is TaskFilter.DONE and table.row_count == 3
+        assert table.selected_id in {task.id for task in tasks[:3]}
+
+
+async def test_filter_from_a_middle_row_to_empty_and_back(demo_url: str) -> None:
+    async with running_app(demo_url) as (app, pilot):
+        tasks = await _finished_tasks(app, pilot, done=2, failed=4)
+        table = main_screen(app).table
+        await pilot.press("escape")
+        table.select(tasks[2].id)
+        await pilot.press("v", "v")
+        await pilot.pause(0.3)
+        assert app.is_running
+        assert table.row_count == 2 and table.selected_id in (tasks[0].id, tasks[1].id)
+        await pilot.press("v", "v")
+        await pilot.pause(0.3)
+        assert table.task_filter is TaskFilter.ALL
+        assert table.selected_id is not None
+
+
+async def test_deleting_the_last_row_selects_the_row_above(demo_url: str) -> None:
+    async with running_app(demo_url) as (app, pilot):
+        tasks = await _finished_tasks(app, pilot, done=4)
+        table = main_screen(app).table
+        await pilot.press("escape", "end", "c", "d")
+        await pilot.pause()
+        await pilot.press("y")
+        await wait_for(pilot, lambda: tasks[-1].id not in app.engine.tasks)
+        await pilot.pause(0.5)
+        assert app.is_running
+        assert table.row_count == 3
+        assert table.selected_id == tasks[-2].id
+        assert all(task.status is TaskStatus.DONE for task in tasks[:-1])
