@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.pilot import Pilot
 
 from tests.app_helpers import finished, main_screen, running_app, submit, wait_for
 from tui.app.app import AgentDeckApp
 from tui.engine import Task, TaskStatus
-from tui.widgets.task_table import TaskFilter
+from tui.screens.main import MainScreen
+from tui.widgets.task_table import TaskFilter, TaskSort
 
 
 async def _finished_tasks(app: AgentDeckApp, pilot: Pilot[int], done: int, failed: int = 0) -> list[Task]:
@@ -63,3 +65,36 @@ async def test_deleting_the_last_row_selects_the_row_above(demo_url: str) -> Non
         assert table.row_count == 3
         assert table.selected_id == tasks[-2].id
         assert all(task.status is TaskStatus.DONE for task in tasks[:-1])
+
+
+def _type_at_once(app: AgentDeckApp, keys: str) -> None:
+    """Queue every key before the app handles the first, as a paste or a fast typist does."""
+    driver = app._driver
+    assert driver is not None
+    for char in keys:
+        event = events.Key("space" if char == " " else char, char)
+        event.set_sender(app)
+        driver.send_message(event)
+
+
+async def test_keys_typed_fast_after_n_fill_the_prompt(demo_url: str) -> None:
+    async with running_app(demo_url) as (app, pilot):
+        tasks = await _finished_tasks(app, pilot, done=2)
+        screen = main_screen(app)
+        await pilot.press("escape")
+        assert screen.focused is screen.table
+        _type_at_once(app, "nrycsv retry your copy")
+        await pilot.pause(0.5)
+        assert screen.prompt.text == "rycsv retry your copy"
+        assert len(app.engine.tasks) == 2, "no retry was started"
+        assert [task.status for task in tasks] == [TaskStatus.DONE, TaskStatus.DONE]
+        assert screen.table.task_filter is TaskFilter.ALL and screen.table.task_sort is TaskSort.ID
+
+
+async def test_an_answer_typed_right_after_the_question_key_answers_it(demo_url: str) -> None:
+    async with running_app(demo_url) as (app, pilot):
+        tasks = await _finished_tasks(app, pilot, done=2)
+        await pilot.press("escape")
+        _type_at_once(app, "dy")
+        await wait_for(pilot, lambda: tasks[-1].id not in app.engine.tasks)
+        assert isinstance(app.screen, MainScreen)

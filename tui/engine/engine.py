@@ -32,6 +32,8 @@ STOP_MESSAGES = {
     TaskStatus.CANCELLED: "cancelled by user",
     TaskStatus.INTERRUPTED: "stopped when agentdeck exited; continue it to finish",
 }
+"""Only `cancel` makes a task `cancelled`: any other stop of its coroutine (an exit, a crash, a
+signal, a framework tearing its workers down) leaves it `interrupted`, so it can be resumed."""
 
 
 class EngineError(ValueError):
@@ -246,7 +248,7 @@ class Engine:
             await self._limit.acquire()
         except asyncio.CancelledError:
             self._runners.pop(task.id, None)
-            reason = self._stop_reasons.pop(task.id, TaskStatus.CANCELLED)
+            reason = self._stop_reasons.pop(task.id, TaskStatus.INTERRUPTED)
             self._finish(task, reason, STOP_MESSAGES[reason])
             raise
         try:
@@ -273,7 +275,7 @@ class Engine:
             self._finish(task, TaskStatus.TIMED_OUT, f"timed out after {_seconds(task.timeout)}")
             self._cancel_server_side(task, spec)
         except asyncio.CancelledError:
-            reason = self._stop_reasons.pop(task.id, TaskStatus.CANCELLED)
+            reason = self._stop_reasons.pop(task.id, TaskStatus.INTERRUPTED)
             self._finish(task, reason, STOP_MESSAGES[reason])
             if reason is TaskStatus.CANCELLED:
                 self._cancel_server_side(task, spec)

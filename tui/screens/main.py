@@ -127,7 +127,7 @@ class MainScreen(TaskActions):
 
     @on(PromptBox.LeaveRequested)
     def _leave_requested(self) -> None:
-        self.table.focus()
+        self.set_focus(self.table)
 
     def submit(self, prompts: list[str]) -> bool:
         """Add and start one task per prompt with the next-task settings; False if none started."""

@@ -23,6 +23,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui.widgets.focus_follow import KeysFollowFocus
+
 from tui.engine import Task, TaskStatus
 from tui.widgets.formatting import duration, one_line
 from tui.widgets.status import ICONS, status_style, status_word
@@ -92,7 +94,7 @@ STALL_S = 2.0
 Clock = Callable[[], float]
 
 
-class TaskTable(ScrollView, can_focus=True):
+class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
     """Rows are keyed by task id; the header stays on the first line while rows scroll.
 
     The table never subscribes to the engine itself: its screen batches the
