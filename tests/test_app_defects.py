@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import signal
+from pathlib import Path
+
+import pytest
 from textual import events
 from textual.pilot import Pilot
 
+from tests.terminal_app import TerminalApp
 from tests.app_helpers import finished, main_screen, running_app, submit, wait_for
 from tui.app.app import AgentDeckApp
 from tui.engine import Task, TaskStatus
 from tui.screens.main import MainScreen
+from tui.store import SessionStore, session_document
 from tui.widgets.task_table import TaskFilter, TaskSort
 
 
@@ -98,3 +104,70 @@ async def test_an_answer_typed_right_after_the_question_key_answers_it(demo_url:
         _type_at_once(app, "dy")
         await wait_for(pilot, lambda: tasks[-1].id not in app.engine.tasks)
         assert isinstance(app.screen, MainScreen)
+
+
+# -- unexpected stops and getting back to the work ------------------------------
+
+SLOW = "a long analysis [[len:20000]][[delay:40]]"
+
+
+def _started(name: str) -> TerminalApp:
+    app = TerminalApp("--demo", "--session", name)
+    app.wait_for("Ask something")
+    return app
+
+
+def _saved_statuses(name: str) -> list[str]:
+    return [task["status"] for task in session_document(name)["tasks"]]
+
+
+def test_a_signal_saves_running_tasks_as_interrupted_reports_and_exits_non_zero() -> None:
+    app = _started("nightly")
+    try:
+        app.type(SLOW + "\r")
+        app.wait_for("▶ running")
+        app.settle(2.0)
+        app.send_signal(signal.SIGTERM)
+        code = app.wait()
+    finally:
+        app.close()
+    assert code == 128 + signal.SIGTERM
+    assert "agentdeck stopped unexpectedly: received SIGTERM" in app.text
+    assert "agentdeck resume nightly" in app.text
+    (task,) = session_document("nightly")["tasks"]
+    assert task["status"] == "interrupted" and task["chars"] > 0
+
+
+def test_quitting_prints_the_session_its_tasks_and_how_to_resume() -> None:
+    app = _started("weekly")
+    try:
+        app.type(SLOW + "\r")
+        app.settle(1.5)
+        app.type("\x11")  # Ctrl+Q asks, because a task is running
+        app.wait_for("Stop it and quit?")
+        app.type("y")
+        code = app.wait()
+    finally:
+        app.close()
+    assert code == 0
+    assert ("agentdeck: session weekly: 1 interrupted · reopen: agentdeck open weekly · "
+            "resume: agentdeck resume weekly (or R in the app)") in app.text
+    assert _saved_statuses("weekly") == ["interrupted"]
+
+
+async def test_a_crash_interrupts_running_tasks_logs_and_saves(demo_url: str, isolated_home: Path) -> None:
+    store = SessionStore.open("crashy")
+    with pytest.raises(ZeroDivisionError):
+        async with running_app(demo_url, session_name="crashy") as (app, pilot):
+            store.attach(app.engine)
+            task = await submit(app, pilot, SLOW)
+            await wait_for(pilot, lambda: task.chars > 0)
+            app.call_later(lambda: 1 / 0)  # stands for any bug in a handler
+            await pilot.pause(1.0)
+    store.close()
+    assert task.status is TaskStatus.INTERRUPTED, task.error
+    stop = app.unexpected_stop
+    assert stop is not None and stop.exit_code == 1 and "ZeroDivisionError" in stop.what
+    assert stop.log is not None and stop.log.is_relative_to(isolated_home)
+    assert "ZeroDivisionError" in stop.log.read_text()
+    assert _saved_statuses("crashy") == ["interrupted"]

@@ -14,6 +14,7 @@ from tui.cli.options import apply_task_options, check_key, check_text
 from tui.cli.prompts_file import read_prompt_lines
 from tui.config import Config, ConfigError
 from tui.safety import visible_controls
+from tui.stop_report import exit_line
 from tui.engine import AttachmentError, Engine, EngineError, Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ async def drive(engine: Engine, tasks: list[Task], *, as_json: bool, store: Sess
         if store is not None:
             await store.aclose()
     _report(tasks, as_json)
+    _say_where_it_is(engine, store)
     if stopped.is_set():
         return EXIT_INTERRUPTED
     return EXIT_OK if all(t.status is TaskStatus.DONE for t in tasks) else EXIT_NOT_ALL_DONE
@@ -105,6 +107,14 @@ def _open_store(args: argparse.Namespace, engine: Engine) -> SessionStore | None
         return None
     store.attach(engine)
     return store
+
+
+def _say_where_it_is(engine: Engine, store: SessionStore | None) -> None:
+    """The session to reopen or resume, or that nothing was kept."""
+    if store is None:
+        print("agentdeck: not saved; add --session NAME to keep a run and resume it later", file=sys.stderr)
+    else:
+        print(exit_line(store.name, engine.tasks.values(), saved=True), file=sys.stderr)
 
 
 def report_store_problem(message: str | None) -> None:

@@ -47,7 +47,7 @@ class MainScreen(TaskActions):
         self._unsubscribe = lambda: None
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(demo=self._demo, id="status")
+        yield StatusBar(demo=self._demo, session=self.deck.session_name, id="status")
         yield TaskTable(self.engine.tasks, clock=self._clock, id="tasks")
         yield OutputArea(id="output")
         yield NextTaskBar(self.engine.config, model=self._model, id="next")
