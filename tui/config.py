@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 import tomli_w
 
 from tui import paths
+from tui.user_files import CONFIG_LIMIT, UnreadableFile, read_user_file
 
 ApiKind = Literal["chat", "responses"]
 API_KINDS: tuple[ApiKind, ...] = ("chat", "responses")
@@ -269,13 +270,11 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     """Load the config file; a missing file means defaults and the built-in providers."""
     path = path or paths.config_file()
     try:
-        raw = path.read_bytes()
+        raw = read_user_file(path, CONFIG_LIMIT, "config file")
     except FileNotFoundError:
         return replace(parse_config({}, path, environ), loaded_from_file=False)
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, not a config file") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnreadableFile as exc:
+        raise ConfigError(str(exc)) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

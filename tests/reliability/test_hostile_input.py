@@ -127,7 +127,7 @@ def test_bad_prompt_files_are_refused(kind: str, tmp_path: Path, capsys: pytest.
 
 
 def test_prompt_file_that_is_a_folder_or_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert "Is a directory" in refused(["run", "-f", str(tmp_path)], capsys)
+    assert "is a folder, not a regular file" in refused(["run", "-f", str(tmp_path)], capsys)
     assert "No such file" in refused(["run", "-f", str(tmp_path / "absent.txt")], capsys)
 
 

@@ -160,11 +160,13 @@ class WriterLock:
 
 def writer_pid(path: Path) -> int | None:
     """The pid of the live writer of a session (0 if unknown), or None when nobody writes it."""
-    try:
-        fd = os.open(lock_path(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:  # without O_NONBLOCK a FIFO in the lock file's place would block this open forever
+        fd = os.open(lock_path(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
     except OSError:
         return None
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:

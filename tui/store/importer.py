@@ -18,6 +18,7 @@ from tui.store.errors import StoreError, describe
 from tui.store.export import FORMAT
 from tui.store.records import capture_inputs, capture_state, mark_interrupted
 from tui.store.schema import connect_writer, migrate
+from tui.user_files import IMPORT_LIMIT, UnreadableFile, read_user_file
 
 _STATUSES = ", ".join(s.value for s in TaskStatus)
 
@@ -97,13 +98,13 @@ def _or(value: float | None, default: float) -> float:
 def read_document(path: Path) -> dict[str, Any]:
     """Parse an export (JSON or TOML, by suffix; other suffixes try JSON, then TOML)."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_user_file(path, IMPORT_LIMIT, "import").decode("utf-8")
     except FileNotFoundError:
         raise StoreError(f"{path}: no such file") from None
     except UnicodeDecodeError:
         raise StoreError(f"{path}: not UTF-8 text; is it an agentdeck export?") from None
-    except OSError as exc:
-        raise StoreError(f"{path}: cannot read: {describe(exc)}") from None
+    except UnreadableFile as exc:
+        raise StoreError(str(exc)) from None
     suffix = path.suffix.lower()
     parsers = {".json": ("json",), ".toml": ("toml",)}.get(suffix, ("json", "toml"))
     errors = []
