@@ -72,6 +72,11 @@ class ProviderConfig:
             return False
         return not (self.base_url and is_local_url(self.base_url))
 
+    @property
+    def secret_env_names(self) -> tuple[str, ...]:
+        """Variables whose values are secrets: hidden wherever a provider quotes them back."""
+        return (self.api_key_env,) if self.api_key_env else ()
+
     def api_key(self) -> str | None:
         """The key from the environment, read only when a request is made."""
         if not self.api_key_env:
@@ -102,6 +107,10 @@ class Config:
             known = ", ".join(sorted(self.providers))
             hint = _did_you_mean(key, self.providers)
             raise ConfigError(f"unknown provider {key!r}{hint} (known: {known})") from None
+
+    @property
+    def secret_env_names(self) -> tuple[str, ...]:
+        return tuple(name for p in self.providers.values() for name in p.secret_env_names)
 
     def with_overrides(self, **changes: Any) -> Config:
         return replace(self, **changes)
