@@ -24,7 +24,13 @@ _LOCK_ATTEMPTS = 5
 
 
 def check_name(name: str) -> str:
-    """A session name becomes a file name: letters, digits, `._- `, at most 100 characters."""
+    """A session name becomes a file name: letters, digits, `._- `, at most 100 characters.
+
+    A name ending in `.sqlite` is refused: it was meant as a file, and a path must say where.
+    """
+    if name.endswith(SUFFIX) and _NAME.match(name):
+        raise StoreError(f"{name!r} looks like a file name; write ./{name} for that file here, "
+                         f"or {name.removesuffix(SUFFIX)!r} for the session of that name")
     if not _NAME.match(name) or name != name.strip() or name.endswith("."):
         raise StoreError(
             f"invalid session name {name!r}: use letters, digits, '.', '_', '-' or spaces "
@@ -38,7 +44,8 @@ def name_of(path: Path) -> str:
 
 
 def looks_like_path(ref: str) -> bool:
-    return os.sep in ref or ref.endswith(SUFFIX) or ref.startswith("~")
+    """A path says where it is (`/`, or starting with `.` or `~`); anything else is a name in the sessions folder."""
+    return os.sep in ref or ref.startswith((".", "~"))
 
 
 def path_for(name: str, directory: Path | None = None) -> Path:
