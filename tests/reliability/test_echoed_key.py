@@ -91,4 +91,5 @@ def test_redaction_hides_only_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
     redactor = Redactor([ECHO_ENV, "LOCAL_KEY", "UNSET_KEY"])
     untouched = "wait... the EMPTY model said ****, 1...200 and sk-...999 (another key)"
     assert redactor.hide(untouched) == untouched
-    assert redactor.hide(f"key {ECHO_KEY}; again sk-e...0d9e") == f"key [redacted {ECHO_ENV}]; again [redacted {ECHO_ENV}]"
+    hidden = f"[redacted {ECHO_ENV}]"
+    assert redactor.hide(f"key {ECHO_KEY}; again sk-e...0d9e") == f"key {hidden}; again {hidden}"

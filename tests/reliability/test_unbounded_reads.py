@@ -111,11 +111,10 @@ def test_a_large_file_is_refused_by_its_size_before_it_is_read(tmp_path: Path) -
     with open(big, "wb") as handle:
         handle.truncate(300 * 1024**2)
     started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-c", "import resource, sys; from tui.cli.main import main; code = main(sys.argv[1:]); "
-         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)", "run", "--provider", "demo", "-f", str(big)],
-        capture_output=True, timeout=30, cwd=ROOT, check=False,
-    )
+    measured = ("import resource, sys; from tui.cli.main import main; code = main(sys.argv[1:]); "
+                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)")
+    result = subprocess.run([sys.executable, "-c", measured, "run", "--provider", "demo", "-f", str(big)],
+                            capture_output=True, timeout=30, cwd=ROOT, check=False)
     assert "over the prompt file limit" in assert_refused(result, started)
     assert int(result.stdout) < 200 * 1024  # KB
 

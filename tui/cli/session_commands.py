@@ -42,7 +42,7 @@ def add_session_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignor
     export.add_argument("ref", metavar="NAME|PATH", help="session name, or path to a session file")
     export.add_argument("--format", choices=FORMATS, help="default: from the -o suffix, else md")
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
-    export.add_argument("--force", action="store_true", help="replace FILE if it exists (keeping its mode)")
+    export.add_argument("--force", action="store_true", help="replace FILE if it exists, keeping its mode")
 
     importer = sub.add_parser("import", help="bring a JSON or TOML export back as a session")
     importer.add_argument("file", metavar="FILE", help="an export written by `agentdeck export`")
