@@ -60,11 +60,21 @@ def _export(path: Path) -> tuple[str, ...]:
     return ("export", str(path))
 
 
+def _open(path: Path) -> tuple[str, ...]:
+    return ("open", str(path))
+
+
+def _resume(path: Path) -> tuple[str, ...]:
+    return ("resume", str(path))
+
+
 READERS: dict[str, tuple[str, Callable[[Path], tuple[str, ...]]]] = {
     "prompt file": (".txt", _run_file),
     "attachment": (".md", _attachment),
     "import": (".json", _import),
-    "session file": (".sqlite", _export),
+    "session file (export)": (".sqlite", _export),
+    "session file (open)": (".sqlite", _open),
+    "session file (resume)": (".sqlite", _resume),
 }
 KINDS = ["fifo", "zero", "huge", "folder"]
 
