@@ -13,7 +13,7 @@ import json
 import math
 from typing import Any
 
-from tui.config import API_KINDS, MAX_TIMEOUT_S, timeout_or_none
+from tui.config import MAX_TIMEOUT_S, timeout_or_none
 from tui.engine import TaskStatus, Usage
 from tui.store.errors import StoreError
 
@@ -40,7 +40,7 @@ def whole_number(value: Any, low: int, high: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
-def seconds(value: Any) -> float | None:
+def finite_seconds(value: Any) -> float | None:
     """A finite, non-negative number of seconds as a float; None when it is not one."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -80,7 +80,7 @@ def check_session_header(session: Any, source: str, fmt: str) -> dict[str, Any]:
         raise StoreError(f"{source}: export format version {show(version)} is not one this agentdeck reads "
                          f"({known}); update agentdeck to import it")
     created = session.get("created_at")
-    if created is not None and seconds(created) is None:
+    if created is not None and finite_seconds(created) is None:
         raise StoreError(f"{source}: 'session.created_at' must be a time in seconds, got {show(created)}")
     return session
 
@@ -132,7 +132,7 @@ class TaskFields:
         value = self.raw.get(key)
         if value is None:
             return None
-        number = seconds(value)
+        number = finite_seconds(value)
         if number is None:
             raise self.fail(key, f"must be a finite number of seconds, not negative; got {show(value)}")
         return number

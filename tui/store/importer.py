@@ -22,7 +22,7 @@ from tui.store.import_rules import (
     STATUSES,
     TaskFields,
     check_session_header,
-    seconds,
+    finite_seconds,
 )
 from tui.store.records import capture_inputs, capture_state, mark_interrupted
 from tui.store.schema import connect_writer, migrate
@@ -142,7 +142,7 @@ def _write(path: Path, tasks: list[Task], created_at: Any) -> None:
         conn = connect_writer(path)
         try:
             migrate(conn, path)
-            created = seconds(created_at)
+            created = finite_seconds(created_at)
             if created is not None:
                 conn.execute("UPDATE session_info SET value = ? WHERE key = 'created_at'", (repr(created),))
             write_batch(conn, batch, {}, 1)
