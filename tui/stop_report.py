@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tui import paths
 from tui.engine import Task, TaskStatus
+from tui.engine.redact import Redactor
 from tui.safety import visible_controls
 
 STATUS_ORDER = (
@@ -71,12 +72,9 @@ def crash_report(stop: UnexpectedStop, name: str | None, *, saved: bool, watchin
     return "\n".join(lines)
 
 
-def write_crash_log(error: BaseException, *, secrets: Iterable[str] = ()) -> Path | None:
-    """The traceback in a file under the data folder (no local variables: they may hold keys); None if unwritable."""
-    text = "".join(traceback.format_exception(error))
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[redacted]")
+def write_crash_log(error: BaseException, redactor: Redactor) -> Path | None:
+    """The traceback in a file under the data folder, keys hidden and no local variables; None if unwritable."""
+    text = redactor.hide("".join(traceback.format_exception(error))) or ""
     folder = paths.logs_dir()
     path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}.log"
     try:

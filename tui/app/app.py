@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 from tui.app.bindings import APP_BINDINGS
 from tui.app.commands import DeckCommands
 from tui.engine import Engine, Task, TaskEvent, TaskStatus
+from tui.engine.redact import Redactor
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
@@ -212,7 +213,8 @@ class AgentDeckApp(App[int]):
                 del self._task_workers[task_id]
         if event.state is WorkerState.ERROR:
             self.notify(
-                f"{worker.name}: {worker.error!r}", title="Internal error", severity="error", markup=False
+                Redactor(self.engine.config.secret_env_names).hide(f"{worker.name}: {worker.error!r}") or "",
+                title="Internal error", severity="error", markup=False,
             )
 
     # -- reporting -------------------------------------------------------
@@ -276,9 +278,10 @@ class AgentDeckApp(App[int]):
         keys) is dropped: the command prints a short report naming the log.
         """
         if self.unexpected_stop is None:
-            keys = [provider.api_key() or "" for provider in self.engine.config.providers.values()]
-            log = write_crash_log(error, secrets=keys)
-            self.unexpected_stop = UnexpectedStop(f"{type(error).__name__}: {error}", exit_code=1, log=log)
+            redactor = Redactor(self.engine.config.secret_env_names)
+            log = write_crash_log(error, redactor)
+            what = redactor.hide(f"{type(error).__name__}: {error}") or ""
+            self.unexpected_stop = UnexpectedStop(what, exit_code=1, log=log)
         super()._handle_exception(error)
         self._exit_renderables.clear()
 
