@@ -270,7 +270,7 @@ async def test_the_table_scrolls_to_keep_the_selected_row_in_view(demo_url: str)
 
 async def test_a_long_answer_streams_raw_and_shows_as_markdown_when_it_ends(demo_url: str) -> None:
     async with running_app(demo_url) as (app, pilot):
-        prompt = f"long live answer [[len:{LIVE_MARKDOWN_LIMIT + 6000}]][[chunk:200]][[delay:40]]"
+        prompt = f"long live answer [[len:{LIVE_MARKDOWN_LIMIT + 6000}]][[chunk:100]][[delay:40]]"
         task = await submit(app, pilot, prompt)
         await select(app, pilot, task)
         pane = main_screen(app).output.panes[0]
