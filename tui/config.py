@@ -91,7 +91,7 @@ class Config:
     concurrency: int = 4
     """Tasks streaming at once; more wait as queued."""
     timeout: float | None = 600.0
-    """Seconds per task from its start; None means no limit."""
+    """Seconds of running time per task, all its runs together; None means no limit."""
     max_attachment_bytes: int = 1_000_000
     bell: bool = False
     """Ring the terminal bell when a task ends (app only)."""

@@ -192,7 +192,7 @@ class Engine:
     # -- controlling running tasks ---------------------------------------
 
     def set_timeout(self, task_id: int, seconds: float | None) -> None:
-        """Change a task's timeout; for a running task it counts from when it started."""
+        """Change a task's timeout: a limit on its running time over all its runs, earlier ones included."""
         if seconds is not None and seconds < 0:
             raise EngineError("a timeout cannot be negative")
         task = self.get(task_id)
@@ -202,7 +202,7 @@ class Engine:
             if task.timeout is None:
                 scope.reschedule(None)
             else:
-                remaining = task.started_at + task.timeout - time.time()
+                remaining = task.timeout - task.elapsed()
                 scope.reschedule(asyncio.get_running_loop().time() + remaining)
         self._changed(task)
 
@@ -266,7 +266,13 @@ class Engine:
         spec = self.config.provider(task.provider)
         plan = plan_run(task)
         self._begin(task)
-        deadline = None if task.timeout is None else asyncio.get_running_loop().time() + task.timeout
+        budget = None if task.timeout is None else task.timeout - task.prior_elapsed
+        if budget is not None and budget <= 0:
+            ran = f"{task.prior_elapsed:.1f} s"
+            self._finish(task, TaskStatus.TIMED_OUT, f"timed out: it had already run {ran} of its {_seconds(task.timeout)}")
+            self._cancel_server_side(task, spec)
+            return
+        deadline = None if budget is None else asyncio.get_running_loop().time() + budget
         scope = asyncio.timeout_at(deadline)
         self._scopes[task.id] = scope
         try:
@@ -275,7 +281,7 @@ class Engine:
         except TimeoutError:
             if not scope.expired():
                 raise
-            self._finish(task, TaskStatus.TIMED_OUT, f"timed out after {_seconds(task.timeout)}")
+            self._finish(task, TaskStatus.TIMED_OUT, f"timed out after {_seconds(task.timeout)} of running time")
             self._cancel_server_side(task, spec)
         except asyncio.CancelledError:
             reason = self._stop_reasons.pop(task.id, TaskStatus.INTERRUPTED)

@@ -170,10 +170,14 @@ class Task:
         return self.prior_elapsed + max(0.0, end - self.started_at)
 
     def time_left(self, now: float | None = None) -> float | None:
-        """Seconds before the timeout fires, for a running task with a timeout."""
-        if self.timeout is None or self.status is not TaskStatus.RUNNING or self.started_at is None:
+        """Seconds before the timeout fires, for a running task with a timeout.
+
+        A timeout bounds a task's running time over all its runs (`elapsed`), so
+        a continued task has what its earlier runs left of it.
+        """
+        if self.timeout is None or self.status is not TaskStatus.RUNNING:
             return None
-        return max(0.0, self.started_at + self.timeout - (now or time.time()))
+        return max(0.0, self.timeout - self.elapsed(now))
 
     @property
     def is_native_background(self) -> bool:

@@ -28,16 +28,26 @@ if TYPE_CHECKING:
 
 
 def parse_timeout(text: str, *, current: float | None, elapsed: float) -> float | None:
-    """`90` sets 90 s from the start, `+60` extends by a minute, empty or `0` removes the timeout."""
+    """The timeout dialog's answer, as a limit on the task's running time over all its runs.
+
+    `90` allows 90 s in all, `+60` a minute more than it has left (from now when
+    none is left), empty or `0` removes the timeout.
+    """
     if not text:
         return None
     extend = text.startswith("+")
     seconds = float(text[1:] if extend else text)
     if extend:
-        seconds += current if current is not None else elapsed
+        seconds += elapsed if current is None else max(current, elapsed)
     if not math.isfinite(seconds) or not 0 <= seconds <= MAX_TIMEOUT_S:
         raise ValueError(f"a timeout must be between 0 and {MAX_TIMEOUT_S} seconds")
     return seconds or None
+
+
+def _left(task: Task, elapsed: float) -> str:
+    if task.timeout is None:
+        return ""
+    return f", {duration(max(0.0, task.timeout - elapsed))} left"
 
 
 def timeout_problem(text: str) -> str | None:
@@ -193,8 +203,8 @@ class TaskActions(Screen[None]):
             return
         elapsed = task.elapsed(self._clock())
         hint = (
-            f"Task #{task.id} has run {duration(elapsed)}; {timeout_label(task.timeout)}.\n"
-            "Seconds from its start, +N to extend, empty or 0 for no timeout."
+            f"Task #{task.id} has run {duration(elapsed)}{_left(task, elapsed)}; {timeout_label(task.timeout)}.\n"
+            "Seconds of running time in all (every run counts), +N for N more, empty or 0 for none."
         )
         value = "" if task.timeout is None else f"{task.timeout:g}"
 
@@ -242,6 +252,13 @@ class TaskActions(Screen[None]):
     def action_continue(self) -> None:
         task = self.selected
         if task is None:
+            return
+        if task.timeout is not None and task.elapsed(self._clock()) >= task.timeout:
+            self.notify(
+                f"Task #{task.id} has used all of its {timeout_label(task.timeout)}: "
+                "give it more time first (t, then e.g. +60).",
+                title="No time left", severity="warning", markup=False,
+            )
             return
         try:
             self._start(self.engine.prepare_continue(task.id))

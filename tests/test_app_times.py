@@ -1,0 +1,40 @@
+"""Times in the app after a task is continued: elapsed, `left` and the timeout all count every run."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app_helpers import cell, has_status, main_screen, running_app, select, submit, wait_for
+from tui.engine import TaskStatus
+
+
+def seconds(text: str) -> float:
+    assert text.endswith("s") and "m" not in text, text
+    return float(text[:-1])
+
+
+async def test_timed_out_task_gets_more_time_then_continues_on_its_total(demo_url: str) -> None:
+    async with running_app(demo_url) as (app, pilot):
+        task = await submit(app, pilot, "stalls, then streams slowly [[silent:60]][[len:6000]]", timeout="1")
+        await wait_for(pilot, has_status(task, TaskStatus.TIMED_OUT), timeout=8)
+        assert task.error == "timed out after 1 s of running time"
+        await select(app, pilot, task)
+        await pilot.press("o")  # nothing left of its timeout: it is not sent again
+        await pilot.pause()
+        assert task.status is TaskStatus.TIMED_OUT
+        assert any("used all of its timeout 1s" in n.message for n in app._notifications)
+
+        await pilot.press("t")
+        await pilot.pause()
+        dialog = app.screen
+        assert "has run 1.0s, 0.0s left; timeout 1s" in str(dialog.query_one("#hint").render())
+        await pilot.press("backspace", "plus", "2", "enter")
+        assert task.timeout == pytest.approx(task.elapsed() + 2, abs=0.01)
+        await pilot.press("o")
+        await wait_for(pilot, has_status(task, TaskStatus.RUNNING))
+        await pilot.pause(0.3)
+        main_screen(app).table.sync([task.id])
+        assert seconds(cell(app, task, "left")) + seconds(cell(app, task, "elapsed")) == pytest.approx(3, abs=0.2)
+        await wait_for(pilot, has_status(task, TaskStatus.TIMED_OUT), timeout=8)
+        assert task.elapsed() == pytest.approx(3, abs=0.3)
+        assert task.error == f"timed out after {task.timeout:g} s of running time"
