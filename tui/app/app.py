@@ -130,7 +130,6 @@ class AgentDeckApp(App[int]):
         if self.watcher is not None:
             self.watcher.subscribe(self.engine.publish)
             self.run_worker(self.watcher.run(), group="watch", exit_on_error=False)
-            self.sub_title = f"watching {self.session_name} (read-only)"
             self.notify(
                 "Watch mode: this session is written by another process; it is shown live and read-only.",
                 title="Watching", markup=False, timeout=8,
@@ -249,7 +248,10 @@ class AgentDeckApp(App[int]):
             self.bell()
 
     def _show_title(self) -> None:
+        """Counts in the header and the terminal title; in watch mode they say so for as long as it lasts."""
         counts = counts_line(count_statuses(self.engine.tasks.values()))
+        if self.read_only:
+            counts = f"watching, read-only · {counts}"
         if self.sub_title != counts:
             self.sub_title = counts
             name = f" {self.session_name}" if self.session_name else ""
@@ -318,7 +320,7 @@ class AgentDeckApp(App[int]):
         async def chosen(ref: str | None) -> None:
             if ref is None:
                 return
-            active = sum(task.status.is_active for task in self.engine.tasks.values())
+            active = self._active_here()
             if active:
                 question = f"Stop {active} active task{'s' if active != 1 else ''} (resumable) and switch session?"
                 self.push_screen(ConfirmScreen(question, yes="Switch", no="Stay"), partial(self._switch, ref))
@@ -332,9 +334,15 @@ class AgentDeckApp(App[int]):
             await self.shutdown()
             self.exit(SessionSwitch(ref or None))
 
+    def _active_here(self) -> int:
+        """Active tasks this process runs: a watcher runs none, and never stops the writer's."""
+        if self.read_only:
+            return 0
+        return sum(task.status.is_active for task in self.engine.tasks.values())
+
     async def action_quit(self) -> None:
         """Ask first when tasks are active; a second Ctrl+Q quits at once."""
-        active = sum(task.status.is_active for task in self.engine.tasks.values())
+        active = self._active_here()
         if not active or self._quitting:
             await self.shutdown()
             self.exit(0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.widgets import Footer
 
@@ -10,7 +10,7 @@ from tui.app.bindings import TASK_BINDINGS
 from tui.config import ConfigError
 from tui.engine import AttachmentError, Engine, EngineError, Task, TaskEvent, TaskStatus
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.task_actions import TaskActions
+from tui.screens.task_actions import READ_ONLY_ACTIONS, TaskActions
 from tui.widgets.next_task_bar import NextTaskBar
 from tui.widgets.output_area import OutputArea
 from tui.widgets.prompt_box import PromptBox
@@ -22,6 +22,13 @@ TABLE_INTERVAL_S = 0.25
 PANE_INTERVAL_S = 0.1
 """Visible panes append new text at 10 Hz, smooth enough to read as streaming."""
 TASK_ACTIONS = frozenset(binding.action for binding in TASK_BINDINGS)
+WRITING_KEYS = {
+    key.strip(): binding.description
+    for binding in TASK_BINDINGS
+    if binding.action not in READ_ONLY_ACTIONS
+    for key in binding.key.split(",")
+}
+"""Keys that change the session: hidden in watch mode, and explained when pressed there."""
 
 
 class MainScreen(TaskActions):
@@ -47,7 +54,7 @@ class MainScreen(TaskActions):
         self._unsubscribe = lambda: None
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(demo=self._demo, session=self.deck.session_name, id="status")
+        yield StatusBar(demo=self._demo, session=self.deck.session_name, read_only=self.deck.read_only, id="status")
         yield TaskTable(self.engine.tasks, clock=self._clock, id="tasks")
         yield OutputArea(id="output")
         yield NextTaskBar(self.engine.config, model=self._model, id="next")
@@ -58,7 +65,12 @@ class MainScreen(TaskActions):
         self._unsubscribe = self.engine.subscribe(self._on_engine_event)
         self.set_interval(TABLE_INTERVAL_S, self._tick_table)
         self.set_interval(PANE_INTERVAL_S, self._tick_panes)
-        self.prompt.focus()
+        if self.deck.read_only:  # nothing can be run from here: no prompt to type into
+            self.prompt.display = False
+            self.next_task.display = False
+            self.table.focus()
+        else:
+            self.prompt.focus()
         self.show_counts()
 
     def on_unmount(self) -> None:
@@ -165,9 +177,27 @@ class MainScreen(TaskActions):
         return True
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Task keys are hidden while typing (the prompt gets the letters) and dimmed when they do not apply."""
+        """Task keys are hidden while typing (the prompt gets the letters) and dimmed when they do not apply.
+
+        In watch mode the keys that would change the session are hidden: they can never apply here.
+        """
         if action not in TASK_ACTIONS:
             return True
-        if isinstance(self.focused, PromptBox):
+        if isinstance(self.focused, PromptBox) or (self.deck.read_only and action not in READ_ONLY_ACTIONS):
             return False
         return True if self.can(action) else None
+
+    def on_key(self, event: events.Key) -> None:
+        """A hidden key pressed in watch mode says why it does nothing, rather than nothing at all."""
+        watcher = self.deck.watcher
+        if watcher is None or event.key not in WRITING_KEYS or isinstance(self.focused, PromptBox):
+            return
+        if watcher.writer_alive:
+            writer = f"process {watcher.writer_pid}" if watcher.writer_pid else "another process"
+            where = f"its tasks belong to {writer}; act on them there."
+        else:
+            where = f"its writer has stopped: quit and `agentdeck open {watcher.name}` to act on its tasks."
+        self.notify(
+            f"{WRITING_KEYS[event.key]}: not in watch mode, which is read-only; {where}",
+            title="Read-only", severity="warning", markup=False,
+        )

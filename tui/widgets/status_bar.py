@@ -1,4 +1,4 @@
-"""The top line: how many tasks run, wait, finished and failed, and whether this is the demo."""
+"""The top line: how many tasks run, wait, finished and failed, whether this is the demo or a watch."""
 
 from __future__ import annotations
 
@@ -37,11 +37,14 @@ class StatusBar(Static):
     }
     """
 
-    def __init__(self, *, demo: bool, session: str | None = None, id: str | None = None) -> None:
+    def __init__(
+        self, *, demo: bool, session: str | None = None, read_only: bool = False, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self._demo = demo
         self.session = session
         """The session's name: what `agentdeck open NAME` takes to come back to this work."""
+        self._read_only = read_only
         self._shown: Content | None = None
 
     def show(self, counts: Counter[TaskStatus], *, view: str, concurrency: int) -> None:
@@ -56,6 +59,8 @@ class StatusBar(Static):
             parts = [("agentdeck ", "bold"), (f"{self.session}  ", "$text-accent bold")]
         if self._demo:
             parts.append(("DEMO (no key)  ", "$text-warning bold"))
+        if self._read_only:
+            parts.append(("READ-ONLY (watching another process)  ", "$text-warning bold"))
         parts += [
             part(TaskStatus.RUNNING, "running", counts[TaskStatus.RUNNING]),
             "  ",
