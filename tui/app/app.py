@@ -30,7 +30,7 @@ from tui.stop_report import UnexpectedStop, write_crash_log
 from tui.widgets.status_bar import count_statuses, counts_line
 
 if TYPE_CHECKING:
-    from tui.store import SessionWatcher
+    from tui.store import SessionStore, SessionWatcher
 
 NOTIFY_INTERVAL_S = 0.25
 SHUTDOWN_WAIT_S = 5.0
@@ -79,13 +79,18 @@ class AgentDeckApp(App[int]):
         startup_warning: str | None = None,
         clock: Callable[[], float] = time.time,
         watcher: SessionWatcher | None = None,
+        store: SessionStore | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
         self.watcher = watcher
         """Set in watch mode: the session is another process's, shown live and read-only."""
+        self.store = store
+        """The session this app writes (None in watch mode or when nothing can be saved)."""
         self.demo_notice = demo_notice
         self.session_name = session_name
+        self.worker_group = f"tasks:{session_name or 'default'}"
+        """Fixed at start: a rename of the session must not orphan running task workers."""
         self.clock = clock
         """Wall-clock source for elapsed/time-left cells; tests freeze it for snapshots."""
         self._model = model
@@ -103,10 +108,6 @@ class AgentDeckApp(App[int]):
     @property
     def read_only(self) -> bool:
         return self.watcher is not None
-
-    @property
-    def worker_group(self) -> str:
-        return f"tasks:{self.session_name or 'default'}"
 
     def on_mount(self) -> None:
         # Pushed rather than returned from get_default_screen, which skips a screen's CSS_PATH.
@@ -327,7 +328,15 @@ class AgentDeckApp(App[int]):
             else:
                 await self._switch(ref, True)
 
-        self.push_screen(SessionsScreen(self.session_name), chosen)
+        rename = self.rename_session if self.store is not None else None
+        self.push_screen(SessionsScreen(self.session_name, rename_current=rename), chosen)
+
+    async def rename_session(self, name: str) -> None:
+        """Rename the session this app writes (off the event loop); it goes on saving under the new name."""
+        assert self.store is not None
+        await asyncio.to_thread(self.store.rename, name)
+        self.session_name = self.store.name
+        self._show_title()
 
     async def _switch(self, ref: str, confirmed: bool | None) -> None:
         if confirmed:

@@ -94,6 +94,7 @@ def _run_session(args: argparse.Namespace, config: Config, ref: str | None) -> i
         model=args.model,
         system=args.system,
         startup_warning=" ".join(warnings) or None,
+        store=store,
     )
     relay.show = lambda message: _notify_from_thread(app, message)
     try:

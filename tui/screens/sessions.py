@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -44,9 +46,11 @@ class SessionsScreen(ModalScreen[str | None]):
         Binding("escape", "close", "Close", id="sessions.close", tooltip="Back to the tasks"),
     ]
 
-    def __init__(self, current: str | None) -> None:
+    def __init__(self, current: str | None, *, rename_current: Callable[[str], Awaitable[None]] | None = None) -> None:
         super().__init__()
         self._current = current
+        self._rename_current = rename_current
+        """Renames the session open here, which its writer (this app) must do itself."""
         self.listed: list[SessionInfo] = []
         """The sessions shown, in table order."""
 
@@ -118,15 +122,23 @@ class SessionsScreen(ModalScreen[str | None]):
             return
 
         def answer(name: str | None) -> None:
-            if not name:
-                return
-            try:
-                rename_session(info.path, name)
-            except StoreError as exc:
-                self.notify(str(exc), title="Not renamed", severity="error", markup=False)
-            self.reload()
+            if name and name != info.name:
+                self._rename(info, name)
 
         self.app.push_screen(AskScreen(f"Rename {info.name}", "A new name for this session", value=info.name), answer)
+
+    @work(exclusive=True, group="sessions-rename", exit_on_error=False)
+    async def _rename(self, info: SessionInfo, name: str) -> None:
+        """Off the event loop: folding the log in and moving the file touch the disk."""
+        try:
+            if info.name == self._current and self._rename_current is not None:
+                await self._rename_current(name)
+                self._current = name
+            else:
+                await asyncio.to_thread(rename_session, info.path, name)
+        except StoreError as exc:
+            self.notify(str(exc), title="Not renamed", severity="error", markup=False)
+        self.reload()
 
     def action_delete(self) -> None:
         info = self.selected

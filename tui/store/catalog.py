@@ -14,7 +14,7 @@ from tui.engine import TaskStatus
 from tui.store import files
 from tui.store.errors import StoreError, describe
 from tui.store.reader import SessionReader
-from tui.store.schema import file_version
+from tui.store.schema import file_version, fold_log
 
 _ACTIVE = (str(TaskStatus.RUNNING), str(TaskStatus.QUEUED))
 
@@ -109,9 +109,7 @@ def _fold_wal(path: Path) -> None:
         raise StoreError(f"{path}: {describe(exc)}") from None
     try:
         file_version(conn, path)
-        busy, log_frames, done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        if busy or log_frames != done:
-            raise StoreError(f"{path}: another program is reading this session; close it and try again")
+        fold_log(conn, path)
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: {describe(exc)}") from None
     finally:
@@ -129,14 +127,7 @@ def rename_session(ref: str | Path, new_name: str) -> Path:
     lock.acquire()
     try:
         _fold_wal(old)
-        try:
-            os.link(old, new)
-        except FileExistsError:
-            raise StoreError(f"a session named {new_name!r} already exists") from None
-        except OSError as exc:
-            raise StoreError(f"cannot rename {old.name}: {describe(exc)}") from None
-        os.replace(files.lock_path(old), files.lock_path(new))
-        files.remove_session(old)
+        files.move_session(old, new)
     finally:
         lock.release()
     return new

@@ -191,6 +191,21 @@ def _read_pid(fd: int) -> int | None:
         return None
 
 
+def move_session(old: Path, new: Path) -> None:
+    """Give a session whose log is folded in and whose lock the caller holds a new name; never replaces one.
+
+    The lock file moves with the held `flock`, so the new name is locked from its first moment.
+    """
+    try:
+        os.link(old, new)
+    except FileExistsError:
+        raise StoreError(f"a session named {name_of(new)!r} already exists") from None
+    except OSError as exc:
+        raise StoreError(f"cannot rename {old.name}: {describe(exc)}") from None
+    os.replace(lock_path(old), lock_path(new))
+    remove_session(old)
+
+
 def session_files(directory: Path) -> list[Path]:
     """Every `*.sqlite` in the folder, sorted by name; a missing folder has none."""
     try:

@@ -71,6 +71,19 @@ class SessionReader:
             self._conn.close()
 
     @contextmanager
+    def closed(self) -> Iterator[None]:
+        """The connection is closed inside this block (reads wait), so the file can be renamed meanwhile.
+
+        It reopens at `path` after, which the block sets to the new name.
+        """
+        with self._lock:
+            self._conn.close()
+            try:
+                yield
+            finally:
+                self._conn = connect_reader(self.path)
+
+    @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
         """One consistent snapshot: a read transaction, so a concurrent commit is never half seen."""
         with self._lock:

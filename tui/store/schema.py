@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tui.store.errors import SessionUnreadable, describe
+from tui.store.errors import SessionUnreadable, StoreError, describe
 from tui.user_files import kind_of
 
 APPLICATION = "agentdeck-session"
@@ -214,6 +214,13 @@ def connect_writer(path: Path) -> sqlite3.Connection:
     page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
     conn.execute(f"PRAGMA wal_autocheckpoint = {JOURNAL_SIZE_LIMIT // page_size}")
     return conn
+
+
+def fold_log(conn: sqlite3.Connection, path: Path) -> None:
+    """Move everything from the write-ahead log into the file, so the file alone holds the session."""
+    busy, log_frames, done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    if busy or log_frames != done:
+        raise StoreError(f"{path}: another program is reading this session; close it and try again")
 
 
 def connect_reader(path: Path) -> sqlite3.Connection:

@@ -22,7 +22,7 @@ from tui.store.batch import Pending
 from tui.store.errors import SessionUnreadable, StorageUnavailable, StoreError, describe, is_storage_failure
 from tui.store.reader import SessionReader
 from tui.store.records import capture_inputs, capture_state, mark_interrupted
-from tui.store.schema import connect_writer, migrate
+from tui.store.schema import connect_writer, fold_log, migrate
 from tui.store.writer import Report, Writer, WriteStats
 
 
@@ -124,6 +124,36 @@ class SessionStore:
         self._offsets = {task.id: task.chars for task in self.tasks}
         self._statuses = {task.id: task.status for task in self.tasks}
         self._unsubscribe = engine.subscribe(self._on_event)
+
+    def rename(self, new_name: str) -> None:
+        """Give the open session a new name; it goes on saving under it. Blocking: call from a thread.
+
+        Saving pauses (changes queue meanwhile) while the log is folded into the
+        file and the file, with the held lock, takes the new name. Refused with
+        nothing changed when the name is taken or another program is reading
+        the file at that moment. A watcher of the old name sees its writer stop.
+        """
+        new = files.path_for(new_name, self.path.parent)
+        if new == self.path:
+            return
+        if self._closed:
+            raise StoreError(f"session {self.name!r} is closed")
+        if os.path.lexists(new):
+            raise StoreError(f"a session named {new_name!r} already exists")
+        with self._reader.closed(), self._writer.paused():
+            conn = self._writer.connection
+            try:
+                fold_log(conn, self.path)
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: {describe(exc)}") from None
+            conn.close()
+            try:
+                files.move_session(self.path, new)
+                self._reader.path = new
+            finally:
+                self._writer.connection = _prepare(self._reader.path)
+        self.path, self.name, self._lock.path = new, files.name_of(new), new
+        self._writer.relabel(self.name)
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Block until all changes seen so far are on disk (tests, shutdown); False on failure."""

@@ -17,7 +17,8 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from tui.store.batch import Batch, Pending, merge, write_batch
@@ -65,6 +66,8 @@ class Writer:
         self._pending: Batch = {}
         self._urgent = False
         self._closing = False
+        self._paused = False
+        self._saving = False
         self._submitted = 0
         self._written = 0
         self._failures = 0
@@ -91,6 +94,34 @@ class Writer:
             self._cond.wait_for(lambda: self._written >= target or self._failures > failures, timeout)
             return self._written >= target
 
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No save runs inside this block (one under way ends first); changes keep queueing meanwhile.
+
+        The caller may then replace `connection`, e.g. to follow the session file to a new name.
+        """
+        with self._cond:
+            self._paused = True
+            self._cond.wait_for(lambda: not self._saving)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._paused = False
+                self._cond.notify_all()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        return self._conn
+
+    @connection.setter
+    def connection(self, conn: sqlite3.Connection) -> None:
+        """Only while `paused`: the thread saves through the new connection from then on."""
+        self._conn = conn
+
+    def relabel(self, label: str) -> None:
+        self._label = label
+
     def close(self, timeout: float = 10.0) -> bool:
         """Save what is pending, stop the thread; True when everything submitted is on disk."""
         with self._cond:
@@ -103,6 +134,8 @@ class Writer:
     # -- the thread ------------------------------------------------------
 
     def _due(self) -> bool:
+        if self._paused:
+            return False
         if self._closing:
             return True
         if not self._pending:
@@ -113,7 +146,7 @@ class Writer:
         return self._urgent or now >= self._last_flush + self._interval
 
     def _wait_time(self) -> float | None:
-        if not self._pending:
+        if not self._pending or self._paused:
             return None
         target = self._retry_at if self.problem is not None else self._last_flush + self._interval
         return max(0.0, target - time.monotonic())
@@ -127,9 +160,15 @@ class Writer:
                     batch, self._pending = self._pending, {}
                     upto, closing = self._submitted, self._closing
                     self._urgent = False
+                    self._saving = True
                     if batch:  # the next flush is due `interval` after this one starts, not ends
                         self._last_flush = time.monotonic()
-                failure = self._save(batch, upto)
+                try:
+                    failure = self._save(batch, upto)
+                finally:
+                    with self._cond:
+                        self._saving = False
+                        self._cond.notify_all()
                 if closing and failure:
                     self._report_problem(f"cannot save session {self._label!r}: {failure}; its latest changes are lost")
                     return
