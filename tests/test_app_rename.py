@@ -39,9 +39,11 @@ async def test_renaming_the_open_session_while_a_task_streams(demo_url: str) -> 
         assert not [n for n in app._notifications if n.title == "Not renamed"]
         await wait_for(pilot, lambda: [info.name for info in screen.listed] == ["nightly"])
         assert "nightly (this one)" in str(screen.query_one("DataTable").get_row_at(0)[0])
-        assert store.name == "nightly"
-        assert companions("current") == [] and writer_pid(store.path) == os.getpid()
+        assert store.name == "nightly" and app._terminal_title.startswith("agentdeck nightly: ")
         await pilot.press("escape")
+        await pilot.pause(0.3)
+        assert str(app.screen.query_one("#status").render()).startswith("agentdeck nightly ")
+        assert companions("current") == [] and writer_pid(store.path) == os.getpid()
         await wait_for(pilot, lambda: task.status is TaskStatus.DONE, timeout=20)
         await app.shutdown()
     assert store.close()

@@ -27,7 +27,7 @@ from tui.screens.sessions import SessionsScreen
 from tui.widgets.formatting import one_line
 from tui.widgets.status import status_word
 from tui.stop_report import UnexpectedStop, write_crash_log
-from tui.widgets.status_bar import count_statuses, counts_line
+from tui.widgets.status_bar import StatusBar, count_statuses, counts_line
 
 if TYPE_CHECKING:
     from tui.store import SessionStore, SessionWatcher
@@ -102,6 +102,7 @@ class AgentDeckApp(App[int]):
         self._engine_closed = False
         self._quitting = False
         self._title_pushed = False
+        self._terminal_title = ""
         self.unexpected_stop: UnexpectedStop | None = None
         """Set when the app ends by a crash or a signal: the command reports it and exits non-zero."""
 
@@ -253,10 +254,12 @@ class AgentDeckApp(App[int]):
         counts = counts_line(count_statuses(self.engine.tasks.values()))
         if self.read_only:
             counts = f"watching, read-only · {counts}"
-        if self.sub_title != counts:
+        name = f" {self.session_name}" if self.session_name else ""
+        title = f"agentdeck{name}: {counts}"
+        if title != self._terminal_title:
             self.sub_title = counts
-            name = f" {self.session_name}" if self.session_name else ""
-            self._set_terminal_title(f"agentdeck{name}: {counts}")
+            self._terminal_title = title
+            self._set_terminal_title(title)
 
     def _set_terminal_title(self, title: str) -> None:
         """OSC 2; Textual has no API for the window title. The text is ours (counts), never model output.
@@ -336,6 +339,9 @@ class AgentDeckApp(App[int]):
         assert self.store is not None
         await asyncio.to_thread(self.store.rename, name)
         self.session_name = self.store.name
+        for screen in self.screen_stack:
+            for bar in screen.query(StatusBar):
+                bar.session = self.session_name
         self._show_title()
 
     async def _switch(self, ref: str, confirmed: bool | None) -> None:
