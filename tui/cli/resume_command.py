@@ -38,7 +38,14 @@ def resume_command(args: argparse.Namespace, config: Config) -> int:
 
 
 def _runnable(config: Config, task: Task) -> bool:
-    """A task resumes only on a provider that still exists and has its key; say why not."""
+    """A task resumes only with time left and on a provider that still exists and has its key; say why not."""
+    if task.timeout is not None and task.elapsed() >= task.timeout:
+        print(
+            f"agentdeck: task {task.id} not resumed: it has used all of its {task.timeout:g} s timeout "
+            f"(a timeout counts every run; it ran {task.elapsed():.1f} s); give it more time in the app (t, +N)",
+            file=sys.stderr,
+        )
+        return False
     try:
         check_key(config.provider(task.provider))
     except ConfigError as exc:

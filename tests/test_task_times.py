@@ -1,14 +1,18 @@
-"""A task's timeout bounds its running time across all its runs, over real HTTP to the demo server."""
+"""A task's timeout bounds its running time across all its runs: the engine over real HTTP, and `resume`."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 
+from tests.app_helpers import demo_engine
 from tests.conftest import config_for
 from tui.engine import Engine, Task, TaskStatus
+from tui.store import SessionStore, session_document
 
 SLOW = "[[len:40000]][[delay:100]]"
 """About 120 characters a second: a continued run is still streaming when its timeout fires."""
@@ -83,3 +87,21 @@ async def test_continuing_a_task_with_no_time_left_sends_nothing(demo_server: An
     engine.prepare_continue(task.id)
     await engine.run_task(task)
     assert task.status is TaskStatus.TIMED_OUT and task.chars > chars
+
+
+async def test_resume_leaves_a_task_with_no_time_left_and_says_why(demo_url: str) -> None:
+    store = SessionStore.open("budget")
+    engine = demo_engine(demo_url)
+    store.attach(engine)
+    task = await interrupted_after(engine, f"no time for a resume {SLOW}", 0.5)
+    engine.set_timeout(task.id, 0.3)
+    await engine.aclose()
+    assert store.close()
+    resumed = subprocess.run(
+        [sys.executable, "-m", "tui", "resume", "budget"],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, check=False,
+    )
+    assert resumed.returncode == 1, resumed.stderr
+    assert "task 1 not resumed: it has used all of its 0.3 s timeout (a timeout counts every run" in resumed.stderr
+    (saved,) = session_document("budget")["tasks"]
+    assert (saved["status"], saved["chars"]) == ("interrupted", task.chars)
