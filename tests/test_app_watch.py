@@ -18,8 +18,8 @@ from tui.engine import TaskStatus
 from tui.screens.confirm import ConfirmScreen
 from tui.store import SessionWatcher, StoreError
 
-STREAMS_THEN_WAITS = "watched analysis [[len:3000]][[delay:150]][[silent_after:14]][[silent:600]]"
-"""168 characters over about two seconds, then nothing for ten minutes: still running."""
+STREAMS_THEN_WAITS = "watched analysis [[len:3000]][[delay:300]][[silent_after:14]][[silent:600]]"
+"""168 characters over about four seconds (the watcher sees them arrive), then nothing for ten minutes."""
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def wait(check: object, timeout: float = 30.0) -> None:
 async def test_watch_mode_says_read_only_offers_only_what_works_and_quits_without_touching(
     demo_url: str, writer: subprocess.Popen[str]
 ) -> None:
-    wait(lambda: (state := saved()) is not None and 0 < int(state["chars"]) < 168)  # type: ignore[call-overload]
+    wait(lambda: (state := saved()) is not None and int(state["chars"]) > 0)  # type: ignore[call-overload]
     watcher = SessionWatcher.open("watched")
     engine = demo_engine(demo_url)
     engine.adopt(watcher.tasks.values())
