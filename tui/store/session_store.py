@@ -149,11 +149,11 @@ class SessionStore:
             conn.close()
             try:
                 files.move_session(self.path, new)
-                self._reader.path = new
-            finally:
-                self._writer.connection = _prepare(self._reader.path)
-        self.path, self.name, self._lock.path = new, files.name_of(new), new
-        self._writer.relabel(self.name)
+                self.path = self._reader.path = self._lock.path = new
+                self.name = files.name_of(new)
+                self._writer.relabel(self.name)
+            finally:  # on the new name, or on the old one if the move was refused
+                self._writer.connection = _prepare(self.path)
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Block until all changes seen so far are on disk (tests, shutdown); False on failure."""

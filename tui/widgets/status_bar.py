@@ -60,7 +60,7 @@ class StatusBar(Static):
         if self._demo:
             parts.append(("DEMO (no key)  ", "$text-warning bold"))
         if self._read_only:
-            parts.append(("READ-ONLY (watching another process)  ", "$text-warning bold"))
+            parts.append(("READ-ONLY (watching)  ", "$text-warning bold"))
         parts += [
             part(TaskStatus.RUNNING, "running", counts[TaskStatus.RUNNING]),
             "  ",
