@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from tests.app_helpers import finished, main_screen, running_app, submit, wait_f
 from tui.app.app import AgentDeckApp
 from tui.engine import Task, TaskStatus
 from tui.screens.main import MainScreen
-from tui.store import SessionStore, session_document
+from tui.store import SessionStore, StoreError, session_document
 from tui.widgets.task_table import TaskFilter, TaskSort
 
 
@@ -117,6 +118,20 @@ def _started(name: str) -> TerminalApp:
     return app
 
 
+def _until_saved_text(name: str, app: TerminalApp, timeout: float = 60.0) -> None:
+    """Wait until the session on disk holds some of a task's text: it is really streaming."""
+    deadline = time.monotonic() + timeout
+    while True:
+        app.settle(0.3)
+        try:
+            tasks = session_document(name)["tasks"]
+        except StoreError:
+            tasks = []
+        if tasks and tasks[0]["chars"] > 0:
+            return
+        assert time.monotonic() < deadline, f"no text saved; the screen: {app.text[-1500:]!r}"
+
+
 def _saved_statuses(name: str) -> list[str]:
     return [task["status"] for task in session_document(name)["tasks"]]
 
@@ -125,8 +140,7 @@ def test_a_signal_saves_running_tasks_as_interrupted_reports_and_exits_non_zero(
     app = _started("nightly")
     try:
         app.type(SLOW + "\r")
-        app.wait_for("▶ running")
-        app.settle(2.0)
+        _until_saved_text("nightly", app)
         app.send_signal(signal.SIGTERM)
         code = app.wait()
     finally:
