@@ -1,0 +1,104 @@
+"""Standard output closed or full, and Ctrl-C at any moment: ends like a well-made Unix tool.
+
+Every command that prints is run with stdout as a pipe whose reader is gone
+(`| head -c 10` after it exited) and as `/dev/full`. A closed pipe ends quietly
+(exit 141 or 0, nothing on stderr about it); a full stdout gives one line and
+exit 1; never a traceback, and a run's session is saved all the same.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tui.demo.script import expected_answer
+from tui.store import session_document
+
+ROOT = Path(__file__).resolve().parents[2]
+LONG = "closed output [[len:3000]][[delay:0]]"
+
+COMMANDS = {
+    "run": ["run", "--provider", "demo", "--session", "piped", LONG],
+    "run-json": ["run", "--provider", "demo", "--json", "--session", "piped", LONG],
+    "sessions": ["sessions"],
+    "sessions-json": ["sessions", "--json"],
+    "export-md": ["export", "kept", "--format", "md"],
+    "export-json": ["export", "kept", "--format", "json"],
+    "export-toml": ["export", "kept", "--format", "toml"],
+    "config-show": ["config", "show"],
+    "config-path": ["config", "path"],
+    "help": ["--help"],
+}
+
+
+def agentdeck(*args: str, stdout: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tui", *args], stdout=stdout, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL, text=True, timeout=120, cwd=ROOT, check=False)
+
+
+@pytest.fixture
+def kept() -> None:
+    """A saved session to list and export."""
+    made = subprocess.run([sys.executable, "-m", "tui", "run", "--session", "kept", "--provider", "demo",
+                           "kept [[len:3000]][[delay:0]]"], capture_output=True, cwd=ROOT, timeout=120, check=False)
+    assert made.returncode == 0, made.stderr
+
+
+def check_saved(name: str) -> None:
+    if name.startswith("run"):
+        tasks = session_document("piped")["tasks"]
+        assert [(t["status"], t["output"]) for t in tasks] == [("done", expected_answer(LONG))]
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_closed_pipe_ends_quietly(name: str, kept: None) -> None:
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        result = agentdeck(*COMMANDS[name], stdout=writer)
+    finally:
+        os.close(writer)
+    assert result.returncode in (0, 141), result.stderr
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+    assert "Broken pipe" not in result.stderr
+    check_saved(name)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_full_stdout_says_so_once(name: str, kept: None) -> None:
+    with open("/dev/full", "w") as full:
+        result = agentdeck(*COMMANDS[name], stdout=full.fileno())
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+    complaints = [line for line in result.stderr.splitlines() if "No space left on device" in line]
+    assert complaints == ["agentdeck: cannot write to standard output: No space left on device"]
+    check_saved(name)
+
+
+def python_startup() -> float:
+    """Seconds until Python runs a script's first line; a Ctrl-C before that is Python's own to report."""
+    times = []
+    for _ in range(3):
+        start = time.monotonic()
+        subprocess.run([sys.executable, "-c", "pass"], check=True, cwd=ROOT)
+        times.append(time.monotonic() - start)
+    return max(times)
+
+
+@pytest.mark.parametrize("after", [0.02, 0.05, 0.1, 0.15, 0.25])
+def test_ctrl_c_while_starting_exits_130_without_traceback(after: float) -> None:
+    delay = python_startup() + after
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "run", "--provider", "demo", "x [[len:10]]"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                            cwd=ROOT)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
