@@ -135,7 +135,6 @@ def rename_session(ref: str | Path, new_name: str) -> Path:
             raise StoreError(f"a session named {new_name!r} already exists") from None
         except OSError as exc:
             raise StoreError(f"cannot rename {old.name}: {describe(exc)}") from None
-        os.replace(files.lock_path(old), files.lock_path(new))
         files.remove_session(old)
     finally:
         lock.release()
