@@ -61,11 +61,17 @@ async def _run(args: argparse.Namespace, config: Config, prompts: list[str]) -> 
         if store is not None:
             await store.aclose()
         return EXIT_USAGE
-    return await drive(engine, tasks, as_json=args.json, store=store)
+    unsaved = args.session if args.session and store is None else None
+    return await drive(engine, tasks, as_json=args.json, store=store, unsaved_session=unsaved)
 
 
-async def drive(engine: Engine, tasks: list[Task], *, as_json: bool, store: SessionStore | None = None) -> int:
-    """Run tasks to their end: progress on stderr, answers on stdout; a signal interrupts them (resumable)."""
+async def drive(engine: Engine, tasks: list[Task], *, as_json: bool, store: SessionStore | None = None,
+                unsaved_session: str | None = None) -> int:
+    """Run tasks to their end: progress on stderr, answers on stdout; a signal interrupts them (resumable).
+
+    Exit code 1 also when the session asked for does not hold the run: it could not be
+    opened (`unsaved_session`), or its last save failed (the store said what was lost).
+    """
     # Rich's live display is imported here: `agentdeck` opening the app never needs it.
     from tui.cli.live import PlainProgress, TerminalProgress
 
@@ -79,11 +85,14 @@ async def drive(engine: Engine, tasks: list[Task], *, as_json: bool, store: Sess
     finally:
         restore()
         await engine.aclose()
-        if store is not None:
-            await store.aclose()
+        saved = await store.aclose() if store is not None else True
     _report(tasks, as_json)
+    if unsaved_session is not None:
+        print(f"agentdeck: nothing of this run was saved in session {unsaved_session!r}", file=sys.stderr)
     if stopped.is_set():
         return EXIT_INTERRUPTED
+    if not saved or unsaved_session is not None:
+        return EXIT_NOT_ALL_DONE
     return EXIT_OK if all(t.status is TaskStatus.DONE for t in tasks) else EXIT_NOT_ALL_DONE
 
 

@@ -134,9 +134,9 @@ class WriterLock:
         if holder is not None:  # refused without opening (and closing) a descriptor of the file
             raise self._locked(holder)
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            fd = os.open(self.path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)  # read-only media fail here
         except OSError as exc:
-            raise StorageUnavailable(f"{self.path}: cannot open the session file: {describe(exc)}") from None
+            raise StorageUnavailable(f"{self.path}: cannot write the session file: {describe(exc)}") from None
         for attempt in range(_LOCK_ATTEMPTS):
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tui.store.errors import SessionUnreadable, describe
+from tui.store.files import writer_pid
 
 APPLICATION = "agentdeck-session"
 BUSY_TIMEOUT_MS = 5000
@@ -210,10 +211,11 @@ def connect_writer(path: Path) -> sqlite3.Connection:
 def connect_reader(path: Path) -> sqlite3.Connection:
     """A read-only connection that checks the file is a session this version understands.
 
-    On read-only media (a read-only mount, a folder that is not ours) SQLite
-    cannot create the `-shm` file a WAL-mode reader needs. If there is no
-    write-ahead log either, the file is complete and nobody can be writing
-    it, so it is opened as immutable instead.
+    A WAL-mode reader needs SQLite's `-shm` file, which it cannot create on
+    read-only media (a read-only mount, a folder that is not ours) nor grow on
+    a full disk. If the write-ahead log holds nothing and nobody writes the
+    session, the file alone is complete, so it is then opened as immutable:
+    reading never needs a byte of free space.
     """
     check_header(path)
     try:
@@ -225,13 +227,13 @@ def connect_reader(path: Path) -> sqlite3.Connection:
 
 
 def _frozen(path: Path) -> bool:
-    """Nobody can write here, and no write-ahead log holds anything the file lacks."""
+    """No write-ahead log holds anything the file lacks, and no writer can add to it now."""
     wal = Path(f"{path}-wal")
     try:
         log_empty = not wal.exists() or wal.stat().st_size == 0
     except OSError:
         return False
-    return log_empty and not os.access(path.parent, os.W_OK)
+    return log_empty and (not os.access(path.parent, os.W_OK) or writer_pid(path) is None)
 
 
 def _open_reader(path: Path, query: str) -> sqlite3.Connection:

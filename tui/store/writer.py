@@ -131,7 +131,10 @@ class Writer:
                         self._last_flush = time.monotonic()
                 failure = self._save(batch, upto)
                 if closing and failure:
-                    self._report_problem(f"cannot save session {self._label!r}: {failure}; its latest changes are lost")
+                    self._report_problem(
+                        f"cannot save session {self._label!r}: {failure}; its latest changes are lost "
+                        f"({_lost(self._pending)})"
+                    )
                     return
                 if closing and not self._pending:
                     return
@@ -180,3 +183,11 @@ class Writer:
                 heard = getattr(self._report, "heard", False)
                 log.log(logging.INFO if heard else logging.WARNING, "%s", message)
             self._report(message)
+
+
+def _lost(batch: Batch) -> str:
+    """What a failed last save leaves out, e.g. `tasks 1, 2: 1,200 characters of text and their last state`."""
+    ids = ", ".join(str(task_id) for task_id in sorted(batch))
+    chars = sum(len(piece) for pending in batch.values() for piece in pending.text)
+    text = f"{chars:,} characters of text and " if chars else ""
+    return f"task{'s' if len(batch) != 1 else ''} {ids}: {text}their last state"
