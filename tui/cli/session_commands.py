@@ -15,11 +15,10 @@ from tui.safety import visible_controls
 from tui.store import (
     FORMATS,
     SessionInfo,
+    export_pieces,
     import_file,
     list_sessions,
-    render,
     resolve,
-    session_document,
     session_info,
     write_private,
 )
@@ -109,12 +108,14 @@ def export_command(args: argparse.Namespace) -> int:
     fmt = args.format or (output.suffix.lstrip(".").lower() if output else "md")
     if fmt not in FORMATS:
         fmt = "md"
-    text = render(session_document(args.ref), fmt)
+    pieces = export_pieces(args.ref, fmt)
     if output is None:
-        sys.stdout.write(visible_controls(text) if sys.stdout.isatty() else text)
+        shown = sys.stdout.isatty()
+        for piece in pieces:
+            sys.stdout.write(visible_controls(piece) if shown else piece)
         sys.stdout.flush()
     else:
-        write_private(output, text)
+        write_private(output, pieces)
         print(f"agentdeck: wrote {output}", file=sys.stderr)
     return EXIT_OK
 
