@@ -196,6 +196,7 @@ def connect_writer(path: Path) -> sqlite3.Connection:
     try:
         _configure(conn)
         file_version(conn, path)
+        _refuse_foreign_objects(conn, path)
     except BaseException:
         conn.close()
         raise
@@ -206,6 +207,25 @@ def connect_writer(path: Path) -> sqlite3.Connection:
     page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
     conn.execute(f"PRAGMA wal_autocheckpoint = {JOURNAL_SIZE_LIMIT // page_size}")
     return conn
+
+
+OWN_TABLES = frozenset({"schema_version", "session_info", "tasks", "task_inputs", "task_results", "output_chunks"})
+
+
+def _refuse_foreign_objects(conn: sqlite3.Connection, path: Path) -> None:
+    """A trigger someone planted would fire on our writes (an index or view would change them too):
+    a file holding anything agentdeck does not create is never written to. SQLite's own objects
+    (`sqlite_` names: automatic indexes, statistics) are fine."""
+    try:
+        rows = conn.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").fetchall()
+    except UnicodeDecodeError:
+        raise SessionUnreadable(f"{path}: the file is damaged (its schema is unreadable)") from None
+    for kind, name in rows:
+        if kind != "table" or name not in OWN_TABLES:
+            raise SessionUnreadable(
+                f"{path}: holds a {kind} {name!r} that agentdeck did not create; refusing to write to it "
+                "(it can still be exported)"
+            )
 
 
 def connect_reader(path: Path) -> sqlite3.Connection:
