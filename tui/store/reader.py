@@ -72,6 +72,13 @@ class SessionReader:
         with self._lock:
             self._conn.close()
 
+    def swap(self, move: Callable[[], Path]) -> None:
+        """Reopen on the file `move` puts in place (returning its path); reads wait meanwhile."""
+        with self._lock:
+            self._conn.close()
+            self.path = move()
+            self._conn = connect_reader(self.path)
+
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
         """One consistent snapshot: a read transaction, so a concurrent commit is never half seen."""

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from tui.store.batch import Batch, Pending, merge, write_batch
 from tui.store.errors import describe
+from tui.store.restore import FileGuard
 
 log = logging.getLogger("agentdeck.store")
 
@@ -51,6 +52,7 @@ class Writer:
         *,
         interval: float = 0.3,
         retry_after: float = 2.0,
+        guard: FileGuard | None = None,
     ) -> None:
         self.stats = WriteStats()
         self.problem: str | None = None
@@ -61,6 +63,7 @@ class Writer:
         self._report = report
         self._interval = interval
         self._retry_after = retry_after
+        self._guard = guard
         self._cond = threading.Condition()
         self._pending: Batch = {}
         self._urgent = False
@@ -145,6 +148,8 @@ class Writer:
         """Write one batch; on failure put it back and return why."""
         if batch:
             try:
+                if self._guard is not None:  # the file deleted under us: written back first
+                    self._conn = self._guard.check(self._conn)
                 written = write_batch(self._conn, batch, self._chars, self._rev + 1)
             except Exception as exc:
                 if not isinstance(exc, sqlite3.Error | OSError):
