@@ -97,16 +97,8 @@ def render(doc: dict[str, Any], fmt: str) -> str:
     return "".join(_PIECES[fmt](doc["session"], len(doc["tasks"]), iter(doc["tasks"])))
 
 
-def to_json(doc: dict[str, Any]) -> str:
-    return render(doc, "json")
-
-
 def to_toml(doc: dict[str, Any]) -> str:
     return render(doc, "toml")
-
-
-def to_markdown(doc: dict[str, Any]) -> str:
-    return render(doc, "md")
 
 
 def _json_pieces(session: dict[str, Any], count: int, tasks: Iterator[dict[str, Any]]) -> Iterator[str]:
