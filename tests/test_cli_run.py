@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -115,10 +116,30 @@ def test_signal_stops_cleanly_with_130(sig: signal.Signals) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(3)
+    assert proc.stderr is not None
+    seen = ""
+    while not re.search(r"running chars=[1-9]", seen):  # a heartbeat with text: the answer is streaming
+        line = proc.stderr.readline()
+        assert line, seen
+        seen += line
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=20)
+    err = seen + err
     assert proc.returncode == 130, err
     task = json.loads(out)
     assert task["status"] == "interrupted" and task["chars"] > 0
     assert "Traceback" not in err
+
+
+def test_a_run_with_unfinished_tasks_ends_by_naming_the_resume_command() -> None:
+    result = agentdeck("run", "--provider", "demo", "--session", "batch", "fine [[len:60]]",
+                       "cut short [[len:600]][[drop:3]]")
+    assert result.returncode == 1
+    assert ("agentdeck: session batch: 1 done · 1 interrupted · reopen: agentdeck open batch · "
+            "resume: agentdeck resume batch") in result.stderr
+
+
+def test_a_run_without_a_session_says_it_kept_nothing() -> None:
+    result = agentdeck("run", "--provider", "demo", "hello [[len:30]]")
+    assert result.returncode == 0
+    assert "not saved; add --session NAME" in result.stderr

@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 import tomli_w
 
 from tui import paths
+from tui.user_files import CONFIG_LIMIT, UnreadableFile, read_user_file
 
 ApiKind = Literal["chat", "responses"]
 API_KINDS: tuple[ApiKind, ...] = ("chat", "responses")
@@ -71,6 +72,11 @@ class ProviderConfig:
             return False
         return not (self.base_url and is_local_url(self.base_url))
 
+    @property
+    def secret_env_names(self) -> tuple[str, ...]:
+        """Variables whose values are secrets: hidden wherever a provider quotes them back."""
+        return (self.api_key_env,) if self.api_key_env else ()
+
     def api_key(self) -> str | None:
         """The key from the environment, read only when a request is made."""
         if not self.api_key_env:
@@ -101,6 +107,10 @@ class Config:
             known = ", ".join(sorted(self.providers))
             hint = _did_you_mean(key, self.providers)
             raise ConfigError(f"unknown provider {key!r}{hint} (known: {known})") from None
+
+    @property
+    def secret_env_names(self) -> tuple[str, ...]:
+        return tuple(name for p in self.providers.values() for name in p.secret_env_names)
 
     def with_overrides(self, **changes: Any) -> Config:
         return replace(self, **changes)
@@ -269,13 +279,11 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     """Load the config file; a missing file means defaults and the built-in providers."""
     path = path or paths.config_file()
     try:
-        raw = path.read_bytes()
+        raw = read_user_file(path, CONFIG_LIMIT, "config file")
     except FileNotFoundError:
         return replace(parse_config({}, path, environ), loaded_from_file=False)
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, not a config file") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnreadableFile as exc:
+        raise ConfigError(str(exc)) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -28,3 +28,8 @@ def data_dir() -> Path:
 
 def sessions_dir() -> Path:
     return data_dir() / "sessions"
+
+
+def logs_dir() -> Path:
+    """Crash logs: beside the sessions, so one folder holds everything agentdeck wrote."""
+    return data_dir() / "logs"

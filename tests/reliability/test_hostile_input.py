@@ -78,6 +78,12 @@ BAD_FLAGS = [
     (["run", "--session", "../escape", "x"], "must end in .sqlite"),
     (["run", "--session", "what?", "x"], "invalid session name 'what?'"),
     (["run", "--session", "x" * 101, "x"], "invalid session name"),
+    (["run", "--session", "", "x"], "--session: needs a session name or a path"),
+    (["run", "--session", "  ", "x"], "--session: needs a session name or a path"),
+    (["--session", ""], "--session: needs a session name or a path"),
+    (["run", "--session", "x.sqlite", "x"], "'x.sqlite' looks like a file name; write ./x.sqlite"),
+    (["export", "x.sqlite"], "'x.sqlite' looks like a file name; write ./x.sqlite"),
+    (["export", ""], "invalid session name ''"),
     (["run", "-a", "/no/such/file.txt", "x"], "no such file"),
     (["run", "-a", "/", "x"], "/"),
     (["demo-server", "--port", "70000"], "--port must be between 0 and 65535"),
@@ -127,7 +133,7 @@ def test_bad_prompt_files_are_refused(kind: str, tmp_path: Path, capsys: pytest.
 
 
 def test_prompt_file_that_is_a_folder_or_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert "Is a directory" in refused(["run", "-f", str(tmp_path)], capsys)
+    assert "is a folder, not a regular file" in refused(["run", "-f", str(tmp_path)], capsys)
     assert "No such file" in refused(["run", "-f", str(tmp_path / "absent.txt")], capsys)
 
 

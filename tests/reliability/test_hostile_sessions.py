@@ -21,6 +21,7 @@ import pytest
 from tui.config import ProviderConfig
 from tui.demo.script import expected_answer
 from tui.engine.errors import describe_failure
+from tui.engine.redact import Redactor
 from tui.engine.task import scalar_text
 from tui.store import session_document
 
@@ -126,7 +127,7 @@ def test_a_provider_error_message_cannot_carry_controls() -> None:
     body = {"error": {"message": "boom \x1b]52;c;cHduZWQ=\x07\x1b[2J\x9b31m\nsecond line\x00"}}
     error = openai.InternalServerError("boom", response=httpx.Response(500, request=request), body=body)
     provider = ProviderConfig("p", "chat", "m", base_url="http://127.0.0.1:9/v1")
-    message = describe_failure(error, provider, "m").message
+    message = describe_failure(error, provider, "m", Redactor(())).message
     assert message.startswith("500 Internal Server Error: boom")
     assert_no_raw_controls(message)
     assert "\n" not in message and "␛]52;c;cHduZWQ=␇" in message

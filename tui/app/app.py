@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import signal
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -18,12 +19,14 @@ from textual.worker import Worker, WorkerState
 from tui.app.bindings import APP_BINDINGS
 from tui.app.commands import DeckCommands
 from tui.engine import Engine, Task, TaskEvent, TaskStatus
+from tui.engine.redact import Redactor
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.sessions import SessionsScreen
 from tui.widgets.formatting import one_line
 from tui.widgets.status import status_word
+from tui.stop_report import UnexpectedStop, write_crash_log
 from tui.widgets.status_bar import count_statuses, counts_line
 
 if TYPE_CHECKING:
@@ -31,6 +34,10 @@ if TYPE_CHECKING:
 
 NOTIFY_INTERVAL_S = 0.25
 SHUTDOWN_WAIT_S = 5.0
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Stops nobody asked for in the app (SIGHUP: the terminal went away); Ctrl+C is a key here, not a signal."""
+
+
 @dataclass(frozen=True)
 class SessionSwitch:
     """What the app returns when the user opens another session; None means a new one."""
@@ -90,6 +97,8 @@ class AgentDeckApp(App[int]):
         self._engine_closed = False
         self._quitting = False
         self._title_pushed = False
+        self.unexpected_stop: UnexpectedStop | None = None
+        """Set when the app ends by a crash or a signal: the command reports it and exits non-zero."""
 
     @property
     def read_only(self) -> bool:
@@ -106,6 +115,7 @@ class AgentDeckApp(App[int]):
         )
         self.engine.subscribe(self._on_engine_event)
         self.set_interval(NOTIFY_INTERVAL_S, self._report_statuses)
+        self._catch_stop_signals()
         self._show_title()
         if self.demo_notice:
             self.notify(
@@ -140,8 +150,10 @@ class AgentDeckApp(App[int]):
                 self.start_task(self.engine.prepare_continue(task.id))
         waiting = sum(not t.is_native_background for t in unfinished)
         if waiting:
+            # The prompt has focus at start, where R is a letter: say how to reach the key.
             self.notify(
-                f"{waiting} interrupted task{'s' if waiting != 1 else ''} in this session: press R to resume.",
+                f"{waiting} interrupted task{'s' if waiting != 1 else ''} in this session: "
+                "press Esc, then R, to resume (or Ctrl+P, Resume all).",
                 title="Unfinished work", markup=False, timeout=10,
             )
 
@@ -201,7 +213,8 @@ class AgentDeckApp(App[int]):
                 del self._task_workers[task_id]
         if event.state is WorkerState.ERROR:
             self.notify(
-                f"{worker.name}: {worker.error!r}", title="Internal error", severity="error", markup=False
+                Redactor(self.engine.config.secret_env_names).hide(f"{worker.name}: {worker.error!r}") or "",
+                title="Internal error", severity="error", markup=False,
             )
 
     # -- reporting -------------------------------------------------------
@@ -239,7 +252,8 @@ class AgentDeckApp(App[int]):
         counts = counts_line(count_statuses(self.engine.tasks.values()))
         if self.sub_title != counts:
             self.sub_title = counts
-            self._set_terminal_title(f"agentdeck: {counts}")
+            name = f" {self.session_name}" if self.session_name else ""
+            self._set_terminal_title(f"agentdeck{name}: {counts}")
 
     def _set_terminal_title(self, title: str) -> None:
         """OSC 2; Textual has no API for the window title. The text is ours (counts), never model output.
@@ -254,6 +268,40 @@ class AgentDeckApp(App[int]):
             driver.write("\x1b[22;2t")
             self._title_pushed = True
         driver.write(f"\x1b]2;{title}\x07")
+
+    # -- unexpected stops --------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """The last resort for a bug: log it, then let Textual stop the app; tasks end `interrupted` on unmount.
+
+        Textual's own report (a traceback with local variables, which may hold
+        keys) is dropped: the command prints a short report naming the log.
+        """
+        if self.unexpected_stop is None:
+            redactor = Redactor(self.engine.config.secret_env_names)
+            log = write_crash_log(error, redactor)
+            what = redactor.hide(f"{type(error).__name__}: {error}") or ""
+            self.unexpected_stop = UnexpectedStop(what, exit_code=1, log=log)
+        super()._handle_exception(error)
+        self._exit_renderables.clear()
+
+    def _catch_stop_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in STOP_SIGNALS:
+            try:
+                loop.add_signal_handler(signum, self._stop_on_signal, signum)
+            except (NotImplementedError, RuntimeError, ValueError):
+                return
+
+    def _stop_on_signal(self, signum: int) -> None:
+        if self.unexpected_stop is None:
+            name = signal.Signals(signum).name
+            self.unexpected_stop = UnexpectedStop(f"received {name}", exit_code=128 + signum)
+        self.call_later(self._exit_after_shutdown, 128 + signum)
+
+    async def _exit_after_shutdown(self, code: int) -> None:
+        await self.shutdown()
+        self.exit(return_code=code)
 
     # -- help and quitting ----------------------------------------------
 
@@ -309,6 +357,9 @@ class AgentDeckApp(App[int]):
         """Whatever way the app ends, the engine's clients (and the demo server) are closed."""
         if self._title_pushed and self._driver is not None:
             self._driver.write("\x1b[23;2t")
+        loop = asyncio.get_running_loop()
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
         await self.shutdown()
 
     async def shutdown(self) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from tui.cli.options import apply_task_options, check_key
 from tui.config import Config, ConfigError
 from tui.app.app import SessionSwitch
+from tui.stop_report import crash_report, exit_line
 from tui.store import SessionLocked, SessionStore, StorageUnavailable, new_session_name
 
 
@@ -97,10 +98,17 @@ def _run_session(args: argparse.Namespace, config: Config, ref: str | None) -> i
     relay.show = lambda message: _notify_from_thread(app, message)
     try:
         outcome = app.run()
-        return outcome if isinstance(outcome, SessionSwitch) else outcome or 0
     finally:
         if store is not None:
             store.close()
+    name = store.name if store else None
+    if app.unexpected_stop is not None:
+        print(crash_report(app.unexpected_stop, name, saved=store is not None), file=sys.stderr)
+        return app.unexpected_stop.exit_code
+    if isinstance(outcome, SessionSwitch):
+        return outcome
+    print(exit_line(name, engine.tasks.values(), saved=store is not None), file=sys.stderr)
+    return outcome or app.return_code or 0
 
 
 def _notify_from_thread(app: object, message: str | None) -> None:

@@ -42,6 +42,13 @@ def timeout_value(text: str) -> float:
     return value
 
 
+def session_value(text: str) -> str:
+    """A session name or path; an empty one would silently save nothing."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"needs a session name or a path (got {_echo(text)})")
+    return text
+
+
 def concurrency_value(text: str) -> int:
     try:
         value = int(text)
@@ -68,7 +75,8 @@ def add_task_options(parser: argparse.ArgumentParser, *, subcommand: bool = Fals
         **unset)
     add("--timeout", type=timeout_value, metavar="S", help="seconds per task; 0 = none", **unset)
     add("--concurrency", type=concurrency_value, metavar="N", help="tasks streaming at once", **unset)
-    add("--session", metavar="NAME", help="session to save to (created if missing)", **unset)
+    add("--session", type=session_value, metavar="NAME|PATH",
+        help="session to save to (created if missing); a path contains '/' or starts with '.' or '~'", **unset)
     add("--system", metavar="TEXT", help="instructions (system prompt) for these tasks", **unset)
 
 

@@ -6,18 +6,22 @@ import sys
 from pathlib import Path
 
 from tui.config import ConfigError
+from tui.user_files import PROMPT_FILE_LIMIT, UnreadableFile, read_user_file, read_user_stream
 
 
 def read_prompt_lines(source: str) -> list[str]:
-    if source == "-":
-        data = sys.stdin.buffer.read()
-        name = "stdin"
-    else:
-        try:
-            data = Path(source).expanduser().read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"-f {source}: {exc.strerror or exc}") from None
-        name = source
+    """The prompts of a file (or stdin for `-`), at most PROMPT_FILE_LIMIT bytes of UTF-8 or UTF-16 text."""
+    try:
+        if source == "-":
+            data = read_user_stream(sys.stdin.buffer, PROMPT_FILE_LIMIT, "prompt file")
+            name = "stdin"
+        else:
+            data = read_user_file(Path(source).expanduser(), PROMPT_FILE_LIMIT, "prompt file")
+            name = source
+    except FileNotFoundError as exc:
+        raise ConfigError(f"-f {source}: {exc.strerror}") from None
+    except UnreadableFile as exc:
+        raise ConfigError(f"-f {exc}") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -14,6 +14,7 @@ from tui.cli.options import apply_task_options, check_key, check_text
 from tui.cli.prompts_file import read_prompt_lines
 from tui.config import Config, ConfigError
 from tui.safety import visible_controls
+from tui.stop_report import exit_line
 from tui.engine import AttachmentError, Engine, EngineError, Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -87,8 +88,7 @@ async def drive(engine: Engine, tasks: list[Task], *, as_json: bool, store: Sess
         await engine.aclose()
         saved = await store.aclose() if store is not None else True
     _report(tasks, as_json)
-    if unsaved_session is not None:
-        print(f"agentdeck: nothing of this run was saved in session {unsaved_session!r}", file=sys.stderr)
+    _say_where_it_is(engine, store, saved=saved, unsaved_session=unsaved_session)
     if stopped.is_set():
         return EXIT_INTERRUPTED
     if not saved or unsaved_session is not None:
@@ -114,6 +114,17 @@ def _open_store(args: argparse.Namespace, engine: Engine) -> SessionStore | None
         return None
     store.attach(engine)
     return store
+
+
+def _say_where_it_is(engine: Engine, store: SessionStore | None, *, saved: bool,
+                     unsaved_session: str | None) -> None:
+    """The session to reopen or resume, or that nothing (or not everything) was kept."""
+    if unsaved_session is not None:
+        print(f"agentdeck: nothing of this run was saved in session {unsaved_session!r}", file=sys.stderr)
+    elif store is None:
+        print("agentdeck: not saved; add --session NAME to keep a run and resume it later", file=sys.stderr)
+    else:
+        print(exit_line(store.name, engine.tasks.values(), saved=saved), file=sys.stderr)
 
 
 def report_store_problem(message: str | None) -> None:

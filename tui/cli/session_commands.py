@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -15,6 +17,7 @@ from tui.safety import visible_controls
 from tui.store import (
     FORMATS,
     SessionInfo,
+    StoreError,
     export_pieces,
     import_file,
     list_sessions,
@@ -38,6 +41,7 @@ def add_session_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignor
     export.add_argument("ref", metavar="NAME|PATH", help="session name, or path to a session file")
     export.add_argument("--format", choices=FORMATS, help="default: from the -o suffix, else md")
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    export.add_argument("--force", action="store_true", help="replace FILE if it exists, keeping its mode")
 
     importer = sub.add_parser("import", help="bring a JSON or TOML export back as a session")
     importer.add_argument("file", metavar="FILE", help="an export written by `agentdeck export`")
@@ -108,6 +112,7 @@ def export_command(args: argparse.Namespace) -> int:
     fmt = args.format or (output.suffix.lstrip(".").lower() if output else "md")
     if fmt not in FORMATS:
         fmt = "md"
+    replaced_mode = _replaceable(output, args.force) if output is not None else None
     pieces = export_pieces(args.ref, fmt)
     if output is None:
         shown = sys.stdout.isatty()
@@ -116,8 +121,36 @@ def export_command(args: argparse.Namespace) -> int:
         sys.stdout.flush()
     else:
         write_private(output, pieces)
+        if replaced_mode is not None:
+            _restore_mode(output, replaced_mode)
         print(f"agentdeck: wrote {output}", file=sys.stderr)
     return EXIT_OK
+
+
+def _replaceable(output: Path, force: bool) -> int | None:
+    """The mode of the file `-o` would replace (None if there is none); refused without --force."""
+    try:
+        info = os.lstat(output)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(f"{output}: {exc.strerror or exc}") from None
+    if not force:
+        raise StoreError(f"{output}: already exists; use --force to replace it")
+    return stat.S_IMODE(info.st_mode)
+
+
+def _restore_mode(output: Path, mode: int) -> None:
+    """A replaced file keeps its permissions: an export shared with a group stays shared."""
+    try:
+        fd = os.open(output, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise StoreError(f"{output}: written, but its mode could not be restored to {mode:o}: "
+                         f"{exc.strerror or exc}") from None
 
 
 def import_command(args: argparse.Namespace) -> int:

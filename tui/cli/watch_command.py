@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from tui.config import Config
+from tui.stop_report import crash_report, tasks_by_status
 from tui.store import SessionWatcher
 
 
@@ -18,6 +20,12 @@ def watch_command(args: argparse.Namespace, config: Config) -> int:
     engine.adopt(watcher.tasks.values())
     app = AgentDeckApp(engine, session_name=watcher.name, watcher=watcher)
     try:
-        return app.run() or 0
+        code = app.run() or 0
     finally:
         watcher.close()
+    if app.unexpected_stop is not None:
+        print(crash_report(app.unexpected_stop, watcher.name, saved=False, watching=True), file=sys.stderr)
+        return app.unexpected_stop.exit_code
+    print(f"agentdeck: stopped watching session {watcher.name} ({tasks_by_status(engine.tasks.values())}); "
+          "its tasks run on in the process that writes it", file=sys.stderr)
+    return code

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.user_files import UnreadableFile, read_user_file
+
 
 class AttachmentError(ValueError):
     """A file that cannot be attached; the text names the file and the reason."""
@@ -19,19 +21,11 @@ class Attachment:
 def read_attachment(path: str | Path, max_bytes: int) -> Attachment:
     file = Path(path).expanduser()
     try:
-        size = file.stat().st_size
+        data = read_user_file(file, max_bytes, "attachment")
     except FileNotFoundError:
         raise AttachmentError(f"{file}: no such file") from None
-    except OSError as exc:
-        raise AttachmentError(f"{file}: {exc.strerror or exc}") from None
-    if not file.is_file():
-        raise AttachmentError(f"{file}: not a regular file")
-    if size > max_bytes:
-        raise AttachmentError(f"{file}: {size:,} bytes is over the attachment limit of {max_bytes:,} bytes")
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise AttachmentError(f"{file}: {exc.strerror or exc}") from None
+    except UnreadableFile as exc:
+        raise AttachmentError(str(exc)) from None
     if b"\x00" in data:
         raise AttachmentError(f"{file}: looks binary (contains NUL bytes); only text files can be attached")
     try:

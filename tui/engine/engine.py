@@ -21,6 +21,7 @@ from tui.engine.clients import ClientFactory, MissingKeyError
 from tui.engine.errors import describe_failure
 from tui.engine.events import EventKind, Observer, ProgressThrottle, TaskEvent
 from tui.engine.limits import ConcurrencyLimit
+from tui.engine.redact import Redactor
 from tui.engine.retention import settle
 from tui.engine.runs import RunPlan, plan_run, stream_once
 from tui.engine.task import RESUMABLE, Task, TaskStatus
@@ -32,6 +33,8 @@ STOP_MESSAGES = {
     TaskStatus.CANCELLED: "cancelled by user",
     TaskStatus.INTERRUPTED: "stopped when agentdeck exited; continue it to finish",
 }
+"""Only `cancel` makes a task `cancelled`: any other stop of its coroutine (an exit, a crash, a
+signal, a framework tearing its workers down) leaves it `interrupted`, so it can be resumed."""
 
 
 class EngineError(ValueError):
@@ -41,6 +44,8 @@ class EngineError(ValueError):
 class Engine:
     def __init__(self, config: Config, *, clients: ClientFactory | None = None, progress_hz: float = 10.0) -> None:
         self.config = config
+        self.redactor = Redactor(config.secret_env_names)
+        """Hides every provider's key in what tasks are told (errors, notices) and in log lines."""
         self.clients = clients or ClientFactory()
         self.tasks: dict[int, Task] = {}
         self._ids = count(1)
@@ -246,7 +251,7 @@ class Engine:
             await self._limit.acquire()
         except asyncio.CancelledError:
             self._runners.pop(task.id, None)
-            reason = self._stop_reasons.pop(task.id, TaskStatus.CANCELLED)
+            reason = self._stop_reasons.pop(task.id, TaskStatus.INTERRUPTED)
             self._finish(task, reason, STOP_MESSAGES[reason])
             raise
         try:
@@ -273,7 +278,7 @@ class Engine:
             self._finish(task, TaskStatus.TIMED_OUT, f"timed out after {_seconds(task.timeout)}")
             self._cancel_server_side(task, spec)
         except asyncio.CancelledError:
-            reason = self._stop_reasons.pop(task.id, TaskStatus.CANCELLED)
+            reason = self._stop_reasons.pop(task.id, TaskStatus.INTERRUPTED)
             self._finish(task, reason, STOP_MESSAGES[reason])
             if reason is TaskStatus.CANCELLED:
                 self._cancel_server_side(task, spec)
@@ -281,14 +286,14 @@ class Engine:
         except MissingKeyError as exc:
             self._finish(task, TaskStatus.FAILED, str(exc))
         except Exception as exc:
-            failure = describe_failure(exc, spec, task.model)
+            failure = describe_failure(exc, spec, task.model, self.redactor)
             resumable = failure.dropped and (task.chars > 0 or task.is_native_background)
             self._finish(task, TaskStatus.INTERRUPTED if resumable else TaskStatus.FAILED, failure.message)
 
     async def _attempt(self, task: Task, spec: ProviderConfig, plan: RunPlan) -> None:
         outcome = await stream_once(self.clients, spec, task, plan, on_text=self._throttle.touch)
         if outcome.fallback_notice:
-            task.notice = outcome.fallback_notice
+            task.notice = self.redactor.hide(outcome.fallback_notice)
             fallback = plan_run(task, native_resume=False)
             outcome = await stream_once(self.clients, spec, task, fallback, on_text=self._throttle.touch)
         task.usage.add(outcome.usage)
@@ -311,7 +316,7 @@ class Engine:
 
     def _finish(self, task: Task, status: TaskStatus, error: str | None) -> None:
         task.status = status
-        task.error = error
+        task.error = self.redactor.hide(error)
         task.finished_at = time.time()
         settle(task)
         run_time = task.finished_at - (task.started_at or task.finished_at)
@@ -330,7 +335,7 @@ class Engine:
             try:
                 await self.clients.cancel_background(spec, token["response_id"])
             except Exception as exc:
-                log.info("could not cancel background response of task %s: %s", task.id, exc)
+                log.info("could not cancel background response of task %s: %s", task.id, self.redactor.hide(str(exc)))
 
         task.continuation_token = None
         job = asyncio.create_task(cancel())

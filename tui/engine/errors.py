@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from tui.engine.redact import Redactor
 
 if TYPE_CHECKING:
     from tui.config import ProviderConfig
@@ -35,18 +38,21 @@ STATUS_WORDS = {
 }
 
 
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and those it was raised from, each once."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        yield current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+
+
 def _root_cause(exc: BaseException) -> BaseException:
     """Agent Framework wraps SDK errors; the useful one is the first openai error in the chain."""
     import openai
 
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, openai.OpenAIError):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return exc
+    return next((e for e in _chain(exc) if isinstance(e, openai.OpenAIError)), exc)
 
 
 def _server_message(exc: BaseException) -> str:
@@ -66,30 +72,43 @@ def _server_message(exc: BaseException) -> str:
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, kind):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
+    return any(isinstance(e, kind) for e in _chain(exc))
 
 
-def _short(text: str, limit: int = 160) -> str:
-    """One line; control characters from a provider's message (ESC, C1...) made visible."""
+_SCAN_CHARS = 4000
+"""How much of a provider's message is read: far more than is shown, so a key cut at the end is never seen."""
+_STREAM_ERROR = "OpenAI streaming error: "
+"""How Agent Framework words a Responses stream's `error` event (then wraps it in its own exception)."""
+
+
+def _stream_error(exc: BaseException) -> str | None:
+    """The provider's words from a Responses stream's `error` event, without the framework's wrapping."""
+    for error in _chain(exc):
+        if isinstance(error, RuntimeError) and str(error).startswith(_STREAM_ERROR):
+            return str(error).removeprefix(_STREAM_ERROR)
+    return None
+
+
+def _short(text: str, redactor: Redactor, limit: int = 160) -> str:
+    """One line, secrets hidden before it is cut short; control characters (ESC, C1...) made visible."""
     from tui.safety import visible_controls
 
-    line = visible_controls(" ".join(text.split()))
+    line = visible_controls(" ".join((redactor.hide(text[:_SCAN_CHARS]) or "").split()))
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def describe_failure(exc: BaseException, provider: ProviderConfig, model: str) -> Failure:
-    """Map an exception from a run to a one-line message and whether the stream dropped."""
+def describe_failure(exc: BaseException, provider: ProviderConfig, model: str, redactor: Redactor) -> Failure:
+    """Map an exception from a run to a one-line message and whether the stream dropped.
+
+    Every piece of provider text goes through `_short`, which hides the keys `redactor` knows.
+    """
     import openai
 
+    def short(text: str) -> str:
+        return _short(text, redactor)
+
     cause = _root_cause(exc)
-    detail = _short(_server_message(cause))
+    detail = short(_server_message(cause))
     if isinstance(cause, openai.APIStatusError):
         code = cause.status_code
         head = f"{code} {STATUS_WORDS.get(code, 'Error')}"
@@ -107,12 +126,15 @@ def describe_failure(exc: BaseException, provider: ProviderConfig, model: str) -
     if isinstance(cause, openai.APITimeoutError):
         return Failure("no data from the provider before the read timeout", dropped=True)
     if isinstance(cause, openai.APIConnectionError):
-        reason = _short(str(cause.__cause__ or cause))
+        reason = short(str(cause.__cause__ or cause))
         where = provider.base_url or "the demo server"
         return Failure(f"connection to {where} failed: {reason}", dropped=True)
     if isinstance(cause, openai.OpenAIError):
-        return Failure(_short(str(cause)) or type(cause).__name__, dropped=False)
+        return Failure(short(str(cause)) or type(cause).__name__, dropped=False)
     if _caused_by(exc, json.JSONDecodeError):
         return Failure("the provider sent a malformed stream event (invalid JSON)", dropped=True)
-    text = _short(str(exc).split(" - ")[-1]) if str(exc) else ""
+    reported = _stream_error(exc)
+    if reported is not None:
+        return Failure(f"the provider reported an error: {short(reported)}", dropped=False)
+    text = short(str(exc).split(" - ")[-1]) if str(exc) else ""
     return Failure(f"{type(exc).__name__}: {text}" if text else type(exc).__name__, dropped=False)

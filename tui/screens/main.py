@@ -47,7 +47,7 @@ class MainScreen(TaskActions):
         self._unsubscribe = lambda: None
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(demo=self._demo, id="status")
+        yield StatusBar(demo=self._demo, session=self.deck.session_name, id="status")
         yield TaskTable(self.engine.tasks, clock=self._clock, id="tasks")
         yield OutputArea(id="output")
         yield NextTaskBar(self.engine.config, model=self._model, id="next")
@@ -127,7 +127,7 @@ class MainScreen(TaskActions):
 
     @on(PromptBox.LeaveRequested)
     def _leave_requested(self) -> None:
-        self.table.focus()
+        self.set_focus(self.table)
 
     def submit(self, prompts: list[str]) -> bool:
         """Add and start one task per prompt with the next-task settings; False if none started."""

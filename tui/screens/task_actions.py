@@ -162,7 +162,8 @@ class TaskActions(Screen[None]):
         self.table.select(task.id)
 
     def action_focus_prompt(self) -> None:
-        self.prompt.focus()
+        # At once, not on the next loop turn as `focus()` does: keys typed fast after `n` belong to the prompt.
+        self.set_focus(self.prompt)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
@@ -172,19 +173,21 @@ class TaskActions(Screen[None]):
         if task is not None and task.status.is_active:
             self.deck.cancel_task(task.id)
 
-    @work(group="dialog", exclusive=True, exit_on_error=False)
-    async def action_cancel_all(self) -> None:
+    def action_cancel_all(self) -> None:
         active = sum(task.status.is_active for task in self.engine.tasks.values())
         if not active:
             self.notify("No task is queued or running.")
             return
-        question = f"Cancel all {active} queued and running tasks? Their text so far is kept."
-        if await self.app.push_screen_wait(ConfirmScreen(question, yes="Cancel them", no="Keep running")):
-            cancelled = self.deck.cancel_all()
-            self.notify(f"Cancelled {cancelled} task{'s' if cancelled != 1 else ''}.")
 
-    @work(group="dialog", exclusive=True, exit_on_error=False)
-    async def action_timeout(self) -> None:
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                cancelled = self.deck.cancel_all()
+                self.notify(f"Cancelled {cancelled} task{'s' if cancelled != 1 else ''}.")
+
+        question = f"Cancel all {active} queued and running tasks? Their text so far is kept."
+        self.app.push_screen(ConfirmScreen(question, yes="Cancel them", no="Keep running"), answered)
+
+    def action_timeout(self) -> None:
         task = self.selected
         if task is None or not self.can("timeout"):
             return
@@ -194,34 +197,38 @@ class TaskActions(Screen[None]):
             "Seconds from its start, +N to extend, empty or 0 for no timeout."
         )
         value = "" if task.timeout is None else f"{task.timeout:g}"
-        answer = await self.app.push_screen_wait(
-            AskScreen(f"Timeout of task #{task.id}", hint, value=value, placeholder="e.g. 300 or +60", check=timeout_problem)
-        )
-        if answer is None:
-            return
-        try:
-            seconds = parse_timeout(answer, current=task.timeout, elapsed=elapsed)
-            self.engine.set_timeout(task.id, seconds)
-        except (ValueError, EngineError) as exc:
-            self._fail(exc)
-            return
-        self.notify(f"Task #{task.id}: {timeout_label(task.timeout)}.")
 
-    @work(group="dialog", exclusive=True, exit_on_error=False)
-    async def action_follow_up(self) -> None:
+        def answered(answer: str | None) -> None:
+            if answer is None:
+                return
+            try:
+                seconds = parse_timeout(answer, current=task.timeout, elapsed=elapsed)
+                self.engine.set_timeout(task.id, seconds)
+            except (ValueError, EngineError) as exc:
+                self._fail(exc)
+                return
+            self.notify(f"Task #{task.id}: {timeout_label(task.timeout)}.")
+
+        self.app.push_screen(
+            AskScreen(f"Timeout of task #{task.id}", hint, value=value, placeholder="e.g. 300 or +60", check=timeout_problem),
+            answered,
+        )
+
+    def action_follow_up(self) -> None:
         task = self.selected
         if task is None or not self.can("follow_up"):
             return
+
+        def answered(answer: str | None) -> None:
+            if not answer:
+                return
+            try:
+                self._start(self.engine.follow_up(task.id, answer))
+            except EngineError as exc:
+                self._fail(exc)
+
         hint = f"Asked in the same conversation, after #{task.id}: {one_line(task.prompt, 50)}"
-        answer = await self.app.push_screen_wait(
-            AskScreen(f"Follow-up to task #{task.id}", hint, placeholder="Your next question")
-        )
-        if not answer:
-            return
-        try:
-            self._start(self.engine.follow_up(task.id, answer))
-        except EngineError as exc:
-            self._fail(exc)
+        self.app.push_screen(AskScreen(f"Follow-up to task #{task.id}", hint, placeholder="Your next question"), answered)
 
     def action_retry(self) -> None:
         task = self.selected
@@ -253,18 +260,21 @@ class TaskActions(Screen[None]):
         self.app.copy_to_clipboard(task.text)
         self.notify(f"Copied {task.chars:,} characters of task #{task.id}.")
 
-    @work(group="dialog", exclusive=True, exit_on_error=False)
-    async def action_delete(self) -> None:
+    def action_delete(self) -> None:
         task = self.selected
         if task is None or task.status.is_active:
             return
+
+        def answered(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            try:
+                self.engine.remove(task.id)
+            except EngineError as exc:
+                self._fail(exc)
+
         question = f"Delete task #{task.id} ({one_line(task.prompt, 40)}) and its output?"
-        if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Delete", no="Keep")):
-            return
-        try:
-            self.engine.remove(task.id)
-        except EngineError as exc:
-            self._fail(exc)
+        self.app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)
 
     def action_grid(self) -> None:
         self.output.grid = not self.output.grid
@@ -288,13 +298,16 @@ class TaskActions(Screen[None]):
         self.table.set_view(task_sort=task_sort)
         self.show_counts()
 
-    @work(group="dialog", exclusive=True, exit_on_error=False)
-    async def action_attach(self) -> None:
+    def action_attach(self) -> None:
         limit = self.engine.config.max_attachment_bytes
         hint = f"Path of a UTF-8 text file (up to {limit:,} bytes), sent with the next prompt."
-        path = await self.app.push_screen_wait(AskScreen("Attach a file", hint, placeholder="~/notes/report.md"))
+        self.app.push_screen(AskScreen("Attach a file", hint, placeholder="~/notes/report.md"), self._attach_file)
+
+    @work(group="attach", exclusive=True, exit_on_error=False)
+    async def _attach_file(self, path: str | None) -> None:
         if not path:
             return
+        limit = self.engine.config.max_attachment_bytes
         try:
             # Read off the event loop: the file may be large or on a slow disk.
             attachment = await asyncio.to_thread(read_attachment, Path(path).expanduser().absolute(), limit)
@@ -304,21 +317,23 @@ class TaskActions(Screen[None]):
         self.next_task.add_attachment(str(attachment.path))
         self.notify(f"Attached {attachment.path.name} to the next prompt.", markup=False)
 
-    @work(group="dialog", exclusive=True, exit_on_error=False)
-    async def action_concurrency(self) -> None:
+    def action_concurrency(self) -> None:
         def problem(text: str) -> str | None:
             if text.isdigit() and 1 <= int(text) <= MAX_CONCURRENCY:
                 return None
             return f"A whole number from 1 to {MAX_CONCURRENCY}."
 
-        answer = await self.app.push_screen_wait(
+        def answered(answer: str | None) -> None:
+            if answer:
+                self.engine.set_concurrency(int(answer))
+                self.show_counts()
+
+        self.app.push_screen(
             AskScreen(
                 "Tasks streaming at once",
                 "More tasks wait as queued; raising the limit starts them at once.",
                 value=str(self.engine.concurrency),
                 check=problem,
-            )
+            ),
+            answered,
         )
-        if answer:
-            self.engine.set_concurrency(int(answer))
-            self.show_counts()

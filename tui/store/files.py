@@ -26,7 +26,13 @@ _LOCK_ATTEMPTS = 5
 
 
 def check_name(name: str) -> str:
-    """A session name becomes a file name: letters, digits, `._- `, at most 100 characters."""
+    """A session name becomes a file name: letters, digits, `._- `, at most 100 characters.
+
+    A name ending in `.sqlite` is refused: it was meant as a file, and a path must say where.
+    """
+    if name.endswith(SUFFIX) and _NAME.match(name):
+        raise StoreError(f"{name!r} looks like a file name; write ./{name} for that file here, "
+                         f"or {name.removesuffix(SUFFIX)!r} for the session of that name")
     if not _NAME.match(name) or name != name.strip() or name.endswith("."):
         raise StoreError(
             f"invalid session name {name!r}: use letters, digits, '.', '_', '-' or spaces "
@@ -40,7 +46,8 @@ def name_of(path: Path) -> str:
 
 
 def looks_like_path(ref: str) -> bool:
-    return os.sep in ref or ref.endswith(SUFFIX) or ref.startswith("~")
+    """A path says where it is (`/`, or starting with `.` or `~`); anything else is a name in the sessions folder."""
+    return os.sep in ref or ref.startswith((".", "~"))
 
 
 def path_for(name: str, directory: Path | None = None) -> Path:
@@ -222,10 +229,12 @@ def _has_open(pid: int, info: os.stat_result) -> bool:
 def _probe_pid(path: Path) -> int | None:
     """Without /proc/locks: try a shared lock (0 when it is held, the pid is not known)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)  # a FIFO must not block
     except OSError:
         return None
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:

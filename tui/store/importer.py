@@ -11,82 +11,43 @@ from pathlib import Path
 from typing import Any
 
 from tui.config import API_KINDS
-from tui.engine import Task, TaskOutput, TaskStatus, Usage
+from tui.engine import Task, TaskOutput, TaskStatus
 from tui.store import files
 from tui.store.batch import Pending, write_batch
 from tui.store.errors import StoreError, describe
 from tui.store.export import FORMAT
+from tui.store.import_rules import (
+    INT64_MAX,
+    MAX_TASK_ID,
+    STATUSES,
+    TaskFields,
+    check_session_header,
+    finite_seconds,
+)
 from tui.store.records import capture_inputs, capture_state, mark_interrupted
 from tui.store.schema import connect_writer, migrate
-
-_STATUSES = ", ".join(s.value for s in TaskStatus)
-
-
-class _Fields:
-    """Typed access to one task of the document; each mistake names the task and the key."""
-
-    def __init__(self, source: str, index: int, raw: Any) -> None:
-        if not isinstance(raw, dict):
-            raise StoreError(f"{source}: tasks[{index}] must be an object/table")
-        self.raw = raw
-        self.where = f"{source}: task {raw.get('id', f'#{index + 1}')}"
-
-    def get(self, key: str, kinds: type | tuple[type, ...], default: Any = None, *, required: bool = False) -> Any:
-        if key not in self.raw or self.raw[key] is None:
-            if required:
-                raise StoreError(f"{self.where}: '{key}' is missing")
-            return default
-        value = self.raw[key]
-        if isinstance(value, bool) or not isinstance(value, kinds):
-            raise StoreError(f"{self.where}: '{key}' has the wrong type ({type(value).__name__})")
-        return value
-
-    def number(self, key: str) -> float | None:
-        value = self.get(key, (int, float))
-        return None if value is None else float(value)
-
-    def session_dict(self, key: str) -> dict[str, Any] | None:
-        value = self.get(key, (dict, str))
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                raise StoreError(f"{self.where}: '{key}' is not valid JSON") from None
-        if value is not None and not isinstance(value, dict):
-            raise StoreError(f"{self.where}: '{key}' must be an object")
-        return value
+from tui.user_files import IMPORT_LIMIT, UnreadableFile, read_user_file
 
 
 def _task(source: str, index: int, raw: Any) -> Task:
-    f = _Fields(source, index, raw)
-    status = f.get("status", str, required=True)
-    if status not in {s.value for s in TaskStatus}:
-        raise StoreError(f"{f.where}: 'status' must be one of {_STATUSES}, got {status!r}")
-    api = f.get("api", str, "chat")
-    if api not in API_KINDS:
-        raise StoreError(f"{f.where}: 'api' must be one of {', '.join(API_KINDS)}, got {api!r}")
-    usage = f.get("usage", dict, {})
-    attachments = f.get("attachments", list, [])
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in usage.values()) or set(usage) - set(
-        Usage().__dict__
-    ):
-        raise StoreError(f"{f.where}: 'usage' must hold input_tokens/output_tokens/total_tokens numbers")
-    if not all(isinstance(a, str) for a in attachments):
-        raise StoreError(f"{f.where}: 'attachments' must be a list of paths")
-    prompt = f.get("prompt", str, required=True)
-    task_id = f.get("id", int, required=True)
-    if task_id < 1:
-        raise StoreError(f"{f.where}: 'id' must be a positive whole number")
+    f = TaskFields(source, index, raw)
+    task_id = f.whole("id", 1, MAX_TASK_ID)
+    if task_id is None:
+        raise f.fail("id", "is missing")
+    prompt = f.text("prompt", required=True, blank=False)
+    continuation_token = f.session_dict("continuation_token")
+    if continuation_token is not None and not isinstance(continuation_token.get("response_id"), str):
+        raise f.fail("continuation_token", "must hold a 'response_id' string")
     return Task(
-        id=task_id, prompt=prompt, provider=f.get("provider", str, "demo"), model=f.get("model", str, ""),
-        api=api, status=TaskStatus(status), created_at=_or(f.number("created_at"), time.time()),
-        started_at=f.number("started_at"), finished_at=f.number("finished_at"),
-        prior_elapsed=_or(f.number("prior_elapsed"), 0.0), timeout=f.number("timeout"),
-        error=f.get("error", str), notice=f.get("notice", str), usage=Usage(**usage), system=f.get("system", str),
-        attachments=attachments, request_text=f.get("request_text", str, prompt), parent_id=f.get("parent_id", int),
-        base_session=f.session_dict("base_session"), session_state=f.session_dict("session_state"),
-        continuation_token=f.session_dict("continuation_token"), last_sequence=f.get("last_sequence", int),
-        output=TaskOutput(f.get("output", str, required=True)),
+        id=task_id, prompt=prompt, provider=f.text("provider", "demo", blank=False), model=f.text("model", ""),
+        api=f.choice("api", API_KINDS, "chat"), status=TaskStatus(f.choice("status", STATUSES)),
+        created_at=_or(f.seconds("created_at"), time.time()), started_at=f.seconds("started_at"),
+        finished_at=f.seconds("finished_at"), prior_elapsed=_or(f.seconds("prior_elapsed"), 0.0),
+        timeout=f.timeout(), error=f.text("error"), notice=f.text("notice"), usage=f.usage(),
+        system=f.text("system"), attachments=f.paths("attachments"), request_text=f.text("request_text", prompt),
+        parent_id=f.whole("parent_id", 1, MAX_TASK_ID), base_session=f.session_dict("base_session"),
+        session_state=f.session_dict("session_state"), continuation_token=continuation_token,
+        last_sequence=f.whole("last_sequence", 0, INT64_MAX), output=TaskOutput(f.text("output", required=True)),
     )
 
 
@@ -97,13 +58,13 @@ def _or(value: float | None, default: float) -> float:
 def read_document(path: Path) -> dict[str, Any]:
     """Parse an export (JSON or TOML, by suffix; other suffixes try JSON, then TOML)."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_user_file(path, IMPORT_LIMIT, "import").decode("utf-8")
     except FileNotFoundError:
         raise StoreError(f"{path}: no such file") from None
     except UnicodeDecodeError:
         raise StoreError(f"{path}: not UTF-8 text; is it an agentdeck export?") from None
-    except OSError as exc:
-        raise StoreError(f"{path}: cannot read: {describe(exc)}") from None
+    except UnreadableFile as exc:
+        raise StoreError(str(exc)) from None
     suffix = path.suffix.lower()
     parsers = {".json": ("json",), ".toml": ("toml",)}.get(suffix, ("json", "toml"))
     errors = []
@@ -111,16 +72,21 @@ def read_document(path: Path) -> dict[str, Any]:
         try:
             doc = json.loads(text) if kind == "json" else tomllib.loads(text)
             break
+        except RecursionError:  # both parsers stop at Python's recursion limit, in time linear in the depth
+            errors.append(f"{kind.upper()}: nested too deeply")
         except (ValueError, tomllib.TOMLDecodeError) as exc:
-            errors.append(f"{kind.upper()}: {exc}")
+            errors.append(f"{kind.upper()}: {_first_line(str(exc))}")
     else:
         raise StoreError(f"{path}: not a JSON or TOML export ({'; '.join(errors)})")
     if not isinstance(doc, dict) or not isinstance(doc.get("tasks"), list):
         raise StoreError(f"{path}: not an agentdeck export (expected a 'session' and a list of 'tasks')")
-    session = doc.get("session", {})
-    if not isinstance(session, dict) or session.get("format", FORMAT) != FORMAT:
-        raise StoreError(f"{path}: not an agentdeck export ('session.format' is not {FORMAT!r})")
+    doc["session"] = check_session_header(doc.get("session"), str(path), FORMAT)
     return doc
+
+
+def _first_line(text: str, limit: int = 160) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _usable_name(exported: Any) -> str:
@@ -176,8 +142,9 @@ def _write(path: Path, tasks: list[Task], created_at: Any) -> None:
         conn = connect_writer(path)
         try:
             migrate(conn, path)
-            if isinstance(created_at, int | float) and not isinstance(created_at, bool):
-                conn.execute("UPDATE session_info SET value = ? WHERE key = 'created_at'", (repr(float(created_at)),))
+            created = finite_seconds(created_at)
+            if created is not None:
+                conn.execute("UPDATE session_info SET value = ? WHERE key = 'created_at'", (repr(created),))
             write_batch(conn, batch, {}, 1)
         finally:
             conn.close()

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from tui.store.errors import SessionUnreadable, describe
 from tui.store.files import writer_pid
+from tui.user_files import kind_of
 
 APPLICATION = "agentdeck-session"
 BUSY_TIMEOUT_MS = 5000
@@ -154,11 +156,18 @@ def check_header(path: Path) -> None:
     whole file; damage inside the file is reported by SQLite when a page is read.
     """
     try:
-        with open(path, "rb") as handle:
-            header = handle.read(100)
-            size = os.fstat(handle.fileno()).st_size
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a FIFO must not block the open
     except OSError as exc:
         raise SessionUnreadable(f"{path}: {describe(exc)}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise SessionUnreadable(f"{path}: is {kind_of(info.st_mode)}, not a session file")
+        header, size = os.pread(fd, 100, 0), info.st_size
+    except OSError as exc:
+        raise SessionUnreadable(f"{path}: {describe(exc)}") from None
+    finally:
+        os.close(fd)
     if not header:
         return
     if len(header) < 100 or not header.startswith(b"SQLite format 3\0"):

@@ -86,7 +86,7 @@ class OutputPane(Vertical):
     def focus_text(self) -> None:
         """Focus the scrolling text, so arrow keys and Page Up/Down scroll it."""
         if self._body is not None:
-            self._body.focus()
+            self.screen.set_focus(self._body)
 
     @property
     def showing_raw(self) -> bool:

@@ -9,6 +9,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
+from tui.widgets.focus_follow import hand_on_straggler, run_binding_now
+
 PLACEHOLDER = "Ask something… Enter runs it · Ctrl+J new line · paste a list to run one task per line"
 
 
@@ -66,6 +68,8 @@ class PromptBox(TextArea):
         super().__init__(soft_wrap=True, show_line_numbers=False, placeholder=PLACEHOLDER, id=id)
 
     async def _on_key(self, event: events.Key) -> None:
+        if hand_on_straggler(self, event) or (not event.is_printable and await run_binding_now(self, event)):
+            return
         # TextArea inserts a newline on Enter before bindings are consulted, so decide here.
         if event.key == "enter":
             event.stop()

@@ -11,8 +11,10 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui.widgets.focus_follow import KeysFollowFocus
 
-class RawBody(ScrollView, can_focus=True):
+
+class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
     """Keeps logical lines and the first visual row of each; draws only the rows on screen.
 
     A TextArea or Markdown view of a 1 MB answer takes seconds to lay out;

@@ -37,9 +37,11 @@ class StatusBar(Static):
     }
     """
 
-    def __init__(self, *, demo: bool, id: str | None = None) -> None:
+    def __init__(self, *, demo: bool, session: str | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
         self._demo = demo
+        self.session = session
+        """The session's name: what `agentdeck open NAME` takes to come back to this work."""
         self._shown: Content | None = None
 
     def show(self, counts: Counter[TaskStatus], *, view: str, concurrency: int) -> None:
@@ -50,6 +52,8 @@ class StatusBar(Static):
         failed = sum(counts[s] for s in (TaskStatus.FAILED, TaskStatus.TIMED_OUT))
         other = counts[TaskStatus.CANCELLED] + counts[TaskStatus.INTERRUPTED]
         parts: list[str | tuple[str, str]] = [("agentdeck  ", "bold")]
+        if self.session:
+            parts = [("agentdeck ", "bold"), (f"{self.session}  ", "$text-accent bold")]
         if self._demo:
             parts.append(("DEMO (no key)  ", "$text-warning bold"))
         parts += [

@@ -23,6 +23,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui.widgets.focus_follow import KeysFollowFocus
+
 from tui.engine import Task, TaskStatus
 from tui.widgets.formatting import duration, one_line
 from tui.widgets.status import ICONS, status_style, status_word
@@ -92,7 +94,7 @@ STALL_S = 2.0
 Clock = Callable[[], float]
 
 
-class TaskTable(ScrollView, can_focus=True):
+class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
     """Rows are keyed by task id; the header stays on the first line while rows scroll.
 
     The table never subscribes to the engine itself: its screen batches the
@@ -166,7 +168,8 @@ class TaskTable(ScrollView, can_focus=True):
         self._growth: dict[int, tuple[int, float]] = {}
         """Per task: its length when last seen growing, and when."""
         self._prompt_width = next(c.width for c in COLUMNS if c.key == "prompt")
-        self._cursor = 0
+        self._selected: int | None = None
+        """The cursor is a task id, never a position: rows come and go under it."""
         self._highlighted: int | None = None
         self.task_filter = TaskFilter.ALL
         self.task_sort = TaskSort.ID
@@ -197,7 +200,11 @@ class TaskTable(ScrollView, can_focus=True):
 
     @property
     def selected_id(self) -> int | None:
-        return self._order[self._cursor] if self._order else None
+        return self._selected if self._selected in self._positions else None
+
+    @property
+    def _cursor(self) -> int:
+        return self._positions.get(self._selected, 0) if self._selected is not None else 0
 
     @property
     def shown_ids(self) -> list[int]:
@@ -247,16 +254,11 @@ class TaskTable(ScrollView, can_focus=True):
 
     def rebuild(self) -> None:
         """Redraw every row (filter, theme or width change), keeping the selection when it stays visible."""
-        selected = self.selected_id
         self._drawn.clear()
         self._statuses.clear()
         self._strips.clear()
-        self._order = []
-        self._positions = {}
         self.sync(self._tasks)
-        if selected is not None:
-            self.select(selected)
-        self.refresh()
+        self._reorder()
 
     # -- rows ----------------------------------------------------------------
 
@@ -269,13 +271,12 @@ class TaskTable(ScrollView, can_focus=True):
             self._strips.pop((task_id, cursor), None)
 
     def _reorder(self) -> None:
-        selected = self.selected_id
+        """Keep the selected task selected; if it left the view, select the row now where it was."""
+        was_at = self._cursor
         self._order = sorted(self._drawn, key=self._sort_key)
         self._positions = {task_id: index for index, task_id in enumerate(self._order)}
         self.virtual_size = Size(self.size.width, len(self._order) + 1)
-        if selected in self._positions:
-            self._cursor = self._positions[selected]
-        self._move_cursor(self._cursor)
+        self._move_cursor(self._positions.get(self._selected, was_at) if self._selected is not None else was_at)
         self.refresh()
 
     def _refresh_row(self, task_id: int) -> None:
@@ -320,8 +321,9 @@ class TaskTable(ScrollView, can_focus=True):
 
     def _move_cursor(self, index: int) -> None:
         previous = self.selected_id
-        self._cursor = max(0, min(index, len(self._order) - 1))
-        current = self.selected_id
+        current = self._order[max(0, min(index, len(self._order) - 1))] if self._order else None
+        if current is not None:
+            self._selected = current  # an empty view keeps the last selection for when rows come back
         for task_id in (previous, current):
             if task_id is not None:
                 self._refresh_row(task_id)
@@ -371,7 +373,7 @@ class TaskTable(ScrollView, can_focus=True):
         if index >= len(self._order):
             return Strip.blank(width, self.rich_style)
         task_id = self._order[index]
-        cursor = index == self._cursor
+        cursor = task_id == self._selected
         strip = self._strips.get((task_id, cursor))
         if strip is None:
             strip = self._strips[task_id, cursor] = self._row(task_id, cursor)

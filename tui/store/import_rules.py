@@ -1,0 +1,177 @@
+"""The rules an imported value must meet: the command line's and the store's, so an import cannot poison a session.
+
+A crafted export may hold anything JSON or TOML can say: integers past 64
+bits (SQLite refuses them on every later save), `inf`/`NaN` (which JSON
+exports would write as invalid `Infinity`), negative times, formats from the
+future, nesting deeper than the encoder recurses. Each is refused here, before
+anything is written, with a message naming the task and the key.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from tui.config import MAX_TIMEOUT_S, timeout_or_none
+from tui.engine import TaskStatus, Usage
+from tui.store.errors import StoreError
+
+INT64_MAX = 2**63 - 1
+"""The largest integer SQLite stores."""
+MAX_TASK_ID = 2**53 - 1
+"""Task ids stay exact in every JSON reader, and new tasks (numbered after the largest) fit in SQLite."""
+MAX_DEPTH = 64
+"""Nesting allowed inside an agent session state (Agent Framework's are about ten deep)."""
+KNOWN_VERSIONS = frozenset({1})
+STATUSES = frozenset(s.value for s in TaskStatus)
+USAGE_KEYS = frozenset(Usage().__dict__)
+
+
+def show(value: Any) -> str:
+    """A wrong value in a message: its type and the start of its text (never thousands of digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of {value.bit_length()} bits"
+    text = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def whole_number(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def finite_seconds(value: Any) -> float | None:
+    """A finite, non-negative number of seconds as a float; None when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
+def plain_data_problem(value: Any) -> str | None:
+    """Why a JSON value cannot be stored and exported as it is (too deep, non-finite, too large), or None."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                return f"is nested more than {MAX_DEPTH} levels deep"
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+        elif isinstance(item, float) and not math.isfinite(item):
+            return "holds a number that is not finite"
+        elif isinstance(item, int) and not isinstance(item, bool) and not -INT64_MAX - 1 <= item <= INT64_MAX:
+            return "holds an integer beyond 64 bits"
+    return None
+
+
+def check_session_header(session: Any, source: str, fmt: str) -> dict[str, Any]:
+    """The `session` table: ours (`format`), a version this agentdeck reads, a sane creation time."""
+    if session is None:
+        return {}
+    if not isinstance(session, dict) or session.get("format", fmt) != fmt:
+        raise StoreError(f"{source}: not an agentdeck export ('session.format' is not {fmt!r})")
+    version = session.get("version")
+    if version is not None and not (whole_number(version, 0, INT64_MAX) and version in KNOWN_VERSIONS):
+        known = ", ".join(str(v) for v in sorted(KNOWN_VERSIONS))
+        raise StoreError(f"{source}: export format version {show(version)} is not one this agentdeck reads "
+                         f"({known}); update agentdeck to import it")
+    created = session.get("created_at")
+    if created is not None and finite_seconds(created) is None:
+        raise StoreError(f"{source}: 'session.created_at' must be a time in seconds, got {show(created)}")
+    return session
+
+
+class TaskFields:
+    """Typed, checked access to one task of the document; each mistake names the task and the key."""
+
+    def __init__(self, source: str, index: int, raw: Any) -> None:
+        if not isinstance(raw, dict):
+            raise StoreError(f"{source}: tasks[{index}] must be an object/table")
+        self.raw = raw
+        task_id = raw.get("id")
+        self.where = f"{source}: " + (f"task {task_id}" if whole_number(task_id, 1, MAX_TASK_ID) else
+                                      f"tasks[{index}]")
+
+    def fail(self, key: str, problem: str) -> StoreError:
+        return StoreError(f"{self.where}: '{key}' {problem}")
+
+    def get(self, key: str, kinds: type | tuple[type, ...], default: Any = None, *, required: bool = False) -> Any:
+        if key not in self.raw or self.raw[key] is None:
+            if required:
+                raise self.fail(key, "is missing")
+            return default
+        value = self.raw[key]
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            raise self.fail(key, f"has the wrong type ({type(value).__name__})")
+        return value
+
+    def text(self, key: str, default: str | None = None, *, required: bool = False, blank: bool = True) -> Any:
+        value = self.get(key, str, default, required=required)
+        if not blank and value is not None and not value.strip():
+            raise self.fail(key, "is empty")
+        return value
+
+    def choice(self, key: str, choices: frozenset[str] | tuple[str, ...], default: str | None = None) -> str:
+        value = self.text(key, default, required=default is None)
+        if value not in choices:
+            raise self.fail(key, f"must be one of {', '.join(sorted(choices))}, got {show(value)}")
+        return value
+
+    def whole(self, key: str, low: int, high: int) -> int | None:
+        value = self.get(key, int)
+        if value is not None and not whole_number(value, low, high):
+            raise self.fail(key, f"must be a whole number from {low} to {high}, got {show(value)}")
+        return value
+
+    def seconds(self, key: str) -> float | None:
+        """A time or duration: a finite number, not negative."""
+        value = self.raw.get(key)
+        if value is None:
+            return None
+        number = finite_seconds(value)
+        if number is None:
+            raise self.fail(key, f"must be a finite number of seconds, not negative; got {show(value)}")
+        return number
+
+    def timeout(self) -> float | None:
+        """As on the command line: 0 means none, at most MAX_TIMEOUT_S."""
+        number = self.seconds("timeout")
+        if number is not None and number > MAX_TIMEOUT_S:
+            raise self.fail("timeout", f"must be at most {MAX_TIMEOUT_S} seconds (7 days), got {show(number)}")
+        return timeout_or_none(number)
+
+    def usage(self) -> Usage:
+        usage = self.get("usage", dict, {})
+        if set(usage) - USAGE_KEYS or not all(whole_number(v, 0, INT64_MAX) for v in usage.values()):
+            raise self.fail("usage", "must hold input_tokens/output_tokens/total_tokens as whole numbers "
+                                     f"from 0 to {INT64_MAX}")
+        return Usage(**usage)
+
+    def paths(self, key: str) -> list[str]:
+        value = self.get(key, list, [])
+        if not all(isinstance(item, str) for item in value):
+            raise self.fail(key, "must be a list of paths")
+        return value
+
+    def session_dict(self, key: str) -> dict[str, Any] | None:
+        """An agent session state: an object, or (in TOML) the JSON text of one."""
+        value = self.get(key, (dict, str))
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except RecursionError:
+                raise self.fail(key, f"is nested more than {MAX_DEPTH} levels deep") from None
+            except ValueError:
+                raise self.fail(key, "is not valid JSON") from None
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise self.fail(key, "must be an object")
+        problem = plain_data_problem(value)
+        if problem:
+            raise self.fail(key, problem)
+        return value
