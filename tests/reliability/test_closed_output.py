@@ -93,12 +93,15 @@ def python_startup() -> float:
 
 @pytest.mark.parametrize("after", [0.02, 0.05, 0.1, 0.15, 0.25])
 def test_ctrl_c_while_starting_exits_130_without_traceback(after: float) -> None:
-    delay = python_startup() + after
-    proc = subprocess.Popen([sys.executable, "-m", "tui", "run", "--provider", "demo", "x [[len:10]]"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-                            cwd=ROOT)
-    time.sleep(delay)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    for _ in range(3):
+        delay = python_startup() + after
+        proc = subprocess.Popen([sys.executable, "-m", "tui", "run", "--provider", "demo", "x [[len:10]]"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                                cwd=ROOT)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        if not (proc.returncode == -signal.SIGINT and not err):
+            break  # else the machine was slower than measured: Python had not installed its handler yet
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
