@@ -38,6 +38,7 @@ class FileGuard:
     def _write_back(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         deleted = self.path
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the deleted file alone then holds everything
+        files.ensure_dir(deleted.parent)  # the whole folder may have gone
         fd, name = tempfile.mkstemp(prefix=f".{deleted.name}.", suffix=".restoring", dir=deleted.parent)
         os.close(fd)
         temp = Path(name)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tui.store.batch import Batch, Pending, merge, write_batch
-from tui.store.errors import describe
+from tui.store.errors import StoreError, describe
 from tui.store.restore import FileGuard
 
 log = logging.getLogger("agentdeck.store")
@@ -152,7 +152,7 @@ class Writer:
                     self._conn = self._guard.check(self._conn)
                 written = write_batch(self._conn, batch, self._chars, self._rev + 1)
             except Exception as exc:
-                if not isinstance(exc, sqlite3.Error | OSError):
+                if not isinstance(exc, sqlite3.Error | OSError | StoreError):
                     log.exception("saving session %s failed", self._label)
                 with self._cond:
                     self._pending = merge(batch, self._pending)
