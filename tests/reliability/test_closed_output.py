@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 
 from tui.demo.script import expected_answer
-from tui.store import session_document
+from tui.store import export_pieces, session_document
 
 ROOT = Path(__file__).resolve().parents[2]
 LONG = "closed output [[len:3000]][[delay:0]]"
+KEPT = "kept [[len:3000]][[delay:0]]"
 
 COMMANDS = {
     "run": ["run", "--provider", "demo", "--session", "piped", LONG],
@@ -31,6 +32,7 @@ COMMANDS = {
     "export-md": ["export", "kept", "--format", "md"],
     "export-json": ["export", "kept", "--format", "json"],
     "export-toml": ["export", "kept", "--format", "toml"],
+    "import": ["import", "{export}", "--name", "imported"],
     "config-show": ["config", "show"],
     "config-path": ["config", "path"],
     "help": ["--help"],
@@ -43,25 +45,34 @@ def agentdeck(*args: str, stdout: int) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def kept() -> None:
-    """A saved session to list and export."""
+def kept(tmp_path: Path) -> Path:
+    """A saved session to list and export, and its JSON export to import."""
     made = subprocess.run([sys.executable, "-m", "tui", "run", "--session", "kept", "--provider", "demo",
-                           "kept [[len:3000]][[delay:0]]"], capture_output=True, cwd=ROOT, timeout=120, check=False)
+                           KEPT], capture_output=True, cwd=ROOT, timeout=120, check=False)
     assert made.returncode == 0, made.stderr
+    export = tmp_path / "kept.json"
+    export.write_text("".join(export_pieces("kept", "json")))
+    return export
+
+
+def command(name: str, export: Path) -> list[str]:
+    return [arg.replace("{export}", str(export)) for arg in COMMANDS[name]]
 
 
 def check_saved(name: str) -> None:
+    if name == "import":
+        assert [t["output"] for t in session_document("imported")["tasks"]] == [expected_answer(KEPT)]
     if name.startswith("run"):
         tasks = session_document("piped")["tasks"]
         assert [(t["status"], t["output"]) for t in tasks] == [("done", expected_answer(LONG))]
 
 
 @pytest.mark.parametrize("name", COMMANDS)
-def test_closed_pipe_ends_quietly(name: str, kept: None) -> None:
+def test_closed_pipe_ends_quietly(name: str, kept: Path) -> None:
     reader, writer = os.pipe()
     os.close(reader)
     try:
-        result = agentdeck(*COMMANDS[name], stdout=writer)
+        result = agentdeck(*command(name, kept), stdout=writer)
     finally:
         os.close(writer)
     assert result.returncode in (0, 141), result.stderr
@@ -71,9 +82,9 @@ def test_closed_pipe_ends_quietly(name: str, kept: None) -> None:
 
 
 @pytest.mark.parametrize("name", COMMANDS)
-def test_full_stdout_says_so_once(name: str, kept: None) -> None:
+def test_full_stdout_says_so_once(name: str, kept: Path) -> None:
     with open("/dev/full", "w") as full:
-        result = agentdeck(*COMMANDS[name], stdout=full.fileno())
+        result = agentdeck(*command(name, kept), stdout=full.fileno())
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
     complaints = [line for line in result.stderr.splitlines() if "No space left on device" in line]
