@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -201,6 +202,27 @@ def test_full_disk_still_lists_and_exports(tmp_path: Path) -> None:
         elif fmt == "md":
             assert expected_answer(kept[0]["prompt"]) in exported.stdout
         assert digest(tmp_path / f"export-{fmt}" / "sessions")["kept.sqlite"] == before["kept.sqlite"]
+
+
+def test_full_disk_reads_a_log_a_killed_writer_left(tmp_path: Path) -> None:
+    """A write-ahead log with text in it (its writer was killed) is read on a full disk too."""
+    if namespace() is None:
+        pytest.skip("no private mount namespace to mount a small tmpfs in")
+    data = seed()
+    sessions = data / "sessions"
+    live = sqlite3.connect(sessions / "kept.sqlite", isolation_level=None)
+    try:
+        live.execute("PRAGMA wal_autocheckpoint = 0")
+        live.execute("UPDATE tasks SET notice = 'only in the log'")
+        for suffix in ("", "-wal"):  # what kill -9 leaves: the file, and a log the file lacks
+            shutil.copyfile(sessions / f"kept.sqlite{suffix}", sessions / f"walled.sqlite{suffix}")
+    finally:
+        live.close()
+    assert (sessions / "walled.sqlite-wal").stat().st_size > 0
+    exported = in_tmpfs(data, tmp_path / "export", "export", "walled", "--format", "json", size="256k",
+                        read_only=False, fill=True)
+    assert exported.returncode == 0 and exported.stderr == "", exported.stderr
+    assert [t["notice"] for t in json.loads(exported.stdout)["tasks"]] == ["only in the log"]
 
 
 def test_data_folder_that_is_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

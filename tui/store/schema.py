@@ -36,6 +36,8 @@ from tui.user_files import kind_of
 APPLICATION = "agentdeck-session"
 BUSY_TIMEOUT_MS = 5000
 JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
+_SHM_PAGE = 32 * 1024
+"""SQLite grows its `-shm` file in pages of this size."""
 PAGE_SIZE = 1024
 """For new files. Each flush rewrites whole pages (the tasks rows, the last text page, the tree
 above it), so small pages halve the bytes written at a model's pace; a row that fills more than
@@ -243,16 +245,20 @@ def connect_reader(path: Path) -> sqlite3.Connection:
     A WAL-mode reader needs SQLite's `-shm` file, which it cannot create on
     read-only media (a read-only mount, a folder that is not ours) nor grow on
     a full disk. If the write-ahead log holds nothing and nobody writes the
-    session, the file alone is complete, so it is then opened as immutable:
-    reading never needs a byte of free space.
+    session, the file alone is complete, so it is then opened as immutable.
+    If the log holds text (its writer was killed), SQLite can index it in its
+    own memory instead, given a `-shm` it opens read-only: reading a session
+    never needs a byte of free space.
     """
     check_header(path)
     try:
         return _open_reader(path, "mode=ro")
     except SessionUnreadable:
-        if not _frozen(path):
-            raise
-        return _open_reader(path, "mode=ro&immutable=1")
+        if _frozen(path):
+            return _open_reader(path, "mode=ro&immutable=1")
+        if writer_pid(path) is None and _index_in_memory_possible(path):
+            return _open_reader(path, "mode=ro&readonly_shm=1")
+        raise
 
 
 def _frozen(path: Path) -> bool:
@@ -263,6 +269,23 @@ def _frozen(path: Path) -> bool:
     except OSError:
         return False
     return log_empty and (not os.access(path.parent, os.W_OK) or writer_pid(path) is None)
+
+
+def _index_in_memory_possible(path: Path) -> bool:
+    """Make sure an `-shm` exists for `readonly_shm`; one that is not whole 32 KB pages (a reader that
+    could not grow it left it so) holds nothing, and is emptied: SQLite refuses it as it is."""
+    try:
+        fd = os.open(f"{path}-shm", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, 0o600)
+    except OSError:  # read-only media, or something that is not a file
+        return False
+    try:
+        if os.fstat(fd).st_size % _SHM_PAGE:
+            os.ftruncate(fd, 0)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return True
 
 
 def _open_reader(path: Path, query: str) -> sqlite3.Connection:
