@@ -203,10 +203,9 @@ def _chunks_of(conn: sqlite3.Connection, task_id: int, first: Any, last: Any) ->
         return
     low, width = int(first), _FIRST_WINDOW
     while low <= last:
-        yield from conn.execute(
-            "SELECT start, text FROM output_chunks WHERE seq >= ? AND seq < ? AND task_id = ? ORDER BY seq",
-            (low, low + width, task_id),
-        )
+        query = "SELECT start, text FROM output_chunks WHERE seq >= ? AND seq < ? AND task_id = ? ORDER BY seq"
+        for chunk in conn.execute(query, (low, low + width, task_id)):
+            yield chunk  # not `yield from`: closing this generator later would close a cursor of a closed database
         low, width = low + width, width * 2
 
 
