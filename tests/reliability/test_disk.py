@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -34,6 +35,7 @@ set -e
 mount -t tmpfs -o size="$SIZE" tmpfs "$MNT"
 cp -a "$SEED/." "$MNT/"
 if [ "$READ_ONLY" = 1 ]; then mount -o remount,ro "$MNT"; fi
+if [ "$FILL" = 1 ]; then cat /dev/zero > "$MNT/filler" 2>/dev/null || true; fi
 set +e
 "$@"
 code=$?
@@ -76,21 +78,23 @@ def agentdeck(*args: str, env: dict[str, str] | None = None,
                           timeout=120, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, check=False)
 
 
-def in_tmpfs(data: Path, out: Path, *args: str, size: str, read_only: bool) -> subprocess.CompletedProcess[str]:
-    """`agentdeck ARGS` with a copy of `data` on a tmpfs of `size` as its data folder; the folder is
-    copied to `out` afterwards."""
+def in_tmpfs(data: Path, out: Path, *args: str, size: str, read_only: bool,
+             fill: bool = False) -> subprocess.CompletedProcess[str]:
+    """`agentdeck ARGS` with a copy of `data` on a tmpfs of `size` as its data folder (with `fill`, a
+    file takes every free byte first); the folder is copied to `out` afterwards."""
     prefix = namespace()
     assert prefix is not None
     mount_point = out.parent / f"{out.name}-mnt"
     mount_point.mkdir()
     out.mkdir()
     env = {**os.environ, "SIZE": size, "MNT": str(mount_point), "SEED": str(data), "OUT": str(out),
-           "READ_ONLY": "1" if read_only else "0", "AGENTDECK_DATA_DIR": str(mount_point)}
+           "READ_ONLY": "1" if read_only else "0", "FILL": "1" if fill else "0", "AGENTDECK_DATA_DIR": str(mount_point)}
     return agentdeck(*args, env=env, prefix=(*prefix, "sh", "-c", _IN_TMPFS, "sh"))
 
 
-def check_printed(result: subprocess.CompletedProcess[str], prompts: list[str]) -> list[dict[str, Any]]:
-    assert result.returncode == 0, result.stderr
+def check_printed(result: subprocess.CompletedProcess[str], prompts: list[str],
+                  returncode: int = 0) -> list[dict[str, Any]]:
+    assert result.returncode == returncode, result.stderr
     assert "Traceback" not in result.stderr
     tasks = [json.loads(line) for line in result.stdout.splitlines()]
     assert [t["prompt"] for t in tasks] == prompts
@@ -124,8 +128,9 @@ def test_read_only_data_folder(tmp_path: Path) -> None:
     try:
         for name in ("kept", "fresh"):  # an existing session, a new one
             result = run(f"run-{name}", "run", "--session", name, "--provider", "demo", "--json", *prompts)
-            check_printed(result, prompts)
+            check_printed(result, prompts, returncode=1)
             assert f"cannot save session {name!r}" in result.stderr and "running without saving" in result.stderr
+            assert f"agentdeck: nothing of this run was saved in session {name!r}" in result.stderr
             assert "read-only" in result.stderr.lower()
         listed = run("list", "sessions", "--json")  # what is saved can still be read
         assert listed.returncode == 0, listed.stderr
@@ -152,9 +157,9 @@ def test_full_disk_mid_run_keeps_tasks_running_and_saved_work_intact(
     # 160 KB: the seeded session and the new one's schema and -shm fit, its text does not (even compressed).
     result = in_tmpfs(data, out, "run", "--session", "busy", "--provider", "demo", "--json", *prompts,
                       size="160k", read_only=False)
-    check_printed(result, prompts)
+    check_printed(result, prompts, returncode=1)  # every task is done, but the session does not hold them
     assert "cannot save session 'busy': the disk is full; tasks keep running" in result.stderr
-    assert "its latest changes are lost" in result.stderr
+    assert "its latest changes are lost (tasks 1, 2: " in result.stderr
     assert result.stderr.count("the disk is full; tasks keep running") == 1  # said once, not per retry
     assert digest(out / "sessions")["kept.sqlite"] == before["kept.sqlite"]
 
@@ -174,13 +179,59 @@ def test_full_disk_mid_run_keeps_tasks_running_and_saved_work_intact(
         store.close()
 
 
+def test_full_disk_still_lists_and_exports(tmp_path: Path) -> None:
+    """Reading needs no byte of free space: SQLite's shared-memory file cannot grow on a full disk."""
+    if namespace() is None:
+        pytest.skip("no private mount namespace to mount a small tmpfs in")
+    data = seed()
+    kept = session_document("kept")["tasks"]
+    for companion in ("-wal", "-shm"):  # as a writer leaves it on closing: a reader has none to reuse
+        (data / "sessions" / f"kept.sqlite{companion}").unlink(missing_ok=True)
+    before = digest(data / "sessions")
+    listed = in_tmpfs(data, tmp_path / "list", "sessions", "--json", size="256k", read_only=False, fill=True)
+    assert listed.returncode == 0 and "Traceback" not in listed.stderr, listed.stderr
+    assert [(s["name"], s["by_status"]) for s in json.loads(listed.stdout)] == [("kept", {"done": 1})]
+    table = in_tmpfs(data, tmp_path / "table", "sessions", size="256k", read_only=False, fill=True)
+    assert table.returncode == 0 and table.stdout.splitlines()[1].startswith("kept "), table.stderr
+    for fmt in ("json", "md", "toml"):
+        exported = in_tmpfs(data, tmp_path / f"export-{fmt}", "export", "kept", "--format", fmt, size="256k",
+                            read_only=False, fill=True)
+        assert exported.returncode == 0 and exported.stderr == "", exported.stderr
+        if fmt == "json":
+            assert json.loads(exported.stdout)["tasks"] == kept
+        elif fmt == "md":
+            assert expected_answer(kept[0]["prompt"]) in exported.stdout
+        assert digest(tmp_path / f"export-{fmt}" / "sessions")["kept.sqlite"] == before["kept.sqlite"]
+
+
+def test_full_disk_reads_a_log_a_killed_writer_left(tmp_path: Path) -> None:
+    """A write-ahead log with text in it (its writer was killed) is read on a full disk too."""
+    if namespace() is None:
+        pytest.skip("no private mount namespace to mount a small tmpfs in")
+    data = seed()
+    sessions = data / "sessions"
+    live = sqlite3.connect(sessions / "kept.sqlite", isolation_level=None)
+    try:
+        live.execute("PRAGMA wal_autocheckpoint = 0")
+        live.execute("UPDATE tasks SET notice = 'only in the log'")
+        for suffix in ("", "-wal"):  # what kill -9 leaves: the file, and a log the file lacks
+            shutil.copyfile(sessions / f"kept.sqlite{suffix}", sessions / f"walled.sqlite{suffix}")
+    finally:
+        live.close()
+    assert (sessions / "walled.sqlite-wal").stat().st_size > 0
+    exported = in_tmpfs(data, tmp_path / "export", "export", "walled", "--format", "json", size="256k",
+                        read_only=False, fill=True)
+    assert exported.returncode == 0 and exported.stderr == "", exported.stderr
+    assert [t["notice"] for t in json.loads(exported.stdout)["tasks"]] == ["only in the log"]
+
+
 def test_data_folder_that_is_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("precious\n")
     monkeypatch.setenv("AGENTDECK_DATA_DIR", str(blocker))
     prompts = ["file in the way [[len:500]][[delay:0]]"]
     result = agentdeck("run", "--session", "s", "--provider", "demo", "--json", *prompts)
-    check_printed(result, prompts)
+    check_printed(result, prompts, returncode=1)
     assert "cannot create the sessions folder: Not a directory" in result.stderr
     assert "running without saving" in result.stderr
     listed = agentdeck("sessions")

@@ -155,7 +155,7 @@ def test_session_files_are_private() -> None:
     store = SessionStore.open("private")  # while open: the write-ahead log and shared memory files too
     try:
         files = sorted(paths.sessions_dir().iterdir())
-        assert {p.name for p in files} >= {"private.sqlite", "private.sqlite.lock", "private.sqlite-wal"}
+        assert {p.name for p in files} >= {"private.sqlite", "private.sqlite-wal"}
         for path in files:
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     finally:

@@ -62,11 +62,17 @@ async def _run(args: argparse.Namespace, config: Config, prompts: list[str]) -> 
         if store is not None:
             await store.aclose()
         return EXIT_USAGE
-    return await drive(engine, tasks, as_json=args.json, store=store)
+    unsaved = args.session if args.session and store is None else None
+    return await drive(engine, tasks, as_json=args.json, store=store, unsaved_session=unsaved)
 
 
-async def drive(engine: Engine, tasks: list[Task], *, as_json: bool, store: SessionStore | None = None) -> int:
-    """Run tasks to their end: progress on stderr, answers on stdout; a signal interrupts them (resumable)."""
+async def drive(engine: Engine, tasks: list[Task], *, as_json: bool, store: SessionStore | None = None,
+                unsaved_session: str | None = None) -> int:
+    """Run tasks to their end: progress on stderr, answers on stdout; a signal interrupts them (resumable).
+
+    Exit code 1 also when the session asked for does not hold the run: it could not be
+    opened (`unsaved_session`), or its last save failed (the store said what was lost).
+    """
     # Rich's live display is imported here: `agentdeck` opening the app never needs it.
     from tui.cli.live import PlainProgress, TerminalProgress
 
@@ -80,12 +86,13 @@ async def drive(engine: Engine, tasks: list[Task], *, as_json: bool, store: Sess
     finally:
         restore()
         await engine.aclose()
-        if store is not None:
-            await store.aclose()
+        saved = await store.aclose() if store is not None else True
     _report(tasks, as_json)
-    _say_where_it_is(engine, store)
+    _say_where_it_is(engine, store, saved=saved, unsaved_session=unsaved_session)
     if stopped.is_set():
         return EXIT_INTERRUPTED
+    if not saved or unsaved_session is not None:
+        return EXIT_NOT_ALL_DONE
     return EXIT_OK if all(t.status is TaskStatus.DONE for t in tasks) else EXIT_NOT_ALL_DONE
 
 
@@ -109,12 +116,15 @@ def _open_store(args: argparse.Namespace, engine: Engine) -> SessionStore | None
     return store
 
 
-def _say_where_it_is(engine: Engine, store: SessionStore | None) -> None:
-    """The session to reopen or resume, or that nothing was kept."""
-    if store is None:
+def _say_where_it_is(engine: Engine, store: SessionStore | None, *, saved: bool,
+                     unsaved_session: str | None) -> None:
+    """The session to reopen or resume, or that nothing (or not everything) was kept."""
+    if unsaved_session is not None:
+        print(f"agentdeck: nothing of this run was saved in session {unsaved_session!r}", file=sys.stderr)
+    elif store is None:
         print("agentdeck: not saved; add --session NAME to keep a run and resume it later", file=sys.stderr)
     else:
-        print(exit_line(store.name, engine.tasks.values(), saved=True), file=sys.stderr)
+        print(exit_line(store.name, engine.tasks.values(), saved=saved), file=sys.stderr)
 
 
 def report_store_problem(message: str | None) -> None:

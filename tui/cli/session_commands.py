@@ -18,11 +18,10 @@ from tui.store import (
     FORMATS,
     SessionInfo,
     StoreError,
+    export_pieces,
     import_file,
     list_sessions,
-    render,
     resolve,
-    session_document,
     session_info,
     write_private,
 )
@@ -114,12 +113,14 @@ def export_command(args: argparse.Namespace) -> int:
     if fmt not in FORMATS:
         fmt = "md"
     replaced_mode = _replaceable(output, args.force) if output is not None else None
-    text = render(session_document(args.ref), fmt)
+    pieces = export_pieces(args.ref, fmt)
     if output is None:
-        sys.stdout.write(visible_controls(text) if sys.stdout.isatty() else text)
+        shown = sys.stdout.isatty()
+        for piece in pieces:
+            sys.stdout.write(visible_controls(piece) if shown else piece)
         sys.stdout.flush()
     else:
-        write_private(output, text)
+        write_private(output, pieces)
         if replaced_mode is not None:
             _restore_mode(output, replaced_mode)
         print(f"agentdeck: wrote {output}", file=sys.stderr)

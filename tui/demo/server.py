@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import secrets
 import signal
@@ -23,6 +24,7 @@ from aiohttp import web
 from tui.demo.server_chat import ChatApi
 from tui.demo.server_responses import ResponsesApi
 from tui.demo.state import DemoServer
+from tui.demo.streaming import log
 from tui.demo.wire import ApiError, error_response, masked_key
 
 HOST = "127.0.0.1"
@@ -68,6 +70,9 @@ def _gatekeeper(server: DemoServer) -> Any:
             return error.response
         except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
             return error_response(404, f"Invalid URL ({request.method} {request.path})")
+        except ConnectionError:  # the client left; aiohttp would log a traceback
+            log.info("client left %s before its answer started", request.path)
+            return web.Response(status=499)
 
     return middleware
 
@@ -222,6 +227,11 @@ async def serve(
 
 def run_forever(port: int, api_key: str | None) -> None:
     """Print the base URL on one line, then serve until SIGINT/SIGTERM."""
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("demo-server: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
 
     async def main() -> None:
         stop = asyncio.Event()

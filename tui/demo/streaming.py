@@ -7,6 +7,7 @@ frame) because 50 concurrent streams must reach ~5,000 chunks/s on two cores.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -26,6 +27,9 @@ _POLL_S = 0.05  # longest sleep slice, so a silent stream still notices a discon
 _YIELD_EVERY = 16  # with no delay, let other streams run this often
 _CATCH_UP_S = 0.1  # how much lag a slowed-down stream may make up in a burst
 _HIDDEN_HEADERS = frozenset({"authorization", "api-key", "x-api-key"})
+
+log = logging.getLogger("agentdeck.demo")
+"""One line per client that leaves early; `agentdeck demo-server` prints them on stderr."""
 
 
 class DemoStats:
@@ -154,8 +158,11 @@ class SseStream:
         resp.headers["Cache-Control"] = "no-cache"
         if self._directives.cut is not None:
             resp.force_close()
-        await resp.prepare(self._request)
         self._stats.stream_opened()
+        try:
+            await resp.prepare(self._request)
+        except ConnectionError:  # gone before the headers went out: nothing more is sent
+            self._client_left()
         return self
 
     async def __aexit__(
@@ -188,6 +195,8 @@ class SseStream:
         return True
 
     async def send(self, frame: bytes) -> bool:
+        if self._gone:
+            return False
         try:
             await self.response.write(frame)
         except ConnectionError:
@@ -238,3 +247,4 @@ class SseStream:
         if not self._gone:
             self._gone = True
             self._stats.disconnected(self._endpoint, self.sent)
+            log.info("client left %s after %d chunks", self._request.path, self.sent)

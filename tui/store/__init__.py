@@ -14,7 +14,7 @@ from tui.store.catalog import (
     session_info,
 )
 from tui.store.errors import SessionLocked, SessionNotFound, SessionUnreadable, StorageUnavailable, StoreError
-from tui.store.export import FORMATS, render, session_document, write_private
+from tui.store.export import FORMATS, export_pieces, render, session_document, write_private
 from tui.store.files import resolve, writer_pid
 from tui.store.importer import import_file
 from tui.store.records import StoredOutput, load_text
@@ -35,6 +35,7 @@ __all__ = [
     "StoreError",
     "StoredOutput",
     "delete_session",
+    "export_pieces",
     "import_file",
     "list_sessions",
     "load_text",

@@ -5,16 +5,22 @@ everything needed to bring it back (including its agent session state), and
 `output` is the text exactly as received. TOML has no null, so absent values
 are left out, and the agent session dicts are stored as JSON strings (their
 inner nulls matter when they are restored). Long texts are TOML multi-line
-strings unless some text holds a carriage return (see `_has_carriage_return`).
+strings unless the task holds a carriage return (see `_toml_pieces`).
+
+`export_pieces` streams: each task is read, written and dropped before the
+next, so an export takes time linear in the session and memory for one task.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
 import tempfile
 import time
+from collections.abc import Callable, Iterable, Iterator
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +29,7 @@ import tomli_w
 from tui.engine import Task
 from tui.store import files
 from tui.store.errors import StoreError, describe
-from tui.store.reader import SessionReader
+from tui.store.reader import SessionReader, Summary
 from tui.store.records import mark_interrupted
 
 FORMAT = "agentdeck-session"
@@ -44,48 +50,114 @@ def task_document(task: Task) -> dict[str, Any]:
     return doc
 
 
+def _header(path: Path, summary: Summary) -> dict[str, Any]:
+    return {
+        "format": FORMAT, "version": FORMAT_VERSION, "name": files.name_of(path),
+        "created_at": summary.created_at, "updated_at": summary.updated_at, "exported_at": time.time(),
+    }
+
+
+def _documents(path: Path, reader: SessionReader) -> Iterator[dict[str, Any]]:
+    """Each task as plain data, read one at a time from one snapshot (a dead writer's tasks `interrupted`)."""
+    writer = files.writer_pid(path)
+    for row, task in reader.each_task():
+        if writer is None:
+            mark_interrupted(task, row.updated_at)
+        yield task_document(task)
+
+
 def session_document(ref: str | Path) -> dict[str, Any]:
     """The whole session as plain data; works while another process writes it (a consistent snapshot)."""
     path = files.resolve(ref)
     reader = SessionReader(path)
     try:
-        summary = reader.summary()
-        rows = reader.rows()
-        writer = files.writer_pid(path)
-        tasks = []
-        for row in rows:
-            task = reader.task(row)
-            if writer is None:
-                mark_interrupted(task, row.updated_at)
-            tasks.append(task_document(task))
+        return {"session": _header(path, reader.summary()), "tasks": list(_documents(path, reader))}
     finally:
         reader.close()
-    session = {
-        "format": FORMAT, "version": FORMAT_VERSION, "name": files.name_of(path),
-        "created_at": summary.created_at, "updated_at": summary.updated_at, "exported_at": time.time(),
-    }
-    return {"session": session, "tasks": tasks}
 
 
-def to_json(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+def export_pieces(ref: str | Path, fmt: str) -> Iterator[str]:
+    """The export of a session as text pieces, written as each task is read: time grows linearly with
+    the session, memory with its largest task only."""
+    if fmt not in FORMATS:
+        raise StoreError(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
+    path = files.resolve(ref)
+    reader = SessionReader(path)
+    try:
+        summary = reader.summary()
+        yield from _PIECES[fmt](_header(path, summary), sum(summary.counts.values()), _documents(path, reader))
+    finally:
+        reader.close()
+
+
+def render(doc: dict[str, Any], fmt: str) -> str:
+    """A session document (`session_document`) as one text."""
+    if fmt not in FORMATS:
+        raise StoreError(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
+    return "".join(_PIECES[fmt](doc["session"], len(doc["tasks"]), iter(doc["tasks"])))
 
 
 def to_toml(doc: dict[str, Any]) -> str:
-    tasks = []
-    for task in doc["tasks"]:
+    return render(doc, "toml")
+
+
+def _json_pieces(session: dict[str, Any], count: int, tasks: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """`{"session": {...}, "tasks": [...]}` written one task at a time."""
+    head = json.dumps({"session": session}, ensure_ascii=False, indent=2)
+    yield head[: head.rindex("}")].rstrip() + ',\n  "tasks": ['
+    first = True
+    for task in tasks:
+        yield ("\n    " if first else ",\n    ") + _json_object(task, "    ")
+        first = False
+    yield "]\n}\n" if first else "\n  ]\n}\n"
+
+
+def _json_object(doc: dict[str, Any], indent: str) -> str:
+    """A task as a JSON object, one field per line at `indent`. Nested values (usage, agent sessions)
+    are written on one line: json's indenting encoder is pure Python and took most of an export's time."""
+    inner = indent + "  "
+    fields = [f"{inner}{encode_basestring(str(key))}: {_json_value(value)}" for key, value in doc.items()]
+    return "{\n" + ",\n".join(fields) + "\n" + indent + "}" if fields else "{}"
+
+
+def _json_value(value: Any) -> str:
+    """Common scalars directly (each `json.dumps` call builds an encoder), the rest by json's C encoder."""
+    if isinstance(value, str):
+        return encode_basestring(value)
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if type(value) is int or (type(value) is float and math.isfinite(value)):
+        return repr(value)
+    return _COMPACT.encode(value)
+
+
+_COMPACT = json.JSONEncoder(ensure_ascii=False)
+
+
+def _toml_pieces(session: dict[str, Any], count: int, tasks: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """One `[[tasks]]` table per task, always (tomli-w would write a lone short task as an inline array).
+    Long texts are multi-line strings unless the task holds a carriage return: tomli-w turns CRLF into
+    LF inside multi-line strings."""
+    session_table = tomli_w.dumps({"session": {k: v for k, v in session.items() if v is not None}})
+    if not count:  # an empty array must come before the first table; tasks added since are not shown
+        yield "tasks = []\n\n" + session_table
+        return
+    yield session_table
+    for task in tasks:
         entry = {k: v for k, v in task.items() if v is not None}
         for name in SESSION_DICTS:
             if name in entry:
                 entry[name] = json.dumps(entry[name], ensure_ascii=False)
-        tasks.append(entry)
-    session = {k: v for k, v in doc["session"].items() if v is not None}
-    table = {"session": session, "tasks": tasks}
-    return tomli_w.dumps(table, multiline_strings=not _has_carriage_return(table))
+        multiline = not _has_carriage_return(entry)
+        values = {k: v for k, v in entry.items() if not isinstance(v, dict)}
+        parts = ["\n[[tasks]]\n", tomli_w.dumps(values, multiline_strings=multiline)]
+        for key, table in entry.items():  # under this [[tasks]] entry: [tasks.usage]
+            if isinstance(table, dict):
+                parts += ["\n", tomli_w.dumps({"tasks": {key: table}}, multiline_strings=multiline)]
+        yield "".join(parts)
 
 
 def _has_carriage_return(value: Any) -> bool:
-    """tomli-w turns CRLF into LF inside multi-line strings; such text must stay on one escaped line."""
     if isinstance(value, str):
         return "\r" in value
     if isinstance(value, dict):
@@ -102,18 +174,13 @@ def _when(epoch: float | None) -> str:
         return "?"
 
 
-def to_markdown(doc: dict[str, Any]) -> str:
-    session = doc["session"]
-    lines = [
-        f"# Session {session['name']}",
-        "",
-        (
-            f"Created {_when(session['created_at'])}, updated {_when(session['updated_at'])}, "
-            f"{len(doc['tasks'])} tasks."
-        ),
-    ]
-    for task in doc["tasks"]:
-        lines += [
+def _markdown_pieces(session: dict[str, Any], count: int, tasks: Iterator[dict[str, Any]]) -> Iterator[str]:
+    yield (
+        f"# Session {session['name']}\n\n"
+        f"Created {_when(session['created_at'])}, updated {_when(session['updated_at'])}, {count} tasks.\n"
+    )
+    for task in tasks:
+        lines = [
             "",
             f"## Task {task['id']} · {task['status']}",
             "",
@@ -130,21 +197,17 @@ def to_markdown(doc: dict[str, Any]) -> str:
             lines.append(f"- attachments: {', '.join(task['attachments'])}")
         lines += ["", "**Prompt**", "", *(f"> {line}" for line in task["prompt"].splitlines()), ""]
         lines += ["**Answer**", "", task["output"]]
-    return "\n".join(lines) + "\n"
+        yield "\n".join(lines) + "\n"
 
 
-def render(doc: dict[str, Any], fmt: str) -> str:
-    if fmt == "json":
-        return to_json(doc)
-    if fmt == "toml":
-        return to_toml(doc)
-    if fmt == "md":
-        return to_markdown(doc)
-    raise StoreError(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
+_PIECES: dict[str, Callable[[dict[str, Any], int, Iterator[dict[str, Any]]], Iterator[str]]] = {
+    "json": _json_pieces, "toml": _toml_pieces, "md": _markdown_pieces,
+}
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write a file atomically (0600); an existing symlink or folder there is refused, not followed."""
+def write_private(path: Path, text: str | Iterable[str]) -> None:
+    """Write a file atomically (0600), from one text or streamed pieces; an existing symlink or folder
+    there is refused, not followed."""
     try:
         info = os.lstat(path)
     except FileNotFoundError:
@@ -161,8 +224,11 @@ def write_private(path: Path, text: str) -> None:
         raise StoreError(f"{path}: cannot write there: {describe(exc)}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+            handle.writelines([text] if isinstance(text, str) else text)
         os.replace(temp, path)
     except OSError as exc:
         os.unlink(temp)
         raise StoreError(f"{path}: cannot write: {describe(exc)}") from None
+    except BaseException:  # the pieces could not be read: nothing is left behind
+        os.unlink(temp)
+        raise

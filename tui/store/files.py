@@ -1,7 +1,7 @@
 """Session files on disk: names, paths, private permissions, and the one-writer lock.
 
 A session is `NAME.sqlite` in the sessions folder plus SQLite's `-wal`/`-shm`
-files and our `.lock` file. Nothing here follows a symlink onto another file:
+files; its writer holds a lock on the session file itself. Nothing here follows a symlink onto another file:
 a session file that is a symlink is refused rather than written through.
 """
 
@@ -18,7 +18,9 @@ from tui import paths
 from tui.store.errors import SessionLocked, SessionNotFound, StorageUnavailable, StoreError, describe
 
 SUFFIX = ".sqlite"
-COMPANIONS = ("-wal", "-shm", ".lock")
+COMPANIONS = ("-wal", "-shm")
+LEGACY_LOCK = ".lock"
+"""Earlier versions locked this file instead; it is removed with its session."""
 _NAME = re.compile(r"^[^\W_][\w.\- ]{0,99}$")
 _LOCK_ATTEMPTS = 5
 
@@ -121,42 +123,46 @@ def file_size(path: Path) -> int:
     return total
 
 
-def lock_path(path: Path) -> Path:
-    return Path(f"{path}.lock")
-
-
 class WriterLock:
-    """An exclusive `flock` on `NAME.sqlite.lock`: one writer per session, freed even by kill -9."""
+    """An exclusive `flock` on the session file itself: one writer per session, freed even by kill -9.
+
+    The lock is on the file being written, so no file can be deleted to get around it. Its
+    descriptor stays open until the writer's SQLite connections are closed: closing any
+    descriptor of a file drops the POSIX locks this process's SQLite connections hold on it.
+    (`flock` and SQLite's POSIX locks do not interact on Linux.)
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        lock = lock_path(self.path)
+        holder = writer_pid(self.path)
+        if holder is not None:  # refused without opening (and closing) a descriptor of the file
+            raise self._locked(holder)
         try:
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)  # read-only media fail here
         except OSError as exc:
-            raise StorageUnavailable(f"{lock}: cannot create the lock file: {describe(exc)}") from None
+            raise StorageUnavailable(f"{self.path}: cannot write the session file: {describe(exc)}") from None
         for attempt in range(_LOCK_ATTEMPTS):
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if attempt == _LOCK_ATTEMPTS - 1:  # a watcher's probe holds it for microseconds only
-                    pid = _read_pid(fd)
+                if attempt == _LOCK_ATTEMPTS - 1:  # a probe without /proc/locks holds it for microseconds
                     os.close(fd)
-                    who = f"process {pid}" if pid else "another process"
-                    raise SessionLocked(
-                        f"session {name_of(self.path)!r} is being written by {who}; "
-                        "only one writer is allowed, but it can be opened read-only to watch it "
-                        f"(agentdeck open {name_of(self.path)!r} --watch)",
-                        pid,
-                    ) from None
+                    raise self._locked(writer_pid(self.path) or 0) from None
                 time.sleep(0.02)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
+
+    def _locked(self, pid: int) -> SessionLocked:
+        who = f"process {pid}" if pid else "another process"
+        name = name_of(self.path)
+        return SessionLocked(
+            f"session {name!r} is being written by {who}; only one writer is allowed, "
+            f"but it can be opened read-only to watch it (agentdeck open {name!r} --watch)",
+            pid or None,
+        )
 
     def release(self) -> None:
         if self._fd is not None:
@@ -164,11 +170,66 @@ class WriterLock:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
+    def still_linked(self) -> bool:
+        """False once the locked file was deleted or replaced by another at its path."""
+        if self._fd is None:
+            return False
+        held = os.fstat(self._fd)
+        try:
+            current = os.lstat(self.path)
+        except OSError:
+            return False
+        return held.st_nlink > 0 and (held.st_dev, held.st_ino) == (current.st_dev, current.st_ino)
+
 
 def writer_pid(path: Path) -> int | None:
-    """The pid of the live writer of a session (0 if unknown), or None when nobody writes it."""
-    try:  # without O_NONBLOCK a FIFO in the lock file's place would block this open forever
-        fd = os.open(lock_path(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    """The pid of the live writer of a session (0 if unknown), or None when nobody writes it.
+
+    Read from /proc/locks on Linux, which opens no descriptor of the file (see `WriterLock`).
+    """
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as handle:
+            table = handle.read()
+    except OSError:
+        return _probe_pid(path)
+    for line in table.splitlines():
+        fields = line.split()
+        if len(fields) < 6 or fields[1:4] != ["FLOCK", "ADVISORY", "WRITE"]:
+            continue  # not a held exclusive flock (a waiting one reads "1: -> FLOCK ...")
+        device, _, inode = fields[5].rpartition(":")
+        if not inode.isdigit() or int(inode) != info.st_ino:
+            continue
+        pid = int(fields[4]) if fields[4].lstrip("-").isdigit() else 0
+        if device == f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}" or _has_open(pid, info):
+            return max(pid, 0)
+    return None
+
+
+def _has_open(pid: int, info: os.stat_result) -> bool:
+    """Whether process `pid` has this very file open (file systems such as btrfs report another device
+    in /proc/locks than `stat` does)."""
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd") if pid > 0 else []
+    except OSError:
+        return False
+    for fd in descriptors:
+        try:
+            held = os.stat(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if (held.st_dev, held.st_ino) == (info.st_dev, info.st_ino):
+            return True
+    return False
+
+
+def _probe_pid(path: Path) -> int | None:
+    """Without /proc/locks: try a shared lock (0 when it is held, the pid is not known)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)  # a FIFO must not block
     except OSError:
         return None
     try:
@@ -177,24 +238,17 @@ def writer_pid(path: Path) -> int | None:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            return _read_pid(fd) or 0
+            return 0
         fcntl.flock(fd, fcntl.LOCK_UN)
         return None
     finally:
         os.close(fd)
 
 
-def _read_pid(fd: int) -> int | None:
-    try:
-        return int(os.pread(fd, 32, 0).decode().strip() or 0) or None
-    except (OSError, ValueError):
-        return None
-
-
 def move_session(old: Path, new: Path) -> None:
-    """Give a session whose log is folded in and whose lock the caller holds a new name; never replaces one.
+    """Give a session whose log is folded in a new name; never replaces one.
 
-    The lock file moves with the held `flock`, so the new name is locked from its first moment.
+    The writer's `flock` is on the file's inode, so the new name is locked from its first moment.
     """
     try:
         os.link(old, new)
@@ -202,7 +256,6 @@ def move_session(old: Path, new: Path) -> None:
         raise StoreError(f"a session named {name_of(new)!r} already exists") from None
     except OSError as exc:
         raise StoreError(f"cannot rename {old.name}: {describe(exc)}") from None
-    os.replace(lock_path(old), lock_path(new))
     remove_session(old)
 
 
@@ -217,8 +270,8 @@ def session_files(directory: Path) -> list[Path]:
 
 
 def remove_session(path: Path) -> None:
-    """Delete a session file and its companions (the lock file last: its holder is the caller)."""
-    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), lock_path(path)):
+    """Delete a session file and its companions (and the lock file older versions kept beside it)."""
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}{LEGACY_LOCK}")):
         try:
             candidate.unlink()
         except FileNotFoundError:

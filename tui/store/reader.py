@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tui.engine import Task
+from tui.engine import Task, TaskOutput
 from tui.store.errors import SessionUnreadable, describe
-from tui.store.records import TASK_QUERY, StoredOutput, state_from_row, task_from_row, unpack_text
+from tui.store.records import TASK_COLUMNS, TASK_QUERY, TASK_TABLES, StoredOutput, state_from_row, task_from_row, unpack_text
 from tui.store.schema import connect_reader
 
 T = TypeVar("T")
+_FIRST_WINDOW = 8
+"""Rows of `output_chunks` read first for a task's text (a short answer is one or two chunks)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,13 @@ class SessionReader:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    def swap(self, move: Callable[[], Path]) -> None:
+        """Reopen on the file `move` puts in place (returning its path); reads wait meanwhile."""
+        with self._lock:
+            self._conn.close()
+            self.path = move()
+            self._conn = connect_reader(self.path)
 
     @contextmanager
     def closed(self) -> Iterator[None]:
@@ -152,16 +161,37 @@ class SessionReader:
 
     def read_text(self, task_id: int, start: int, upto: int) -> str:
         """Saved text of a task from character `start` up to `upto`, found by scanning from its first chunk."""
+        return self._run(lambda conn: self._text(conn, task_id, start, upto))
+
+    def _text(self, conn: sqlite3.Connection, task_id: int, start: int, upto: int,
+              span: tuple[Any, Any] | None = None) -> str:
+        """`span`: the task's first chunk and the file's last, when the caller has read them already."""
         if upto <= start:
             return ""
-        query = (
-            "SELECT start, text FROM output_chunks WHERE seq >= (SELECT first_seq FROM tasks WHERE id = ?) "
-            "AND task_id = ? ORDER BY seq"
-        )
-        text = self._run(lambda conn: stitch(_unpacked(conn.execute(query, (task_id, task_id))), start, upto))
+        if span is None:
+            first = conn.execute("SELECT first_seq FROM tasks WHERE id = ?", (task_id,)).fetchone()
+            span = (first[0] if first else None, conn.execute("SELECT max(seq) FROM output_chunks").fetchone()[0])
+        text = stitch(_unpacked(_chunks_of(conn, task_id, *span)), start, upto)
         if text is None:
             raise SessionUnreadable(f"{self.path}: the saved text of task {task_id} is incomplete")
         return text
+
+    def each_task(self) -> Iterator[tuple[TaskRow, Task]]:
+        """Every task with its whole text, in id order, from one consistent snapshot.
+
+        One task's text is in memory at a time (an export writes each task as it is
+        read), and each text is read from its first chunk to its last only.
+        """
+        with self._reading() as conn:
+            try:
+                last = conn.execute("SELECT max(seq) FROM output_chunks").fetchone()[0]
+                for raw in conn.execute(f"SELECT {TASK_COLUMNS}, t.first_seq FROM {TASK_TABLES} ORDER BY t.id"):
+                    row = TaskRow.checked(raw[:-1])
+                    output = TaskOutput(self._text(conn, row.id, 0, row.chars, (raw[-1], last)))
+                    where = f"{self.path}: task {row.id}"
+                    yield row, self._decoded(row, lambda: task_from_row(row.row, output, where))
+            except (ValueError, TypeError, OverflowError, zlib.error) as exc:
+                raise SessionUnreadable(f"{self.path}: the file is damaged ({describe(exc)})") from None
 
     def chunks_after(self, seq: int, task_ids: set[int]) -> tuple[list[tuple[int, int, str]], int]:
         """New text of some tasks, as (task id, start, text) in saved order, and the last seq seen."""
@@ -175,6 +205,21 @@ class SessionReader:
             return [(task_id, start, unpack_text(text)) for task_id, start, text in rows if task_id in task_ids], last
 
         return self._run(work)
+
+
+def _chunks_of(conn: sqlite3.Connection, task_id: int, first: Any, last: Any) -> Iterator[tuple[int, str | bytes]]:
+    """A task's (start, stored text) chunks in order, from its `first` chunk, read in windows of rows
+    that double in size. One query to the end would, after the task's last chunk, scan every later chunk
+    of the file (the cursor always looks for one more row), which made reading every task quadratic;
+    the windows stop within twice the rows the task spans."""
+    if first is None or last is None:
+        return
+    low, width = int(first), _FIRST_WINDOW
+    while low <= last:
+        query = "SELECT start, text FROM output_chunks WHERE seq >= ? AND seq < ? AND task_id = ? ORDER BY seq"
+        for chunk in conn.execute(query, (low, low + width, task_id)):
+            yield chunk  # not `yield from`: closing this generator later would close a cursor of a closed database
+        low, width = low + width, width * 2
 
 
 def _unpacked(chunks: Iterable[tuple[int, str | bytes]]) -> Iterator[tuple[int, str]]:
@@ -200,4 +245,6 @@ def stitch(chunks: Iterable[tuple[int, str]], start: int, upto: int) -> str | No
             return None
         parts.append(text[at - chunk_start :])
         at = end
+        if at >= upto:  # fetching one more row would scan every later chunk of the file for this task
+            break
     return "".join(parts)[: upto - start] if at >= upto else None

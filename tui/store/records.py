@@ -165,10 +165,8 @@ TASK_COLUMNS = (
     "i.prompt, i.provider, i.model, i.api, i.created_at, i.system, i.attachments, i.request_text, "
     "i.parent_id, i.base_session, r.session_state"
 )
-TASK_QUERY = (
-    f"SELECT {TASK_COLUMNS} FROM tasks t JOIN task_inputs i ON i.task_id = t.id "
-    "LEFT JOIN task_results r ON r.task_id = t.id"
-)
+TASK_TABLES = "tasks t JOIN task_inputs i ON i.task_id = t.id LEFT JOIN task_results r ON r.task_id = t.id"
+TASK_QUERY = f"SELECT {TASK_COLUMNS} FROM {TASK_TABLES}"
 
 
 @dataclass(frozen=True)

@@ -30,11 +30,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tui.store.errors import SessionUnreadable, StoreError, describe
+from tui.store.files import writer_pid
 from tui.user_files import kind_of
 
 APPLICATION = "agentdeck-session"
 BUSY_TIMEOUT_MS = 5000
 JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
+_SHM_PAGE = 32 * 1024
+"""SQLite grows its `-shm` file in pages of this size."""
 PAGE_SIZE = 1024
 """For new files. Each flush rewrites whole pages (the tasks rows, the last text page, the tree
 above it), so small pages halve the bytes written at a model's pace; a row that fills more than
@@ -204,6 +207,7 @@ def connect_writer(path: Path) -> sqlite3.Connection:
     try:
         _configure(conn)
         file_version(conn, path)
+        _refuse_foreign_objects(conn, path)
     except BaseException:
         conn.close()
         raise
@@ -223,31 +227,72 @@ def fold_log(conn: sqlite3.Connection, path: Path) -> None:
         raise StoreError(f"{path}: another program is reading this session; close it and try again")
 
 
+OWN_TABLES = frozenset({"schema_version", "session_info", "tasks", "task_inputs", "task_results", "output_chunks"})
+
+
+def _refuse_foreign_objects(conn: sqlite3.Connection, path: Path) -> None:
+    """A trigger someone planted would fire on our writes (an index or view would change them too):
+    a file holding anything agentdeck does not create is never written to. SQLite's own objects
+    (`sqlite_` names: automatic indexes, statistics) are fine."""
+    try:
+        rows = conn.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").fetchall()
+    except UnicodeDecodeError:
+        raise SessionUnreadable(f"{path}: the file is damaged (its schema is unreadable)") from None
+    for kind, name in rows:
+        if kind != "table" or name not in OWN_TABLES:
+            raise SessionUnreadable(
+                f"{path}: holds a {kind} {name!r} that agentdeck did not create; refusing to write to it "
+                "(it can still be exported)"
+            )
+
+
 def connect_reader(path: Path) -> sqlite3.Connection:
     """A read-only connection that checks the file is a session this version understands.
 
-    On read-only media (a read-only mount, a folder that is not ours) SQLite
-    cannot create the `-shm` file a WAL-mode reader needs. If there is no
-    write-ahead log either, the file is complete and nobody can be writing
-    it, so it is opened as immutable instead.
+    A WAL-mode reader needs SQLite's `-shm` file, which it cannot create on
+    read-only media (a read-only mount, a folder that is not ours) nor grow on
+    a full disk. If the write-ahead log holds nothing and nobody writes the
+    session, the file alone is complete, so it is then opened as immutable.
+    If the log holds text (its writer was killed), SQLite can index it in its
+    own memory instead, given a `-shm` it opens read-only: reading a session
+    never needs a byte of free space.
     """
     check_header(path)
     try:
         return _open_reader(path, "mode=ro")
     except SessionUnreadable:
-        if not _frozen(path):
-            raise
-        return _open_reader(path, "mode=ro&immutable=1")
+        if _frozen(path):
+            return _open_reader(path, "mode=ro&immutable=1")
+        if writer_pid(path) is None and _index_in_memory_possible(path):
+            return _open_reader(path, "mode=ro&readonly_shm=1")
+        raise
 
 
 def _frozen(path: Path) -> bool:
-    """Nobody can write here, and no write-ahead log holds anything the file lacks."""
+    """No write-ahead log holds anything the file lacks, and no writer can add to it now."""
     wal = Path(f"{path}-wal")
     try:
         log_empty = not wal.exists() or wal.stat().st_size == 0
     except OSError:
         return False
-    return log_empty and not os.access(path.parent, os.W_OK)
+    return log_empty and (not os.access(path.parent, os.W_OK) or writer_pid(path) is None)
+
+
+def _index_in_memory_possible(path: Path) -> bool:
+    """Make sure an `-shm` exists for `readonly_shm`; one that is not whole 32 KB pages (a reader that
+    could not grow it left it so) holds nothing, and is emptied: SQLite refuses it as it is."""
+    try:
+        fd = os.open(f"{path}-shm", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, 0o600)
+    except OSError:  # read-only media, or something that is not a file
+        return False
+    try:
+        if os.fstat(fd).st_size % _SHM_PAGE:
+            os.ftruncate(fd, 0)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return True
 
 
 def _open_reader(path: Path, query: str) -> sqlite3.Connection:

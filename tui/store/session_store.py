@@ -22,6 +22,7 @@ from tui.store.batch import Pending
 from tui.store.errors import SessionUnreadable, StorageUnavailable, StoreError, describe, is_storage_failure
 from tui.store.reader import SessionReader
 from tui.store.records import capture_inputs, capture_state, mark_interrupted
+from tui.store.restore import FileGuard
 from tui.store.schema import connect_writer, fold_log, migrate
 from tui.store.writer import Report, Writer, WriteStats
 
@@ -34,13 +35,10 @@ class SessionStore:
     writer of the same session gets `SessionLocked`.
     """
 
-    def __init__(self, path: Path, lock: files.WriterLock, reader: SessionReader, writer: Writer,
-                 tasks: list[Task]) -> None:
-        self.path = path
-        self.name = files.name_of(path)
+    def __init__(self, guard: FileGuard, reader: SessionReader, writer: Writer, tasks: list[Task]) -> None:
         self.tasks = tasks
         """The saved tasks as loaded (texts lazy); running/queued ones are now `interrupted`."""
-        self._lock = lock
+        self._guard = guard
         self._reader = reader
         self._writer = writer
         self._offsets: dict[int, int] = {}
@@ -77,7 +75,8 @@ class SessionStore:
                 rows = reader.rows()
                 tasks = [reader.task(row) for row in rows]
                 chars, rev = _saved_positions(conn, path)
-                writer = Writer(conn, files.name_of(path), chars, rev, relay, interval=flush_interval)
+                guard = FileGuard(path, lock, reader, relay)
+                writer = Writer(conn, files.name_of(path), chars, rev, relay, interval=flush_interval, guard=guard)
             except BaseException:
                 if reader is not None:
                     reader.close()
@@ -88,12 +87,21 @@ class SessionStore:
                 files.remove_session(path)
             lock.release()
             raise
-        store = cls(path, lock, reader, writer, tasks)
+        store = cls(guard, reader, writer, tasks)
         relay.store = store
         store._recover({row.id: row.updated_at for row in rows})
         return store
 
     # -- state -----------------------------------------------------------
+
+    @property
+    def path(self) -> Path:
+        """The session file; another one if this one was deleted while being written (see `FileGuard`)."""
+        return self._guard.path
+
+    @property
+    def name(self) -> str:
+        return files.name_of(self.path)
 
     @property
     def problem(self) -> str | None:
@@ -149,8 +157,7 @@ class SessionStore:
             conn.close()
             try:
                 files.move_session(self.path, new)
-                self.path = self._reader.path = self._lock.path = new
-                self.name = files.name_of(new)
+                self._guard.path = self._reader.path = self._guard.lock.path = new
                 self._writer.relabel(self.name)
             finally:  # on the new name, or on the old one if the move was refused
                 self._writer.connection = _prepare(self.path)
@@ -171,7 +178,7 @@ class SessionStore:
         try:
             return self._writer.close(timeout)
         finally:
-            self._lock.release()
+            self._guard.lock.release()
 
     async def aclose(self, timeout: float = 10.0) -> bool:
         return await asyncio.to_thread(self.close, timeout)

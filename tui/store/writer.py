@@ -22,7 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from tui.store.batch import Batch, Pending, merge, write_batch
-from tui.store.errors import describe
+from tui.store.errors import StoreError, describe
+from tui.store.restore import FileGuard
 
 log = logging.getLogger("agentdeck.store")
 
@@ -52,6 +53,7 @@ class Writer:
         *,
         interval: float = 0.3,
         retry_after: float = 2.0,
+        guard: FileGuard | None = None,
     ) -> None:
         self.stats = WriteStats()
         self.problem: str | None = None
@@ -62,6 +64,7 @@ class Writer:
         self._report = report
         self._interval = interval
         self._retry_after = retry_after
+        self._guard = guard
         self._cond = threading.Condition()
         self._pending: Batch = {}
         self._urgent = False
@@ -170,7 +173,10 @@ class Writer:
                         self._saving = False
                         self._cond.notify_all()
                 if closing and failure:
-                    self._report_problem(f"cannot save session {self._label!r}: {failure}; its latest changes are lost")
+                    self._report_problem(
+                        f"cannot save session {self._label!r}: {failure}; its latest changes are lost "
+                        f"({_lost(self._pending)})"
+                    )
                     return
                 if closing and not self._pending:
                     return
@@ -181,9 +187,11 @@ class Writer:
         """Write one batch; on failure put it back and return why."""
         if batch:
             try:
+                if self._guard is not None:  # the file deleted under us: written back first
+                    self._conn = self._guard.check(self._conn)
                 written = write_batch(self._conn, batch, self._chars, self._rev + 1)
             except Exception as exc:
-                if not isinstance(exc, sqlite3.Error | OSError):
+                if not isinstance(exc, sqlite3.Error | OSError | StoreError):
                     log.exception("saving session %s failed", self._label)
                 with self._cond:
                     self._pending = merge(batch, self._pending)
@@ -219,3 +227,11 @@ class Writer:
                 heard = getattr(self._report, "heard", False)
                 log.log(logging.INFO if heard else logging.WARNING, "%s", message)
             self._report(message)
+
+
+def _lost(batch: Batch) -> str:
+    """What a failed last save leaves out, e.g. `tasks 1, 2: 1,200 characters of text and their last state`."""
+    ids = ", ".join(str(task_id) for task_id in sorted(batch))
+    chars = sum(len(piece) for pending in batch.values() for piece in pending.text)
+    text = f"{chars:,} characters of text and " if chars else ""
+    return f"task{'s' if len(batch) != 1 else ''} {ids}: {text}their last state"
