@@ -29,11 +29,16 @@ def demo_engine(demo_url: str, *, concurrency: int = 4, timeout: float | None = 
 
 @asynccontextmanager
 async def running_app(
-    demo_url: str, *, concurrency: int = 4, timeout: float | None = 600.0, **options: Any
+    demo_url: str,
+    *,
+    concurrency: int = 4,
+    timeout: float | None = 600.0,
+    size: tuple[int, int] = SIZE,
+    **options: Any,
 ) -> AsyncIterator[tuple[AgentDeckApp, Pilot[int]]]:
     engine = demo_engine(demo_url, concurrency=concurrency, timeout=timeout)
     app = AgentDeckApp(engine, demo_notice=True, **options)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.pause()
         try:
             yield app, pilot
@@ -68,6 +73,11 @@ async def submit(app: AgentDeckApp, pilot: Pilot[int], prompt: str, *, timeout: 
     new = [task for task_id, task in app.engine.tasks.items() if task_id not in before]
     assert len(new) == 1, f"expected one new task, got {new}"
     return new[0]
+
+
+def screen_lines(app: AgentDeckApp) -> list[str]:
+    """The terminal as the user sees it now, one string per row (the active screen, modal or not)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
 def cell(app: AgentDeckApp, task: Task, column: str) -> str:

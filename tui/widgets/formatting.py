@@ -18,6 +18,11 @@ def duration(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
+def count(number: int) -> str:
+    """`999,999`, then `1.2M`: seven cells at most, so the chars column stays narrow."""
+    return f"{number:,}" if number < 1_000_000 else f"{number / 1_000_000:.1f}M"
+
+
 def one_line(text: str, width: int) -> str:
     """Whitespace collapsed, controls made visible, cut to `width` with an ellipsis."""
     line = visible_controls(" ".join(text.split()))
