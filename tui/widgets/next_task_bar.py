@@ -25,10 +25,17 @@ class NextTaskBar(Horizontal):
         padding: 0 1;
         background: $panel;
         & > Label { color: $foreground-muted; padding: 0 1 0 0; }
-        & > Select { width: 24; margin: 0 2 0 0; }
-        & > #model { width: 24; margin: 0 2 0 0; }
-        & > #timeout { width: 10; }
-        & > #attachments { width: 1fr; padding: 0 0 0 2; color: $text-accent; }
+        & > Select { width: 1fr; min-width: 10; max-width: 24; margin: 0 2 0 0; }
+        & > #model { width: 1fr; min-width: 10; max-width: 24; margin: 0 2 0 0; }
+        & > #timeout { width: 8; }
+        & > #attachments {
+            width: auto;
+            max-width: 40%;
+            padding: 0 0 0 2;
+            color: $text-accent;
+            text-wrap: nowrap;
+            text-overflow: ellipsis;
+        }
     }
     """
 
