@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from textual import events, on
 from textual.app import ComposeResult
-from textual.widgets import Footer
 
 from tui.app.bindings import TASK_BINDINGS
 from tui.config import ConfigError
 from tui.engine import AttachmentError, Engine, EngineError, Task, TaskEvent, TaskStatus
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.task_actions import READ_ONLY_ACTIONS, TaskActions
+from tui.widgets.footer import DeckFooter
 from tui.widgets.next_task_bar import NextTaskBar
 from tui.widgets.output_area import OutputArea
 from tui.widgets.prompt_box import PromptBox
@@ -59,7 +59,7 @@ class MainScreen(TaskActions):
         yield OutputArea(id="output")
         yield NextTaskBar(self.engine.config, model=self._model, id="next")
         yield PromptBox(id="prompt")
-        yield Footer()
+        yield DeckFooter()
 
     def on_mount(self) -> None:
         self._unsubscribe = self.engine.subscribe(self._on_engine_event)
