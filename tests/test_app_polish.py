@@ -1,0 +1,55 @@
+"""Smaller things a new user tripped over: wrapping, status words, counts, toasts, attachments, wording."""
+
+from __future__ import annotations
+
+import re
+
+from tests.app_helpers import finished, main_screen, running_app, screen_lines, select, submit, wait_for
+from tui.demo.script import expected_answer
+from tui.engine import TaskStatus
+from tui.widgets.raw_body import RawBody, row_starts
+
+
+async def test_raw_view_wraps_at_word_boundaries(demo_url: str) -> None:
+    async with running_app(demo_url, size=(80, 24)) as (app, pilot):
+        prompt = "wrap me [[len:1500]][[delay:0]]"
+        task = await submit(app, pilot, prompt)
+        await wait_for(pilot, finished(task))
+        await select(app, pilot, task)
+        await pilot.press("m", "enter", "home")  # raw text, focused, from its top
+        body = main_screen(app).output.panes[0].query_one(RawBody)
+        await pilot.pause()
+        region = body.scrollable_content_region
+        rows = [line[region.x : region.right].rstrip() for line in screen_lines(app)[region.y : region.bottom]]
+        answer_words = set(expected_answer(prompt).split())
+        shown_words = [word for row in rows for word in row.split()]
+        assert len(shown_words) > 40
+        assert [word for word in shown_words if word not in answer_words] == [], "no word is cut in two"
+
+
+def test_only_words_longer_than_the_width_are_cut() -> None:
+    line = "short words then " + "x" * 25 + " end"
+    starts = row_starts(line, 10)
+    rows = [line[a:b].rstrip() for a, b in zip(starts, [*starts[1:], len(line)])]
+    assert rows == ["short", "words then", "x" * 10, "x" * 10, "xxxxx end"]
+    wide = "漢字 " * 8
+    wide_starts = row_starts(wide, 10)
+    assert all(wide[a:b].strip() in ("漢字 漢字", "漢字") for a, b in zip(wide_starts, [*wide_starts[1:], len(wide)]))
+
+
+async def test_statuses_are_whole_and_interrupted_and_cancelled_are_counted_apart(demo_url: str) -> None:
+    async with running_app(demo_url, size=(140, 36)) as (app, pilot):
+        silent = "[[silent:600]][[silent_after:2]]"
+        cancelled, interrupted = [await submit(app, pilot, f"long study {n} {silent}") for n in (1, 2)]
+        await wait_for(pilot, lambda: cancelled.chars > 0 and interrupted.chars > 0)
+        await select(app, pilot, cancelled)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: cancelled.status is TaskStatus.CANCELLED)
+        app.engine.interrupt_all()
+        await wait_for(pilot, lambda: interrupted.status is TaskStatus.INTERRUPTED)
+        await pilot.pause(0.5)
+        lines = screen_lines(app)
+        assert "⏸ interrupted" in "\n".join(lines) and "⊘ cancelled" in "\n".join(lines)
+        header = lines[0]
+        assert re.search(r"⏸ 1 interrupted\s+⊘ 1 cancelled", header), header
+        assert "stopped" not in header
