@@ -137,6 +137,17 @@ class MainScreen(TaskActions):
     def _attach_requested(self) -> None:
         self.action_attach()
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._place_toasts)  # once the bars have their new places
+
+    @on(PromptBox.Resized)
+    def _place_toasts(self) -> None:
+        """Toasts stack up from just above the next-task bar: never over the prompt being typed."""
+        top_of_bars = self.next_task.region.y
+        for rack in self.query_children("#textual-toastrack"):  # absent when notifications are off
+            rack.styles.margin = (0, 0, self.size.height - top_of_bars, 0)
+            rack.styles.max_height = max(1, top_of_bars - 1)
+
     @on(PromptBox.LeaveRequested)
     def _leave_requested(self) -> None:
         self.set_focus(self.table)
