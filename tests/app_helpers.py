@@ -34,11 +34,13 @@ async def running_app(
     concurrency: int = 4,
     timeout: float | None = 600.0,
     size: tuple[int, int] = SIZE,
+    toasts: bool = False,
     **options: Any,
 ) -> AsyncIterator[tuple[AgentDeckApp, Pilot[int]]]:
+    """The app on the demo server; `toasts` draws notifications, which Textual's test runs leave out."""
     engine = demo_engine(demo_url, concurrency=concurrency, timeout=timeout)
     app = AgentDeckApp(engine, demo_notice=True, **options)
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=size, notifications=toasts) as pilot:
         await pilot.pause()
         try:
             yield app, pilot

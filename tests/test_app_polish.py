@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from textual.widgets._toast import Toast
+
 from tests.app_helpers import finished, main_screen, running_app, screen_lines, select, submit, wait_for
 from tui.demo.script import expected_answer
 from tui.engine import TaskStatus
@@ -53,3 +55,23 @@ async def test_statuses_are_whole_and_interrupted_and_cancelled_are_counted_apar
         header = lines[0]
         assert re.search(r"⏸ 1 interrupted\s+⊘ 1 cancelled", header), header
         assert "stopped" not in header
+
+
+async def test_toasts_never_cover_the_prompt_or_the_next_task_bar(demo_url: str) -> None:
+    async with running_app(demo_url, size=(80, 24), toasts=True) as (app, pilot):
+        screen = main_screen(app)
+        tasks = [await submit(app, pilot, f"quick {n} [[len:40]][[delay:0]]") for n in range(4)]
+        await wait_for(pilot, finished(*tasks))
+        screen.prompt.focus()
+        await pilot.press(*"draft", "ctrl+j", *"second line", "ctrl+j", *"third")
+        for n in range(6):
+            app.notify(f"note {n}", title="Heads up")
+        await pilot.pause(0.5)
+        shown = [screen.find_widget(toast) for toast in screen.query(Toast)]
+        visible = [toast.region.intersection(toast.clip) for toast in shown]
+        visible = [region for region in visible if region.area]
+        assert visible, "toasts are shown"
+        kept_clear = screen.prompt.region.union(screen.next_task.region)
+        for region in visible:
+            assert not region.overlaps(kept_clear), f"a toast at {region} covers {kept_clear}"
+        assert any("third" in line for line in screen_lines(app))
