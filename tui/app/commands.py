@@ -32,7 +32,7 @@ class DeckCommands(Provider):
                 )
         for task_filter in TaskFilter:
             if task_filter is not screen.table.task_filter:
-                commands.append((f"view: Show {task_filter} tasks", partial(screen.set_filter, task_filter), ""))
+                commands.append((f"view: Show {task_filter.label}", partial(screen.set_filter, task_filter), ""))
         for task_sort in TaskSort:
             if task_sort is not screen.table.task_sort:
                 commands.append((f"view: Sort by {task_sort}", partial(screen.set_sort, task_sort), ""))

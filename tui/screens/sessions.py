@@ -18,7 +18,7 @@ from tui.screens.ask import AskScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.store import SessionInfo, StoreError, delete_session, list_sessions, rename_session
 from tui.widgets.footer import DeckFooter
-from tui.widgets.formatting import one_line
+from tui.widgets.formatting import one_line, plural
 
 NEW_SESSION = ""
 """Dismiss value asking for a fresh session."""
@@ -50,7 +50,9 @@ CELL_PADDING = 2
 """A DataTable cell's padding, both sides together."""
 
 
-def session_cells(sessions: list[SessionInfo], current: str | None, room: int) -> tuple[tuple[str, ...], list[list[str]]]:
+def session_cells(
+    sessions: list[SessionInfo], current: str | None, room: int
+) -> tuple[tuple[str, ...], list[list[str]]]:
     """Column labels and cell texts that fit `room` cells: dropping the creation time, then shorter
     times, then the per-status counts, and only then cutting names (sizes and times stay whole)."""
     for columns, time_format, by_status in VARIANTS:
@@ -203,5 +205,5 @@ class SessionsScreen(ModalScreen[str | None]):
                 self.notify(str(exc), title="Not deleted", severity="error", markup=False)
             self.reload()
 
-        question = f"Delete session {info.name!r} and its {info.task_count} tasks? This cannot be undone."
+        question = f"Delete session {info.name!r} and its {plural(info.task_count, 'task')}? This cannot be undone."
         self.app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answer)

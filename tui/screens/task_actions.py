@@ -16,7 +16,7 @@ from tui.engine.attachments import read_attachment
 from tui.screens.ask import AskScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
-from tui.widgets.formatting import duration, one_line, timeout_label
+from tui.widgets.formatting import duration, one_line, plural, timeout_label
 from tui.widgets.next_task_bar import NextTaskBar
 from tui.widgets.output_area import GRID_MAX, OutputArea
 from tui.widgets.prompt_box import PromptBox
@@ -192,9 +192,10 @@ class TaskActions(Screen[None]):
         def answered(confirmed: bool | None) -> None:
             if confirmed:
                 cancelled = self.deck.cancel_all()
-                self.notify(f"Cancelled {cancelled} task{'s' if cancelled != 1 else ''}.")
+                self.notify(f"Cancelled {plural(cancelled, 'task')}.")
 
-        question = f"Cancel all {active} queued and running tasks? Their text so far is kept."
+        which = "the" if active == 1 else "all"
+        question = f"Cancel {which} {plural(active, 'queued or running task')}? Their text so far is kept."
         self.app.push_screen(ConfirmScreen(question, yes="Cancel them", no="Keep running"), answered)
 
     def action_timeout(self) -> None:
@@ -268,7 +269,7 @@ class TaskActions(Screen[None]):
     def action_resume_all(self) -> None:
         count = self.deck.resume_all()
         self.table.sync(self.engine.tasks)
-        self.notify(f"Resuming {count} interrupted task{'s' if count != 1 else ''}.", markup=False)
+        self.notify(f"Resuming {plural(count, 'interrupted task')}.", markup=False)
 
     def action_copy(self) -> None:
         task = self.selected

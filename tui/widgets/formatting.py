@@ -23,6 +23,11 @@ def count(number: int) -> str:
     return f"{number:,}" if number < 1_000_000 else f"{number / 1_000_000:.1f}M"
 
 
+def plural(number: int, noun: str) -> str:
+    """`1 task`, `3 tasks`, `0 tasks`: every count the app prints goes through here."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+
+
 def one_line(text: str, width: int) -> str:
     """Whitespace collapsed, controls made visible, cut to `width` with an ellipsis."""
     line = visible_controls(" ".join(text.split()))

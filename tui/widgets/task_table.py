@@ -36,6 +36,11 @@ class TaskFilter(StrEnum):
     PROBLEMS = "problems"
     """Failed, timed out, interrupted or cancelled: what may need a retry or continue."""
 
+    @property
+    def label(self) -> str:
+        """The tasks this view shows, in words: `done tasks`, `tasks with problems`."""
+        return "tasks with problems" if self is TaskFilter.PROBLEMS else f"{self} tasks"
+
 
 class TaskSort(StrEnum):
     ID = "id"
