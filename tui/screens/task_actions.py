@@ -7,12 +7,11 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import work
 from textual.screen import Screen
 
 from tui.config import MAX_CONCURRENCY, MAX_TIMEOUT_S
 from tui.engine import RESUMABLE, AttachmentError, Engine, EngineError, Task, TaskStatus
-from tui.engine.attachments import read_attachment
+from tui.engine.attachments import Attachment, read_attachment
 from tui.screens.ask import AskScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
@@ -317,23 +316,30 @@ class TaskActions(Screen[None]):
         self.show_counts()
 
     def action_attach(self) -> None:
+        """The file is read while the dialog is open: a bad path is explained there, ready to be corrected."""
         limit = self.engine.config.max_attachment_bytes
-        hint = f"Path of a UTF-8 text file (up to {limit:,} bytes), sent with the next prompt."
-        self.app.push_screen(AskScreen("Attach a file", hint, placeholder="~/notes/report.md"), self._attach_file)
+        hint = (
+            f"Path of a UTF-8 text file (up to {limit:,} bytes), sent with the next prompt. "
+            "Click the 📎 label to remove attached files."
+        )
+        read: list[Attachment] = []
 
-    @work(group="attach", exclusive=True, exit_on_error=False)
-    async def _attach_file(self, path: str | None) -> None:
-        if not path:
-            return
-        limit = self.engine.config.max_attachment_bytes
-        try:
-            # Read off the event loop: the file may be large or on a slow disk.
-            attachment = await asyncio.to_thread(read_attachment, Path(path).expanduser().absolute(), limit)
-        except AttachmentError as exc:
-            self._fail(exc)
-            return
-        self.next_task.add_attachment(str(attachment.path))
-        self.notify(f"Attached {attachment.path.name} to the next prompt.", markup=False)
+        async def problem(path: str) -> str | None:
+            if not path:
+                return None
+            try:
+                # Off the event loop: the file may be large or on a slow disk.
+                read.append(await asyncio.to_thread(read_attachment, Path(path).expanduser().absolute(), limit))
+            except AttachmentError as exc:
+                return str(exc)
+            return None
+
+        def attached(path: str | None) -> None:
+            if path and read:
+                self.next_task.add_attachment(str(read[-1].path))
+                self.notify(f"Attached {read[-1].path.name} to the next prompt.", markup=False)
+
+        self.app.push_screen(AskScreen("Attach a file", hint, placeholder="~/notes/report.md", check=problem), attached)
 
     def action_concurrency(self) -> None:
         def problem(text: str) -> str | None:
