@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pytest
+from textual.widgets import Static
 from textual.widgets._toast import Toast
 
 from tests.app_helpers import finished, main_screen, running_app, screen_lines, select, submit, wait_for
+from tui.app.commands import DeckCommands
 from tui.demo.script import expected_answer
 from tui.engine import TaskStatus
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.sessions import SessionsScreen
+from tui.store import SessionStore
+from tui.widgets.formatting import plural
 from tui.widgets.raw_body import RawBody, row_starts
+from tui.widgets.task_table import TaskFilter
 
 
 async def test_raw_view_wraps_at_word_boundaries(demo_url: str) -> None:
@@ -75,3 +84,57 @@ async def test_toasts_never_cover_the_prompt_or_the_next_task_bar(demo_url: str)
         for region in visible:
             assert not region.overlaps(kept_clear), f"a toast at {region} covers {kept_clear}"
         assert any("third" in line for line in screen_lines(app))
+
+
+async def test_attached_files_are_removed_by_a_click_or_one_by_one_from_the_palette(
+    demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("a.md", "b.md", "c.md"):
+        (tmp_path / name).write_text(f"file {name}", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    async with running_app(demo_url) as (app, pilot):
+        screen = main_screen(app)
+        bar = screen.next_task
+        for name in ("a.md", "b.md"):
+            await pilot.press("ctrl+o", *name, "enter")
+            await wait_for(pilot, lambda: str(tmp_path / name) in bar.attachments)
+        commands = {name: run for name, run, _ in DeckCommands(screen)._commands()}
+        commands["next task: Remove attachment a.md"]()
+        assert bar.attachments == [str(tmp_path / "b.md")]
+        await pilot.pause()
+        assert "b.md" in str(bar.query_one("#attachments", Static).content)
+        await pilot.press("ctrl+o", *"c.md", "enter")
+        await wait_for(pilot, lambda: len(bar.attachments) == 2)
+        await pilot.click("#attachments")
+        assert bar.attachments == []
+        task = await submit(app, pilot, "no files now [[len:40]]")
+        assert task.attachments == []
+
+
+def test_counts_read_as_english() -> None:
+    assert [plural(n, "task") for n in (0, 1, 2, 1500)] == ["0 tasks", "1 task", "2 tasks", "1,500 tasks"]
+    assert [task_filter.label for task_filter in TaskFilter] == [
+        "all tasks", "active tasks", "done tasks", "tasks with problems"
+    ]
+
+
+async def test_the_palette_and_dialogs_say_one_task_and_tasks_with_problems(demo_url: str) -> None:
+    SessionStore.open("solo").close()
+    async with running_app(demo_url) as (app, pilot):
+        screen = main_screen(app)
+        names = [name for name, _, _ in DeckCommands(screen)._commands()]
+        assert "view: Show tasks with problems" in names and "view: Show problems tasks" not in names
+        task = await submit(app, pilot, "the only one [[silent:600]][[silent_after:2]]")
+        await wait_for(pilot, lambda: task.chars > 0)
+        await select(app, pilot, task)
+        await pilot.press("C")
+        assert isinstance(app.screen, ConfirmScreen)
+        question = str(app.screen.query_one("#question", Static).content)
+        assert question.startswith("Cancel the 1 queued or running task?")
+        await pilot.press("n", "f2")
+        sessions = app.screen
+        assert isinstance(sessions, SessionsScreen)
+        await wait_for(pilot, lambda: sessions.listed)
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "and its 0 tasks?" in str(app.screen.query_one("#question", Static).content)
