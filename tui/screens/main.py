@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual import events, on
 from textual.app import ComposeResult
+from textual.timer import Timer
 
 from tui.app.bindings import TASK_BINDINGS
 from tui.config import ConfigError
@@ -21,6 +22,8 @@ TABLE_INTERVAL_S = 0.25
 """The table, counts and footer refresh at 4 Hz whatever the number of chunks."""
 PANE_INTERVAL_S = 0.1
 """Visible panes append new text at 10 Hz, smooth enough to read as streaming."""
+PANE_SETTLE_S = 0.3
+"""How long the cursor rests on a task before its previewed (raw) pane renders as Markdown."""
 TASK_ACTIONS = frozenset(binding.action for binding in TASK_BINDINGS)
 WRITING_KEYS = {
     key.strip(): binding.description
@@ -51,6 +54,7 @@ class MainScreen(TaskActions):
         self._table_dirty: set[int] = set()
         self._pane_dirty: set[int] = set()
         self._selected_status: TaskStatus | None = None
+        self._settle_timer: Timer | None = None
         self._unsubscribe = lambda: None
 
     def compose(self) -> ComposeResult:
@@ -107,7 +111,10 @@ class MainScreen(TaskActions):
         selected = self.selected
         self._selected_status = selected.status if selected else None
         self.refresh_bindings()
-        self.layout_panes()
+        self.layout_panes(preview=True)
+        if self._settle_timer is not None:
+            self._settle_timer.stop()
+        self._settle_timer = self.set_timer(PANE_SETTLE_S, self.layout_panes)
 
     @on(TaskTable.Selected)
     def _row_selected(self) -> None:

@@ -76,6 +76,7 @@ class TaskActions(Screen[None]):
         self.engine = engine
         self._clock = clock
         self._layout_wanted = False
+        self._layout_preview = False
         self._layout_running = False
 
     @property
@@ -142,13 +143,15 @@ class TaskActions(Screen[None]):
             ids += [task_id for task_id in running if task_id != selected][: GRID_MAX - len(ids)]
         return ids
 
-    def layout_panes(self) -> None:
+    def layout_panes(self, *, preview: bool = False) -> None:
         """Ask for the panes to match the selection and grid mode; the latest request wins.
 
         Opening a task renders its whole text once, which can take a second for
         long Markdown; doing it in a worker keeps the message pump (and keys) free.
+        A `preview` shows newly opened tasks as raw text at once instead.
         """
         self._layout_wanted = True
+        self._layout_preview = preview
         if not self._layout_running:
             self._layout_running = True
             self.run_worker(self._layout_until_current(), group="panes", exit_on_error=False)
@@ -158,7 +161,7 @@ class TaskActions(Screen[None]):
             while self._layout_wanted:
                 self._layout_wanted = False
                 tasks = [self.engine.tasks.get(task_id) for task_id in self.pane_ids()]
-                await self.output.display([task for task in tasks if task is not None])
+                await self.output.display([task for task in tasks if task is not None], preview=self._layout_preview)
         finally:
             self._layout_running = False
 
