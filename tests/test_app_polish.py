@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import statistics
+import time
 from pathlib import Path
 
 import pytest
@@ -138,3 +140,24 @@ async def test_the_palette_and_dialogs_say_one_task_and_tasks_with_problems(demo
         await pilot.press("d")
         assert isinstance(app.screen, ConfirmScreen)
         assert "and its 0 tasks?" in str(app.screen.query_one("#question", Static).content)
+
+
+async def test_moving_the_cursor_shows_each_task_at_once_and_markdown_when_it_rests(demo_url: str) -> None:
+    async with running_app(demo_url) as (app, pilot):
+        screen = main_screen(app)
+        screen.submit([f"a few pages on topic {n} [[len:6000]][[delay:0]]" for n in range(6)])
+        tasks = list(app.engine.tasks.values())
+        await wait_for(pilot, finished(*tasks), timeout=30)
+        await pilot.press("escape", "home")
+        pane = screen.output.panes[0]
+        await wait_for(pilot, lambda: pane.task_id == tasks[0].id and not pane.showing_raw)
+        waits = []
+        for task in tasks[1:]:
+            started = time.monotonic()
+            await pilot.press("down")
+            await wait_for(pilot, lambda: pane.task_id == task.id and pane.query(RawBody), timeout=5)
+            waits.append(time.monotonic() - started)
+            assert pane.query_one(RawBody).text == expected_answer(task.prompt)
+        assert statistics.median(waits) < 0.3, [f"{wait:.2f}" for wait in waits]
+        await wait_for(pilot, lambda: str(pane.border_subtitle).endswith("· markdown"), timeout=5)
+        assert not pane.showing_raw and pane.task_id == tasks[-1].id
