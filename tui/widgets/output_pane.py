@@ -93,6 +93,11 @@ class OutputPane(Vertical):
             self.screen.set_focus(self._body)
 
     @property
+    def previewing(self) -> bool:
+        """Showing a newly selected task as raw text until the cursor rests on it."""
+        return self._draft
+
+    @property
     def showing_raw(self) -> bool:
         return isinstance(self._body, RawBody)
 
