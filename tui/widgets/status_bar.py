@@ -41,6 +41,7 @@ ALWAYS_SHOWN = frozenset({TaskStatus.RUNNING, TaskStatus.QUEUED, TaskStatus.DONE
 _NARROWER = (
     (True, True, True, True),
     (False, True, True, True),
+    (False, True, True, False),
     (False, True, False, True),
     (False, True, False, False),
     (False, False, False, False),
@@ -59,8 +60,9 @@ class StatusBar(Static):
     """Counts in status colours, the demo notice, and the table's view settings.
 
     On a narrow terminal the line sheds words rather than counts: first the
-    app's name, then the count labels (the icons stay), then the view
-    settings, and last the session's name.
+    app's name, then the view settings, then the count labels (the icons
+    stay; the view settings come back if that makes room), and last the
+    session's name.
     """
 
     DEFAULT_CSS = """
