@@ -150,7 +150,8 @@ class MainScreen(TaskActions):
     @on(PromptBox.Resized)
     def _place_toasts(self) -> None:
         """Toasts stack up from just above the next-task bar: never over the prompt being typed."""
-        top_of_bars = self.next_task.region.y
+        shown = [bar.region.y for bar in (self.next_task, self.prompt) if bar.display]
+        top_of_bars = min(shown, default=self.size.height - 1)  # watch mode hides both: above the footer
         for rack in self.query_children("#textual-toastrack"):  # absent when notifications are off
             rack.styles.margin = (0, 0, self.size.height - top_of_bars, 0)
             rack.styles.max_height = max(1, top_of_bars - 1)
