@@ -19,14 +19,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from tests.app_helpers import SCENES, SIZE, snapshot_app  # noqa: E402
+from tests.app_helpers import SCENE_SIZES, SCENES, SIZE, snapshot_app  # noqa: E402
 from tui.demo.server import DemoServerThread  # noqa: E402
 
 
 async def shoot(base_url: str, scene: str) -> Path:
     drive, concurrency = SCENES[scene]
     app = snapshot_app(base_url, concurrency=concurrency)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SCENE_SIZES.get(scene, SIZE)) as pilot:
         await pilot.pause()
         await drive(pilot)
         app.title = f"agentdeck: {scene}"

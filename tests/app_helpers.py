@@ -29,11 +29,18 @@ def demo_engine(demo_url: str, *, concurrency: int = 4, timeout: float | None = 
 
 @asynccontextmanager
 async def running_app(
-    demo_url: str, *, concurrency: int = 4, timeout: float | None = 600.0, **options: Any
+    demo_url: str,
+    *,
+    concurrency: int = 4,
+    timeout: float | None = 600.0,
+    size: tuple[int, int] = SIZE,
+    toasts: bool = False,
+    **options: Any,
 ) -> AsyncIterator[tuple[AgentDeckApp, Pilot[int]]]:
+    """The app on the demo server; `toasts` draws notifications, which Textual's test runs leave out."""
     engine = demo_engine(demo_url, concurrency=concurrency, timeout=timeout)
     app = AgentDeckApp(engine, demo_notice=True, **options)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size, notifications=toasts) as pilot:
         await pilot.pause()
         try:
             yield app, pilot
@@ -68,6 +75,11 @@ async def submit(app: AgentDeckApp, pilot: Pilot[int], prompt: str, *, timeout: 
     new = [task for task_id, task in app.engine.tasks.items() if task_id not in before]
     assert len(new) == 1, f"expected one new task, got {new}"
     return new[0]
+
+
+def screen_lines(app: AgentDeckApp) -> list[str]:
+    """The terminal as the user sees it now, one string per row (the active screen, modal or not)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
 def cell(app: AgentDeckApp, task: Task, column: str) -> str:
@@ -119,6 +131,7 @@ async def freeze(pilot: Pilot[int]) -> None:
             task.started_at = FROZEN_NOW - 40 + 2 * task.id
             task.finished_at = task.started_at + 12.5 if task.status.is_final else None
     screen = main_screen(app)
+    await wait_for(pilot, lambda: not any(pane.previewing for pane in screen.output.panes))
     screen.prompt.cursor_blink = False
     screen.table.sync(list(app.engine.tasks))
     screen.show_counts()
@@ -171,6 +184,18 @@ async def scene_grid(pilot: Pilot[int]) -> None:
     await freeze(pilot)
 
 
+async def scene_small(pilot: Pilot[int]) -> None:
+    """Nine tasks on a small terminal: the newest (running, selected) row must stay in view."""
+    screen = main_screen(pilot.app)  # type: ignore[arg-type]
+    screen.submit([f"Summarise chapter {n} of the design notes [[len:300]][[delay:0]]" for n in range(1, 8)])
+    screen.submit(["Check the deploy log for errors [[fault:401]]"])
+    screen.submit(["Compare consensus protocols for the new ledger [[silent:600]][[silent_after:14]]"])
+    tasks = list(screen.engine.tasks.values())
+    await wait_for(pilot, lambda: finished(*tasks[:8])() and tasks[8].chars == 168, timeout=20)
+    screen.table.focus()
+    await freeze(pilot)
+
+
 SCENES: dict[str, tuple[Callable[[Pilot[int]], Awaitable[None]], int]] = {
     "empty": (scene_empty, 4),
     "running": (scene_running, 2),
@@ -178,5 +203,9 @@ SCENES: dict[str, tuple[Callable[[Pilot[int]], Awaitable[None]], int]] = {
     "failed": (scene_failed, 4),
     "help": (scene_help, 4),
     "grid": (scene_grid, 4),
+    "small-80x24": (scene_small, 4),
+    "small-60x20": (scene_small, 4),
 }
 """Scene name -> (what to do before the screenshot, concurrency)."""
+SCENE_SIZES: dict[str, tuple[int, int]] = {"small-80x24": (80, 24), "small-60x20": (60, 20)}
+"""Terminal size of the scenes not shown at SIZE."""

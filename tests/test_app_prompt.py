@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual import events
+from textual.widgets import Input, Static
 
 from tests.app_helpers import finished, main_screen, running_app, select, submit, wait_for
 from tui.app.commands import DeckCommands
@@ -71,20 +72,29 @@ async def test_attached_file_goes_with_the_next_prompt_only(
         assert second.attachments == []
 
 
-async def test_a_bad_attachment_is_a_notification_not_a_crash(
+async def test_a_bad_attachment_path_is_explained_in_the_dialog_and_can_be_corrected(
     demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "blob.bin").write_bytes(b"\x00\x01\x02")
+    (tmp_path / "notes.md").write_text("remember the milk", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     async with running_app(demo_url) as (app, pilot):
-        for path in ("missing.txt", "blob.bin"):
-            await pilot.press("ctrl+o")
-            await pilot.press(*path, "enter")
-            await pilot.pause(0.2)
-        messages = [n.message for n in app._notifications]
-        assert any("no such file" in m for m in messages)
-        assert any("binary" in m for m in messages)
-        assert main_screen(app).query_one(NextTaskBar).attachments == []
+        await pilot.press("ctrl+o")
+        dialog = app.screen
+        assert isinstance(dialog, AskScreen)
+        for path, problem in (("missing.txt", "no such file"), ("blob.bin", "binary")):
+            answer = dialog.query_one("#answer", Input)
+            answer.value = path
+            await pilot.press("enter")
+            error = dialog.query_one("#error", Static)
+            await wait_for(pilot, lambda: problem in str(error.content))
+            assert app.screen is dialog, "the dialog stays open"
+            assert answer.value == path, "the path is kept, to be corrected"
+        answer.value = "notes.md"
+        await pilot.press("enter")
+        bar = main_screen(app).query_one(NextTaskBar)
+        await wait_for(pilot, lambda: bar.attachments == [str(tmp_path / "notes.md")])
+        assert app.screen is not dialog
 
 
 async def test_next_task_provider_and_timeout_come_from_the_bar(demo_url: str) -> None:

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from tests.app_helpers import SCENES, SIZE, snapshot_app
+from tests.app_helpers import SCENE_SIZES, SCENES, SIZE, snapshot_app
 
 
 @pytest.mark.parametrize("scene", list(SCENES))
 def test_snapshot(scene: str, snap_compare: Any, demo_url: str) -> None:
     drive, concurrency = SCENES[scene]
     app = snapshot_app(demo_url, concurrency=concurrency)
-    assert snap_compare(app, terminal_size=SIZE, run_before=drive)
+    assert snap_compare(app, terminal_size=SCENE_SIZES.get(scene, SIZE), run_before=drive)

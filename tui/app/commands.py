@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -32,7 +33,7 @@ class DeckCommands(Provider):
                 )
         for task_filter in TaskFilter:
             if task_filter is not screen.table.task_filter:
-                commands.append((f"view: Show {task_filter} tasks", partial(screen.set_filter, task_filter), ""))
+                commands.append((f"view: Show {task_filter.label}", partial(screen.set_filter, task_filter), ""))
         for task_sort in TaskSort:
             if task_sort is not screen.table.task_sort:
                 commands.append((f"view: Sort by {task_sort}", partial(screen.set_sort, task_sort), ""))
@@ -42,7 +43,10 @@ class DeckCommands(Provider):
                 help_text = f"{provider.api} API, model {provider.model}"
                 commands.append((f"next task: Use provider {name}", partial(bar.choose_provider, name), help_text))
         if bar.attachments:
-            commands.append(("next task: Remove attached files", bar.clear_attachments, ""))
+            commands.append(("next task: Remove attached files", bar.clear_attachments, "or click the 📎 label"))
+            for path in bar.attachments:
+                remove = partial(bar.remove_attachment, path)
+                commands.append((f"next task: Remove attachment {Path(path).name}", remove, path))
         commands.append(
             ("tasks: Set how many stream at once", screen.action_concurrency, f"now {screen.engine.concurrency}")
         )

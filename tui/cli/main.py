@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
 from tui.cli.options import add_task_options
 from tui.cli.run_command import EXIT_USAGE, add_run_parser, run_command
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="agentdeck",
         description="Run, watch and keep many long LLM agent queries at once.",
     )
+    parser.add_argument("--version", action="version", version=f"agentdeck {_installed_version()}")
     parser.add_argument("--demo", action="store_true", help="use the built-in demo provider (no key needed)")
     add_task_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -44,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     server.add_argument("--api-key-env", metavar="VAR", help="require the key held in this variable")
     return parser
+
+
+def _installed_version() -> str:
+    try:
+        return version("agentdeck")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
 
 
 def _config_command(args: argparse.Namespace) -> int:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -11,8 +12,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-Check = Callable[[str], str | None]
-"""Returns an error message for a bad answer, or None when it is acceptable."""
+Check = Callable[[str], str | None | Awaitable[str | None]]
+"""Returns an error message for a bad answer, or None when it is acceptable; may be async (reading a file)."""
 
 
 class AskScreen(ModalScreen[str | None]):
@@ -36,6 +37,7 @@ class AskScreen(ModalScreen[str | None]):
         self._value = value
         self._placeholder = placeholder
         self._check = check
+        self._checking = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog") as dialog:
@@ -46,14 +48,22 @@ class AskScreen(ModalScreen[str | None]):
             yield Static("Enter to confirm · Esc to cancel", id="keys")
 
     @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
+    async def _submitted(self, event: Input.Submitted) -> None:
+        """A bad answer is explained under the field and stays there to be corrected."""
         event.stop()
-        answer = event.value.strip()
-        problem = self._check(answer) if self._check else None
-        if problem:
-            self.query_one("#error", Static).update(problem)
+        if self._checking:
             return
-        self.dismiss(answer)
+        answer = event.value.strip()
+        self._checking = True
+        try:
+            problem = self._check(answer) if self._check else None
+            if inspect.isawaitable(problem):
+                problem = await problem
+        finally:
+            self._checking = False
+        self.query_one("#error", Static).update(problem or "")
+        if not problem:
+            self.dismiss(answer)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

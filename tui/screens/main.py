@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from textual import events, on
 from textual.app import ComposeResult
-from textual.widgets import Footer
+from textual.timer import Timer
 
 from tui.app.bindings import TASK_BINDINGS
 from tui.config import ConfigError
 from tui.engine import AttachmentError, Engine, EngineError, Task, TaskEvent, TaskStatus
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.task_actions import READ_ONLY_ACTIONS, TaskActions
+from tui.widgets.footer import DeckFooter
 from tui.widgets.next_task_bar import NextTaskBar
 from tui.widgets.output_area import OutputArea
 from tui.widgets.prompt_box import PromptBox
@@ -21,6 +22,8 @@ TABLE_INTERVAL_S = 0.25
 """The table, counts and footer refresh at 4 Hz whatever the number of chunks."""
 PANE_INTERVAL_S = 0.1
 """Visible panes append new text at 10 Hz, smooth enough to read as streaming."""
+PANE_SETTLE_S = 0.3
+"""How long the cursor rests on a task before its previewed (raw) pane renders as Markdown."""
 TASK_ACTIONS = frozenset(binding.action for binding in TASK_BINDINGS)
 WRITING_KEYS = {
     key.strip(): binding.description
@@ -51,6 +54,7 @@ class MainScreen(TaskActions):
         self._table_dirty: set[int] = set()
         self._pane_dirty: set[int] = set()
         self._selected_status: TaskStatus | None = None
+        self._settle_timer: Timer | None = None
         self._unsubscribe = lambda: None
 
     def compose(self) -> ComposeResult:
@@ -59,7 +63,7 @@ class MainScreen(TaskActions):
         yield OutputArea(id="output")
         yield NextTaskBar(self.engine.config, model=self._model, id="next")
         yield PromptBox(id="prompt")
-        yield Footer()
+        yield DeckFooter()
 
     def on_mount(self) -> None:
         self._unsubscribe = self.engine.subscribe(self._on_engine_event)
@@ -107,7 +111,10 @@ class MainScreen(TaskActions):
         selected = self.selected
         self._selected_status = selected.status if selected else None
         self.refresh_bindings()
-        self.layout_panes()
+        self.layout_panes(preview=True)
+        if self._settle_timer is not None:
+            self._settle_timer.stop()
+        self._settle_timer = self.set_timer(PANE_SETTLE_S, self.layout_panes)
 
     @on(TaskTable.Selected)
     def _row_selected(self) -> None:
@@ -136,6 +143,18 @@ class MainScreen(TaskActions):
     @on(PromptBox.AttachRequested)
     def _attach_requested(self) -> None:
         self.action_attach()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._place_toasts)  # once the bars have their new places
+
+    @on(PromptBox.Resized)
+    def _place_toasts(self) -> None:
+        """Toasts stack up from just above the next-task bar: never over the prompt being typed."""
+        shown = [bar.region.y for bar in (self.next_task, self.prompt) if bar.display]
+        top_of_bars = min(shown, default=self.size.height - 1)  # watch mode hides both: above the footer
+        for rack in self.query_children("#textual-toastrack"):  # absent when notifications are off
+            rack.styles.margin = (0, 0, self.size.height - top_of_bars, 0)
+            rack.styles.max_height = max(1, top_of_bars - 1)
 
     @on(PromptBox.LeaveRequested)
     def _leave_requested(self) -> None:

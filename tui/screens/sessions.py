@@ -7,15 +7,18 @@ import time
 from collections.abc import Awaitable, Callable
 
 from textual import on, work
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tui.screens.ask import AskScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.store import SessionInfo, StoreError, delete_session, list_sessions, rename_session
+from tui.widgets.footer import DeckFooter
+from tui.widgets.formatting import one_line, plural
 
 NEW_SESSION = ""
 """Dismiss value asking for a fresh session."""
@@ -32,6 +35,50 @@ def _size(size: int) -> str:
 def _counts(info: SessionInfo) -> str:
     parts = [f"{count} {status}" for status, count in sorted(info.counts.items()) if count]
     return ", ".join(parts) or "empty"
+
+
+LONG_TIME, SHORT_TIME = "%Y-%m-%d %H:%M", "%m-%d %H:%M"
+VARIANTS: tuple[tuple[tuple[str, ...], str, bool], ...] = (
+    (("name", "created", "updated", "size", "tasks"), LONG_TIME, True),
+    (("name", "updated", "size", "tasks"), LONG_TIME, True),
+    (("name", "updated", "size", "tasks"), SHORT_TIME, True),
+    (("name", "updated", "size", "tasks"), SHORT_TIME, False),
+)
+"""Columns, time format and whether tasks are described by status, from widest to narrowest."""
+MIN_NAME_WIDTH = 8
+CELL_PADDING = 2
+"""A DataTable cell's padding, both sides together."""
+
+
+def session_cells(
+    sessions: list[SessionInfo], current: str | None, room: int
+) -> tuple[tuple[str, ...], list[list[str]]]:
+    """Column labels and cell texts that fit `room` cells: dropping the creation time, then shorter
+    times, then the per-status counts, and only then cutting names (sizes and times stay whole)."""
+    for columns, time_format, by_status in VARIANTS:
+        rows = [_session_row(info, current, columns, time_format, by_status) for info in sessions]
+        widths = [max([cell_len(label), *(cell_len(row[i]) for row in rows)]) for i, label in enumerate(columns)]
+        over = sum(width + CELL_PADDING for width in widths) - room
+        if over <= 0:
+            return columns, rows
+    name_width = max(MIN_NAME_WIDTH, widths[0] - over)
+    return columns, [[one_line(row[0], name_width), *row[1:]] for row in rows]
+
+
+def _session_row(
+    info: SessionInfo, current: str | None, columns: tuple[str, ...], time_format: str, by_status: bool
+) -> list[str]:
+    name = f"{info.name} (this one)" if info.name == current else info.name
+    if info.writer_pid is not None and info.name != current:
+        name += " (being written)"
+    cells = {
+        "name": name,
+        "created": time.strftime(time_format, time.localtime(info.created_at)),
+        "updated": time.strftime(time_format, time.localtime(info.updated_at)),
+        "size": _size(info.size),
+        "tasks": f"{info.task_count}: {_counts(info)}" if by_status else str(info.task_count),
+    }
+    return [cells[column] for column in columns]
 
 
 class SessionsScreen(ModalScreen[str | None]):
@@ -59,13 +106,14 @@ class SessionsScreen(ModalScreen[str | None]):
             yield Static("Sessions", id="sessions-title")
             yield DataTable(cursor_type="row", zebra_stripes=True, id="sessions-table")
             yield Static("", id="sessions-problems", markup=False)
-        yield Footer()
+        yield DeckFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("name", "created", "updated", "size", "tasks")
-        table.focus()
+        self.query_one(DataTable).focus()
         self.reload()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fill)
 
     @work(thread=True, exclusive=True, group="sessions", exit_on_error=False)
     def reload(self) -> None:
@@ -76,21 +124,21 @@ class SessionsScreen(ModalScreen[str | None]):
 
     def _show(self, sessions: list[SessionInfo], problems: list[str]) -> None:
         self.listed = sessions
-        table = self.query_one(DataTable)
-        table.clear()
-        for info in sessions:
-            name = f"{info.name} (this one)" if info.name == self._current else info.name
-            if info.writer_pid is not None and info.name != self._current:
-                name += " (being written)"
-            table.add_row(
-                name,
-                time.strftime("%Y-%m-%d %H:%M", time.localtime(info.created_at)),
-                time.strftime("%Y-%m-%d %H:%M", time.localtime(info.updated_at)),
-                _size(info.size),
-                f"{info.task_count}: {_counts(info)}",
-                key=str(info.path),
-            )
+        self._fill()
         self.query_one("#sessions-problems", Static).update("\n".join(problems))
+
+    def _fill(self) -> None:
+        """(Re)build the table with the columns that fit its width, keeping the cursor's row."""
+        table = self.query_one(DataTable)
+        room = table.size.width - table.styles.scrollbar_size_vertical
+        columns, rows = session_cells(self.listed, self._current, room)
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        table.add_columns(*columns)
+        for info, row in zip(self.listed, rows):
+            table.add_row(*row, key=str(info.path))
+        if self.listed:
+            table.move_cursor(row=min(cursor, len(self.listed) - 1))
 
     @property
     def selected(self) -> SessionInfo | None:
@@ -157,5 +205,5 @@ class SessionsScreen(ModalScreen[str | None]):
                 self.notify(str(exc), title="Not deleted", severity="error", markup=False)
             self.reload()
 
-        question = f"Delete session {info.name!r} and its {info.task_count} tasks? This cannot be undone."
+        question = f"Delete session {info.name!r} and its {plural(info.task_count, 'task')}? This cannot be undone."
         self.app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answer)

@@ -7,16 +7,15 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import work
 from textual.screen import Screen
 
 from tui.config import MAX_CONCURRENCY, MAX_TIMEOUT_S
 from tui.engine import RESUMABLE, AttachmentError, Engine, EngineError, Task, TaskStatus
-from tui.engine.attachments import read_attachment
+from tui.engine.attachments import Attachment, read_attachment
 from tui.screens.ask import AskScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
-from tui.widgets.formatting import duration, one_line, timeout_label
+from tui.widgets.formatting import duration, one_line, plural, timeout_label
 from tui.widgets.next_task_bar import NextTaskBar
 from tui.widgets.output_area import GRID_MAX, OutputArea
 from tui.widgets.prompt_box import PromptBox
@@ -77,6 +76,7 @@ class TaskActions(Screen[None]):
         self.engine = engine
         self._clock = clock
         self._layout_wanted = False
+        self._layout_preview = False
         self._layout_running = False
 
     @property
@@ -143,13 +143,15 @@ class TaskActions(Screen[None]):
             ids += [task_id for task_id in running if task_id != selected][: GRID_MAX - len(ids)]
         return ids
 
-    def layout_panes(self) -> None:
+    def layout_panes(self, *, preview: bool = False) -> None:
         """Ask for the panes to match the selection and grid mode; the latest request wins.
 
         Opening a task renders its whole text once, which can take a second for
         long Markdown; doing it in a worker keeps the message pump (and keys) free.
+        A `preview` shows newly opened tasks as raw text at once instead.
         """
         self._layout_wanted = True
+        self._layout_preview = preview
         if not self._layout_running:
             self._layout_running = True
             self.run_worker(self._layout_until_current(), group="panes", exit_on_error=False)
@@ -159,7 +161,7 @@ class TaskActions(Screen[None]):
             while self._layout_wanted:
                 self._layout_wanted = False
                 tasks = [self.engine.tasks.get(task_id) for task_id in self.pane_ids()]
-                await self.output.display([task for task in tasks if task is not None])
+                await self.output.display([task for task in tasks if task is not None], preview=self._layout_preview)
         finally:
             self._layout_running = False
 
@@ -192,9 +194,10 @@ class TaskActions(Screen[None]):
         def answered(confirmed: bool | None) -> None:
             if confirmed:
                 cancelled = self.deck.cancel_all()
-                self.notify(f"Cancelled {cancelled} task{'s' if cancelled != 1 else ''}.")
+                self.notify(f"Cancelled {plural(cancelled, 'task')}.")
 
-        question = f"Cancel all {active} queued and running tasks? Their text so far is kept."
+        which = "the" if active == 1 else "all"
+        question = f"Cancel {which} {plural(active, 'queued or running task')}? Their text so far is kept."
         self.app.push_screen(ConfirmScreen(question, yes="Cancel them", no="Keep running"), answered)
 
     def action_timeout(self) -> None:
@@ -268,7 +271,7 @@ class TaskActions(Screen[None]):
     def action_resume_all(self) -> None:
         count = self.deck.resume_all()
         self.table.sync(self.engine.tasks)
-        self.notify(f"Resuming {count} interrupted task{'s' if count != 1 else ''}.", markup=False)
+        self.notify(f"Resuming {plural(count, 'interrupted task')}.", markup=False)
 
     def action_copy(self) -> None:
         task = self.selected
@@ -316,23 +319,30 @@ class TaskActions(Screen[None]):
         self.show_counts()
 
     def action_attach(self) -> None:
+        """The file is read while the dialog is open: a bad path is explained there, ready to be corrected."""
         limit = self.engine.config.max_attachment_bytes
-        hint = f"Path of a UTF-8 text file (up to {limit:,} bytes), sent with the next prompt."
-        self.app.push_screen(AskScreen("Attach a file", hint, placeholder="~/notes/report.md"), self._attach_file)
+        hint = (
+            f"Path of a UTF-8 text file (up to {limit:,} bytes), sent with the next prompt. "
+            "Click the 📎 label to remove attached files."
+        )
+        read: list[Attachment] = []
 
-    @work(group="attach", exclusive=True, exit_on_error=False)
-    async def _attach_file(self, path: str | None) -> None:
-        if not path:
-            return
-        limit = self.engine.config.max_attachment_bytes
-        try:
-            # Read off the event loop: the file may be large or on a slow disk.
-            attachment = await asyncio.to_thread(read_attachment, Path(path).expanduser().absolute(), limit)
-        except AttachmentError as exc:
-            self._fail(exc)
-            return
-        self.next_task.add_attachment(str(attachment.path))
-        self.notify(f"Attached {attachment.path.name} to the next prompt.", markup=False)
+        async def problem(path: str) -> str | None:
+            if not path:
+                return None
+            try:
+                # Off the event loop: the file may be large or on a slow disk.
+                read.append(await asyncio.to_thread(read_attachment, Path(path).expanduser().absolute(), limit))
+            except AttachmentError as exc:
+                return str(exc)
+            return None
+
+        def attached(path: str | None) -> None:
+            if path and read:
+                self.next_task.add_attachment(str(read[-1].path))
+                self.notify(f"Attached {read[-1].path.name} to the next prompt.", markup=False)
+
+        self.app.push_screen(AskScreen("Attach a file", hint, placeholder="~/notes/report.md", check=problem), attached)
 
     def action_concurrency(self) -> None:
         def problem(text: str) -> str | None:

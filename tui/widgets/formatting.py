@@ -18,6 +18,16 @@ def duration(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
+def count(number: int) -> str:
+    """`999,999`, then `1.2M`: seven cells at most, so the chars column stays narrow."""
+    return f"{number:,}" if number < 1_000_000 else f"{number / 1_000_000:.1f}M"
+
+
+def plural(number: int, noun: str) -> str:
+    """`1 task`, `3 tasks`, `0 tasks`: every count the app prints goes through here."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+
+
 def one_line(text: str, width: int) -> str:
     """Whitespace collapsed, controls made visible, cut to `width` with an ellipsis."""
     line = visible_controls(" ".join(text.split()))

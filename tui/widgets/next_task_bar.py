@@ -6,11 +6,13 @@ import math
 from pathlib import Path
 from types import EllipsisType
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Label, Select, Static
 
 from tui.config import MAX_TIMEOUT_S, Config, ProviderConfig
+from tui.widgets.formatting import plural
 
 DEFAULT = ...
 """Timeout sentinel: use the provider's or the config's default, as `Engine.add_task` does."""
@@ -25,10 +27,17 @@ class NextTaskBar(Horizontal):
         padding: 0 1;
         background: $panel;
         & > Label { color: $foreground-muted; padding: 0 1 0 0; }
-        & > Select { width: 24; margin: 0 2 0 0; }
-        & > #model { width: 24; margin: 0 2 0 0; }
-        & > #timeout { width: 10; }
-        & > #attachments { width: 1fr; padding: 0 0 0 2; color: $text-accent; }
+        & > Select { width: 1fr; min-width: 10; max-width: 24; margin: 0 2 0 0; }
+        & > #model { width: 1fr; min-width: 10; max-width: 24; margin: 0 2 0 0; }
+        & > #timeout { width: 8; }
+        & > #attachments {
+            width: auto;
+            max-width: 40%;
+            padding: 0 0 0 2;
+            color: $text-accent;
+            text-wrap: nowrap;
+            text-overflow: ellipsis;
+        }
     }
     """
 
@@ -52,7 +61,9 @@ class NextTaskBar(Horizontal):
         yield Input(self._initial_model or "", compact=True, id="model", tooltip="Model; empty = the provider's")
         yield Label("timeout s:", classes="timeout-label")
         yield Input(compact=True, type="number", id="timeout", tooltip="Seconds; empty = default, 0 = no timeout")
-        yield Static("", id="attachments", markup=False)
+        attachments = Static("", id="attachments", markup=False)
+        attachments.tooltip = "Click to remove the attached files"
+        yield attachments
 
     def on_mount(self) -> None:
         self._show_defaults()
@@ -96,9 +107,20 @@ class NextTaskBar(Horizontal):
         self.attachments.append(path)
         self._show_attachments()
 
+    def remove_attachment(self, path: str) -> None:
+        self.attachments.remove(path)
+        self._show_attachments()
+
     def clear_attachments(self) -> None:
         self.attachments.clear()
         self._show_attachments()
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on the 📎 label drops the attached files (one by one from the palette)."""
+        if event.widget is self.query_one("#attachments") and self.attachments:
+            removed = plural(len(self.attachments), "attached file")
+            self.clear_attachments()
+            self.notify(f"Removed {removed} from the next prompt.", markup=False)
 
     def _show_defaults(self) -> None:
         provider = self.provider
@@ -108,5 +130,5 @@ class NextTaskBar(Horizontal):
 
     def _show_attachments(self) -> None:
         names = ", ".join(Path(p).name for p in self.attachments)
-        label = f"📎 {len(self.attachments)} file{'s' if len(self.attachments) != 1 else ''}: {names}"
+        label = f"📎 {plural(len(self.attachments), 'file')}: {names} ✕"
         self.query_one("#attachments", Static).update(label if self.attachments else "")

@@ -47,12 +47,12 @@ class OutputArea(Container):
     def shown_ids(self) -> list[int]:
         return [pane.task_id for pane in self.panes if pane.task_id is not None]
 
-    async def display(self, tasks: Sequence[Task | None]) -> None:
-        """Show these tasks, one pane each (at least one pane, at most four)."""
+    async def display(self, tasks: Sequence[Task | None], *, preview: bool = False) -> None:
+        """Show these tasks, one pane each (at least one pane, at most four); `preview` opens new ones raw."""
         async with self._lock:
-            await self._display(tasks)
+            await self._display(tasks, preview)
 
-    async def _display(self, tasks: Sequence[Task | None]) -> None:
+    async def _display(self, tasks: Sequence[Task | None], preview: bool) -> None:
         wanted = list(tasks[:GRID_MAX]) or [None]
         panes = self.panes
         keep = {t.id for t in wanted if t is not None}
@@ -74,7 +74,7 @@ class OutputArea(Container):
                 self.move_child(pane, before=index)
         for pane, task in zip(ordered, wanted):
             pane.raw = self.raw
-            await pane.show(task)
+            await (pane.preview(task) if preview else pane.settle(task))
         for count in range(1, GRID_MAX + 1):
             self.set_class(len(ordered) == count, f"-panes-{count}")
 

@@ -74,9 +74,13 @@ class OutputPane(Vertical):
         """Raw text wanted by the user; large outputs are raw regardless."""
         self._offset = 0
         self._body: MarkdownBody | RawBody | None = None
+        self._spare: MarkdownBody | RawBody | None = None
+        """A Markdown body hidden during a preview, for the pane to reuse when it settles."""
         self._title: Content | None = None
         self._subtitle: Content | None = None
         self._problem: str | None = None
+        self._draft = False
+        """Previewed as raw text until the cursor rests (see `preview`)."""
         self._lock = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
@@ -89,19 +93,43 @@ class OutputPane(Vertical):
             self.screen.set_focus(self._body)
 
     @property
+    def previewing(self) -> bool:
+        """Showing a newly selected task as raw text until the cursor rests on it."""
+        return self._draft
+
+    @property
     def showing_raw(self) -> bool:
         return isinstance(self._body, RawBody)
 
     async def show(self, task: Task | None) -> None:
         """Display `task` (loading its text once), or keep streaming it if it is already shown."""
+        await self._show(task, draft=None)
+
+    async def preview(self, task: Task | None) -> None:
+        """Show a newly selected task at once as raw text; its Markdown waits for `settle`.
+
+        Laying out a Markdown answer takes ~0.1 s for a paragraph and a second
+        or more for a few pages, so moving the cursor row by row would wait
+        that long at every row.
+        """
+        await self._show(task, draft=True)
+
+    async def settle(self, task: Task | None) -> None:
+        """Show `task` as it should look (Markdown unless raw is wanted or it is long)."""
+        await self._show(task, draft=False)
+
+    async def _show(self, task: Task | None, *, draft: bool | None) -> None:
+        """`draft`: True previews a newly shown task, False settles, None keeps the pane's state."""
         async with self._lock:
             if not self.is_attached:
                 return  # removed by a layout change while this refresh waited
             if task is None:
                 await self._clear()
                 return
+            if draft is False or task.id != self.task_id:
+                self._draft = bool(draft)
             limit = LIVE_MARKDOWN_LIMIT if task.status is TaskStatus.RUNNING else MARKDOWN_LIMIT
-            want_raw = self.raw or task.chars > limit
+            want_raw = self.raw or self._draft or task.chars > limit
             if task.id != self.task_id or want_raw != self.showing_raw or self._body is None:
                 await self._open(task, want_raw)
             else:
@@ -110,15 +138,39 @@ class OutputPane(Vertical):
 
     async def _open(self, task: Task, raw: bool) -> None:
         if self._body is None or isinstance(self._body, RawBody) != raw:
-            if self._body is not None:
-                await self._body.remove()
-            self._body = RawBody() if raw else _markdown_body()
-            await self.mount(self._body)
+            await self._swap_body(raw)
         self.add_class("-has-task")
         self.task_id = task.id
         text = task.output.since(0)
         self._offset = len(text)
         await self._body.load(visible_controls(text))
+
+    async def _swap_body(self, raw: bool) -> None:
+        """Show a raw or a Markdown body in place of the current one, keeping the reader's focus.
+
+        A preview only hides the Markdown body (kept as `_spare` and reused
+        when the pane settles): removing its hundreds of widgets cost ~50 ms
+        before the preview could show.
+        """
+        old = self._body
+        focused = old is not None and old.has_focus_within
+        if old is not None:
+            if self._draft and not isinstance(old, RawBody):
+                old.display = False
+                self._spare = old
+            else:
+                await old.remove()
+        if not raw and self._spare is not None:
+            self._body, self._spare = self._spare, None
+            self._body.display = True
+        else:
+            if not self._draft and self._spare is not None:
+                await self._spare.remove()  # settled as raw text: the hidden Markdown is not coming back
+                self._spare = None
+            self._body = RawBody() if raw else _markdown_body()
+            await self.mount(self._body)
+        if focused:
+            self._body.focus()
 
     async def _append_new(self, task: Task) -> None:
         new = task.output.since(self._offset)
@@ -134,9 +186,10 @@ class OutputPane(Vertical):
         self.border_title = self.border_subtitle = self._title = self._subtitle = self._problem = None
         self.query_one(".problem", Static).set_class(False, "-shown")
         self.remove_class("-has-task")
-        if self._body is not None:
-            body, self._body = self._body, None
-            await body.remove()
+        for body in (self._body, self._spare):
+            if body is not None:
+                await body.remove()
+        self._body = self._spare = None
 
     def _describe(self, task: Task) -> None:
         """Title, subtitle and problem line; each is touched only when it changed (a Static update costs a layout)."""
@@ -147,7 +200,9 @@ class OutputPane(Vertical):
             (f" · {one_line(task.prompt, 60)}", ""),
         )
         mode = "raw" if self.showing_raw else "markdown"
-        if self.showing_raw and not self.raw:
+        if self._draft and not self.raw:
+            mode = "raw preview"
+        elif self.showing_raw and not self.raw:
             mode = "raw while streaming" if task.chars <= MARKDOWN_LIMIT else "raw (long output)"
         subtitle = Content(f"{task.provider}/{task.model} · {task.chars:,} chars · {mode}")
         if title != self._title:

@@ -64,8 +64,17 @@ class PromptBox(TextArea):
     class LeaveRequested(Message):
         prompt_box: PromptBox
 
+    @dataclass
+    class Resized(Message):
+        """The box grew or shrank with its text (Textual's Resize event does not bubble)."""
+
+        prompt_box: PromptBox
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, placeholder=PLACEHOLDER, id=id)
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized(self))
 
     async def _on_key(self, event: events.Key) -> None:
         if hand_on_straggler(self, event) or (not event.is_printable and await run_binding_now(self, event)):

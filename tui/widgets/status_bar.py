@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from textual.content import Content
 from textual.widgets import Static
@@ -25,8 +26,44 @@ def counts_line(counts: Counter[TaskStatus]) -> str:
     )
 
 
+STATUS_LABELS: tuple[tuple[TaskStatus, str], ...] = (
+    (TaskStatus.RUNNING, "running"),
+    (TaskStatus.QUEUED, "queued"),
+    (TaskStatus.DONE, "done"),
+    (TaskStatus.FAILED, "failed"),
+    (TaskStatus.INTERRUPTED, "interrupted"),
+    (TaskStatus.CANCELLED, "cancelled"),
+)
+"""In header order; interrupted tasks (resumable with R) and cancelled ones (the user's choice) differ."""
+ALWAYS_SHOWN = frozenset({TaskStatus.RUNNING, TaskStatus.QUEUED, TaskStatus.DONE, TaskStatus.FAILED})
+
+
+_NARROWER = (
+    (True, True, True, True),
+    (False, True, True, True),
+    (False, True, True, False),
+    (False, True, False, True),
+    (False, True, False, False),
+    (False, False, False, False),
+)
+"""(app name, session name, count labels, view settings): each line shown only if the wider ones do not fit."""
+
+
+@dataclass(frozen=True)
+class _Shown:
+    counts: Counter[TaskStatus]
+    view: str
+    concurrency: int
+
+
 class StatusBar(Static):
-    """Counts in status colours, the demo notice, and the table's view settings."""
+    """Counts in status colours, the demo notice, and the table's view settings.
+
+    On a narrow terminal the line sheds words rather than counts: first the
+    app's name, then the view settings, then the count labels (the icons
+    stay; the view settings come back if that makes room), and last the
+    session's name.
+    """
 
     DEFAULT_CSS = """
     StatusBar {
@@ -45,36 +82,48 @@ class StatusBar(Static):
         self.session = session
         """The session's name: what `agentdeck open NAME` takes to come back to this work."""
         self._read_only = read_only
-        self._shown: Content | None = None
+        self._values: _Shown | None = None
+        self._content: Content | None = None
 
     def show(self, counts: Counter[TaskStatus], *, view: str, concurrency: int) -> None:
-        def part(status: TaskStatus, label: str, number: int) -> tuple[str, str]:
-            style = f"${THEME_COLOURS[status]} bold" if number else "$foreground-muted"
-            return (f"{ICONS[status]} {number} {label}", style)
+        self._values = _Shown(counts, view, concurrency)
+        self._draw()
 
-        failed = sum(counts[s] for s in (TaskStatus.FAILED, TaskStatus.TIMED_OUT))
-        other = counts[TaskStatus.CANCELLED] + counts[TaskStatus.INTERRUPTED]
-        parts: list[str | tuple[str, str]] = [("agentdeck  ", "bold")]
-        if self.session:
-            parts = [("agentdeck ", "bold"), (f"{self.session}  ", "$text-accent bold")]
-        if self._demo:
-            parts.append(("DEMO (no key)  ", "$text-warning bold"))
-        if self._read_only:
-            parts.append(("READ-ONLY (watching)  ", "$text-warning bold"))
-        parts += [
-            part(TaskStatus.RUNNING, "running", counts[TaskStatus.RUNNING]),
-            "  ",
-            part(TaskStatus.QUEUED, "queued", counts[TaskStatus.QUEUED]),
-            "  ",
-            part(TaskStatus.DONE, "done", counts[TaskStatus.DONE]),
-            "  ",
-            part(TaskStatus.FAILED, "failed", failed),
-        ]
-        if other:
-            parts += ["  ", part(TaskStatus.CANCELLED, "stopped", other)]
-        parts.append((f"  │ {view} · {concurrency} at once", "$foreground-muted"))
-        content = Content.assemble(*parts)
-        if content != self._shown:
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        if self._values is None:
+            return
+        room = self.content_region.width
+        content = Content()
+        for brand, session, labels, view in _NARROWER:
+            content = self._line(self._values, brand=brand, session=session, labels=labels, view=view)
+            if content.cell_length <= room:
+                break
+        if content != self._content:
             # One line whatever the text: skip the layout pass a Static update does by default.
-            self._shown = content
+            self._content = content
             self.update(content, layout=False)
+
+    def _line(self, shown: _Shown, *, brand: bool, session: bool, labels: bool, view: bool) -> Content:
+        counts = dict(shown.counts)
+        counts[TaskStatus.FAILED] = counts.get(TaskStatus.FAILED, 0) + counts.get(TaskStatus.TIMED_OUT, 0)
+        parts: list[str | tuple[str, str]] = []
+        if brand:
+            parts.append(("agentdeck " if self.session else "agentdeck  ", "bold"))
+        if session and self.session:
+            parts.append((f"{self.session}  ", "$text-accent bold"))
+        if self._demo:
+            parts.append(("DEMO (no key)  " if labels else "DEMO  ", "$text-warning bold"))
+        if self._read_only:
+            parts.append(("READ-ONLY (watching)  " if labels else "READ-ONLY  ", "$text-warning bold"))
+        for status, label in STATUS_LABELS:
+            number = counts.get(status, 0)
+            if number or status in ALWAYS_SHOWN:
+                style = f"${THEME_COLOURS[status]} bold" if number else "$foreground-muted"
+                parts += [(f"{ICONS[status]} {number}" + (f" {label}" if labels else ""), style), "  "]
+        parts.pop()
+        if view:
+            parts.append((f"  │ {shown.view} · {shown.concurrency} at once", "$foreground-muted"))
+        return Content.assemble(*parts)

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 
-from dataclasses import dataclass
-
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
@@ -26,8 +24,9 @@ from textual.strip import Strip
 from tui.widgets.focus_follow import KeysFollowFocus
 
 from tui.engine import Task, TaskStatus
-from tui.widgets.formatting import duration, one_line
+from tui.widgets.formatting import count, duration, one_line
 from tui.widgets.status import ICONS, status_style, status_word
+from tui.widgets.table_columns import CELL_PADDING, COLUMNS, Column, Layout, fit_columns
 
 
 class TaskFilter(StrEnum):
@@ -36,6 +35,11 @@ class TaskFilter(StrEnum):
     DONE = "done"
     PROBLEMS = "problems"
     """Failed, timed out, interrupted or cancelled: what may need a retry or continue."""
+
+    @property
+    def label(self) -> str:
+        """The tasks this view shows, in words: `done tasks`, `tasks with problems`."""
+        return "tasks with problems" if self is TaskFilter.PROBLEMS else f"{self} tasks"
 
 
 class TaskSort(StrEnum):
@@ -67,27 +71,8 @@ _STATUS_ORDER = {
 }
 
 
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    width: int
-    right: bool = False
-
-
-# The prompt column gets the width the others leave.
-COLUMNS: tuple[Column, ...] = (
-    Column("id", "#", 4, right=True),
-    Column("status", "status", 12),
-    Column("model", "provider/model", 20),
-    Column("prompt", "prompt", 30),
-    Column("chars", "chars", 8, right=True),
-    Column("rate", "chars/s", 7, right=True),
-    Column("elapsed", "elapsed", 7, right=True),
-    Column("left", "left", 6, right=True),
-)
-CELL_PADDING = 1
-MIN_PROMPT_WIDTH = 16
+_INDEX = {column.key: index for index, column in enumerate(COLUMNS)}
+"""Where each column's text sits in a row's texts; hidden columns keep theirs for `cell_text`."""
 STALL_S = 2.0
 """A running task with no new text for this long shows no rate: the engine's rate is the last burst's."""
 
@@ -115,6 +100,8 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
     DEFAULT_CSS = """
     TaskTable {
         height: auto;
+        overflow-x: hidden;
+        scrollbar-size-vertical: 1;
         min-height: 4;
         background: $surface;
         color: $foreground;
@@ -167,7 +154,9 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         self._strips: dict[tuple[int, bool], Strip] = {}
         self._growth: dict[int, tuple[int, float]] = {}
         """Per task: its length when last seen growing, and when."""
-        self._prompt_width = next(c.width for c in COLUMNS if c.key == "prompt")
+        self._layout: Layout = tuple((column, column.width) for column in COLUMNS)
+        """The columns shown and their widths: what fits the table's width, by `fit_columns`."""
+        self._widths = {column.key: column.width for column in COLUMNS}
         self._selected: int | None = None
         """The cursor is a task id, never a position: rows come and go under it."""
         self._highlighted: int | None = None
@@ -179,12 +168,19 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.rebuild())
 
     def on_resize(self, event: events.Resize) -> None:
-        """Give the prompt column whatever width the fixed columns and the scrollbar leave."""
-        fixed = sum(c.width for c in COLUMNS if c.key != "prompt")
-        padding = 2 * CELL_PADDING * len(COLUMNS)
-        width = max(MIN_PROMPT_WIDTH, event.size.width - fixed - padding - self.styles.scrollbar_size_vertical)
-        if width != self._prompt_width:
-            self._prompt_width = width
+        """Fit the columns to the new width and keep the selected row in the rows now visible."""
+        self._fit()
+        self._scroll_to_cursor()
+
+    def _fit(self) -> None:
+        """Choose the columns for the current width and the widest id; redraw every row if they changed."""
+        width = self.size.width - self.styles.scrollbar_size_vertical
+        if width <= 0:
+            return
+        layout = fit_columns(width, len(str(max(self._tasks, default=0))))
+        if layout != self._layout:
+            self._layout = layout
+            self._widths.update((column.key, column_width) for column, column_width in layout)
             self.rebuild()
 
     def notify_style_update(self) -> None:
@@ -213,7 +209,7 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
 
     def cell_text(self, task_id: int, column: str) -> str:
         """What a cell shows, as plain text."""
-        return self._drawn[task_id][next(i for i, c in enumerate(COLUMNS) if c.key == column)]
+        return self._drawn[task_id][_INDEX[column]]
 
     def select(self, task_id: int) -> None:
         if task_id in self._positions:
@@ -275,7 +271,8 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         was_at = self._cursor
         self._order = sorted(self._drawn, key=self._sort_key)
         self._positions = {task_id: index for index, task_id in enumerate(self._order)}
-        self.virtual_size = Size(self.size.width, len(self._order) + 1)
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._order) + 1)
+        self._fit()  # a new task may have a longer id
         self._move_cursor(self._positions.get(self._selected, was_at) if self._selected is not None else was_at)
         self.refresh()
 
@@ -309,9 +306,9 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         return (
             str(task.id),
             f"{ICONS[task.status]} {status_word(task.status)}",
-            one_line(f"{task.provider}/{task.model}", 20),
-            one_line(task.prompt, self._prompt_width),
-            f"{task.chars:,}",
+            one_line(f"{task.provider}/{task.model}", self._widths["model"]),
+            one_line(task.prompt, self._widths["prompt"]),
+            count(task.chars),
             self._rate(task, now) if running else "",
             duration(task.elapsed(now)) if started else "—",
             duration(task.time_left(now)) if running and task.timeout else "",
@@ -327,21 +324,35 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         for task_id in (previous, current):
             if task_id is not None:
                 self._refresh_row(task_id)
-        if self._order:
-            top, visible = round(self.scroll_y), max(1, self.size.height - 1)
-            if self._cursor < top:
-                self.scroll_to(y=self._cursor, animate=False)
-            elif self._cursor >= top + visible:
-                self.scroll_to(y=self._cursor - visible + 1, animate=False)
+        self._scroll_to_cursor()
         if current != self._highlighted:
             self._highlighted = current
             self.post_message(self.Highlighted(current))
+
+    @property
+    def _visible_rows(self) -> int:
+        """Rows on screen under the header: the table may be cut to less than its content by `max-height`."""
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def _scroll_to_cursor(self) -> None:
+        """Scroll now, not after the next refresh: a deferred scroll is judged against a stale layout and lost.
+
+        When the table is still growing (`height: auto`) the scroll may fall
+        short; the resize that follows calls this again.
+        """
+        if not self._order:
+            return
+        top, visible = round(self.scroll_y), self._visible_rows
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False, immediate=True, force=True)
+        elif self._cursor >= top + visible:
+            self.scroll_to(y=self._cursor - visible + 1, animate=False, immediate=True, force=True)
 
     def action_cursor(self, step: int) -> None:
         self._move_cursor(self._cursor + step)
 
     def action_page(self, direction: int) -> None:
-        self._move_cursor(self._cursor + direction * max(1, self.size.height - 2))
+        self._move_cursor(self._cursor + direction * max(1, self._visible_rows - 1))
 
     def action_first(self) -> None:
         self._move_cursor(0)
@@ -380,31 +391,33 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         style = self.rich_style + self.get_component_rich_style("task-table--cursor") if cursor else self.rich_style
         return strip.crop_extend(0, width, style)
 
-    def _widths(self) -> list[int]:
-        return [self._prompt_width if c.key == "prompt" else c.width for c in COLUMNS]
-
     def _header(self) -> Strip:
         style = self.rich_style + self.get_component_rich_style("task-table--header")
-        cells = [(c.label, c.right) for c in COLUMNS]
-        return Strip(_segments(cells, self._widths(), [style] * len(COLUMNS)))
+        return Strip(_segments([(column.label, column, width, style) for column, width in self._layout]))
 
     def _row(self, task_id: int, cursor: bool) -> Strip:
         base = self.rich_style
         if cursor:
             base += self.get_component_rich_style("task-table--cursor")
-        styles = [base] * len(COLUMNS)
         status = self._statuses.get(task_id)
-        if status is not None and not cursor:
-            styles[1] = base + status_style(self.app, status)
-        cells = [(text, column.right) for text, column in zip(self._drawn[task_id], COLUMNS)]
-        return Strip(_segments(cells, self._widths(), styles))
+        status_cell = base + status_style(self.app, status) if status is not None and not cursor else base
+        texts = self._drawn[task_id]
+        return Strip(
+            _segments(
+                [
+                    (texts[_INDEX[column.key]], column, width, status_cell if column.key == "status" else base)
+                    for column, width in self._layout
+                ]
+            )
+        )
 
 
-def _segments(cells: list[tuple[str, bool]], widths: list[int], styles: list[Style]) -> list[Segment]:
+def _segments(cells: list[tuple[str, Column, int, Style]]) -> list[Segment]:
+    """Each cell padded on both sides and cut or filled to its column's width."""
     pad = " " * CELL_PADDING
     segments = []
-    for (text, right), width, style in zip(cells, widths, styles):
-        if right and cell_len(text) < width:
+    for text, column, width, style in cells:
+        if column.right and cell_len(text) < width:
             text = " " * (width - cell_len(text)) + text
         segments.append(Segment(pad + set_cell_size(text, width) + pad, style))
     return segments

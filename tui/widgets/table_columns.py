@@ -1,0 +1,76 @@
+"""The task table's columns and how they give way when the terminal is narrow.
+
+What a user needs to follow a task (its status, prompt, size and times) stays
+longest; the provider/model, the same for most tasks and repeated in the pane's
+subtitle, shrinks and then goes first, then the rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from rich.cells import cell_len
+
+from tui.engine import TaskStatus
+from tui.widgets.status import ICONS, status_word
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int
+    """Natural width; the prompt's is the width it keeps before anything but the model gives way."""
+    right: bool = False
+    min_width: int = 0
+    """How far a column shrinks before it is dropped (0: it never shrinks)."""
+
+
+STATUS_WIDTH = max(cell_len(f"{ICONS[status]} {status_word(status)}") for status in TaskStatus)
+COLUMNS: tuple[Column, ...] = (
+    Column("id", "#", 1, right=True),
+    Column("status", "status", STATUS_WIDTH),
+    Column("model", "provider/model", 20, min_width=12),
+    Column("prompt", "prompt", 20, min_width=8),
+    Column("chars", "chars", 7, right=True),
+    Column("rate", "chars/s", 7, right=True),
+    Column("elapsed", "elapsed", 7, right=True),
+    Column("left", "left", 6, right=True),
+)
+BY_KEY = {column.key: column for column in COLUMNS}
+CELL_PADDING = 1
+
+GIVE_WAY: tuple[tuple[Literal["shrink", "drop"], str], ...] = (
+    ("shrink", "model"),
+    ("drop", "model"),
+    ("drop", "rate"),
+    ("shrink", "prompt"),
+    ("drop", "left"),
+    ("drop", "elapsed"),
+    ("drop", "chars"),
+)
+"""Applied in order until the row fits; the id and status always stay."""
+
+Layout = tuple[tuple[Column, int], ...]
+
+
+def fit_columns(width: int, id_width: int) -> Layout:
+    """The columns shown in `width` cells and each one's width; the prompt takes whatever is left."""
+    widths = {column.key: column.width for column in COLUMNS}
+    widths["id"] = max(id_width, cell_len(BY_KEY["id"].label))
+    shown = [column.key for column in COLUMNS]
+
+    def excess() -> int:
+        return sum(widths[key] + 2 * CELL_PADDING for key in shown) - width
+
+    for step, key in GIVE_WAY:
+        over = excess()
+        if over <= 0:
+            break
+        if step == "shrink":
+            widths[key] = max(BY_KEY[key].min_width, widths[key] - over)
+        else:
+            shown.remove(key)
+    widths["prompt"] += max(0, -excess())
+    return tuple((column, widths[column.key]) for column in COLUMNS if column.key in shown)
