@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Container
 
 from tui.engine import Task
-from tui.widgets.output_pane import OutputPane
+from tui.widgets.output_pane import OutputPane, remove_whole
 
 GRID_MAX = 4
 
@@ -65,7 +65,7 @@ class OutputArea(Container):
                 pane = free.pop(0) if free else OutputPane(raw=self.raw)
             ordered.append(pane)
         for pane in free:
-            await pane.remove()
+            await remove_whole(pane)
         for pane in ordered:
             if pane.parent is None:
                 await self.mount(pane)

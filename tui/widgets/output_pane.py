@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.engine import Task, TaskStatus
@@ -33,6 +34,17 @@ long answer streamed.
 """
 
 PLACEHOLDER = "No task selected. Type a prompt below and press Enter."
+
+
+
+async def remove_whole(widget: Widget) -> None:
+    """Remove `widget`, finishing even if the awaiting worker is cancelled (the app quitting mid-layout).
+
+    Awaiting `remove()` gathers the widget's message loop; cancelling that
+    gather cancels the loop too, and Textual's own shutdown, which waits for the
+    same loop, then fails with `CancelledError`.
+    """
+    await asyncio.shield(asyncio.ensure_future(widget.remove()))
 
 
 class OutputPane(Vertical):
@@ -159,13 +171,13 @@ class OutputPane(Vertical):
                 old.display = False
                 self._spare = old
             else:
-                await old.remove()
+                await remove_whole(old)
         if not raw and self._spare is not None:
             self._body, self._spare = self._spare, None
             self._body.display = True
         else:
             if not self._draft and self._spare is not None:
-                await self._spare.remove()  # settled as raw text: the hidden Markdown is not coming back
+                await remove_whole(self._spare)  # settled as raw text: the hidden Markdown is not coming back
                 self._spare = None
             self._body = RawBody() if raw else _markdown_body()
             await self.mount(self._body)
@@ -188,7 +200,7 @@ class OutputPane(Vertical):
         self.remove_class("-has-task")
         for body in (self._body, self._spare):
             if body is not None:
-                await body.remove()
+                await remove_whole(body)
         self._body = self._spare = None
 
     def _describe(self, task: Task) -> None:
