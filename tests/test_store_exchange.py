@@ -13,6 +13,7 @@ import pytest
 from tui.engine import Task, TaskOutput, TaskStatus, Usage
 from tui.store import SessionStore, StoreError, import_file, list_sessions, render, session_document
 from tui.store.batch import Pending, write_batch
+from tui.store.markdown_nesting import nest_headings
 from tui.store.records import capture_inputs, capture_state
 from tui.store.schema import connect_writer
 
@@ -83,7 +84,7 @@ def test_markdown_export_reads_well() -> None:
     text = render(session_document("source"), "md")
     assert text.startswith("# Session source\n")
     assert "## Task 2 · interrupted" in text and "- error: connection cut" in text
-    assert "> second" in text and AWKWARD * 3 in text
+    assert "> second" in text and nest_headings(AWKWARD * 3) in text and "\n#### heading" in text
 
 
 def test_running_tasks_of_a_dead_writer_export_and_import_as_interrupted(tmp_path: Path) -> None:
@@ -144,3 +145,15 @@ def test_toml_keeps_long_texts_readable_when_that_stays_exact() -> None:
     assert tomllib.loads(text)["tasks"][0]["output"] == "one\ntwo\n"
     with_cr = to_toml({"session": {}, "tasks": [{"id": 1, "output": "one\r\ntwo\n"}]})
     assert tomllib.loads(with_cr)["tasks"][0]["output"] == "one\r\ntwo\n"
+
+
+def test_an_answers_headings_nest_under_its_task_in_markdown() -> None:
+    answer = "## Analysis\n\ntext # not a heading\n```md\n# inside code\n```\n#### Deep\n##### Deeper\n#hashtag\n"
+    assert nest_headings(answer) == (
+        "#### Analysis\n\ntext # not a heading\n```md\n# inside code\n```\n###### Deep\n###### Deeper\n#hashtag\n"
+    )
+    make_session()
+    text = render(session_document("source"), "md")
+    assert [line for line in text.splitlines() if line.startswith("## ")] == [
+        "## Task 1 · done", "## Task 2 · interrupted", "## Task 3 · cancelled"
+    ]

@@ -29,6 +29,7 @@ import tomli_w
 from tui.engine import Task
 from tui.store import files
 from tui.store.errors import StoreError, describe
+from tui.store.markdown_nesting import nest_headings
 from tui.store.reader import SessionReader, Summary
 from tui.store.records import mark_interrupted
 
@@ -196,7 +197,7 @@ def _markdown_pieces(session: dict[str, Any], count: int, tasks: Iterator[dict[s
         if task["attachments"]:
             lines.append(f"- attachments: {', '.join(task['attachments'])}")
         lines += ["", "**Prompt**", "", *(f"> {line}" for line in task["prompt"].splitlines()), ""]
-        lines += ["**Answer**", "", task["output"]]
+        lines += ["**Answer**", "", nest_headings(task["output"])]
         yield "\n".join(lines) + "\n"
 
 
