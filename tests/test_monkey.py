@@ -26,12 +26,12 @@ async def _drive(seed: int, state: str, steps: int, demo_url: str, tmp_path: Pat
 
 @pytest.mark.parametrize("state", STATES)
 async def test_a_short_monkey_run_breaks_nothing(state: str, demo_url: str, tmp_path: Path) -> None:
-    await _drive(seed=STATES.index(state) + 1, state=state, steps=150, demo_url=demo_url, tmp_path=tmp_path)
+    await _drive(seed=STATES.index(state) + 1, state=state, steps=100, demo_url=demo_url, tmp_path=tmp_path)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("seed", range(100, 106))
 async def test_a_long_monkey_run_breaks_nothing(seed: int, demo_url: str, tmp_path: Path) -> None:
-    steps = int(os.environ.get("AGENTDECK_MONKEY_STEPS", "600"))
+    steps = int(os.environ.get("AGENTDECK_MONKEY_STEPS", "300"))
     await _drive(seed=seed, state=STATES[seed % len(STATES)], steps=steps, demo_url=demo_url, tmp_path=tmp_path)
