@@ -49,6 +49,7 @@ def exit_line(name: str | None, tasks: Iterable[Task], *, saved: bool) -> str:
     """The one line printed when the app or a run ends: what is where and the command to get back."""
     tasks = list(tasks)
     counts = tasks_by_status(tasks)
+    name = visible_controls(name) if name is not None else None
     if not saved or name is None:
         return f"agentdeck: {counts}; this session was NOT saved"
     line = f"agentdeck: session {name}: {counts} · reopen: agentdeck open {name}"
@@ -60,6 +61,7 @@ def exit_line(name: str | None, tasks: Iterable[Task], *, saved: bool) -> str:
 def crash_report(stop: UnexpectedStop, name: str | None, *, saved: bool, watching: bool = False) -> str:
     """A few lines for stderr after an unexpected stop: what happened, where the details are, how to reopen."""
     lines = [f"agentdeck stopped unexpectedly: {visible_controls(stop.what)}"]
+    name = visible_controls(name) if name is not None else None
     if watching:
         lines.append(f"Only the watch ended; the tasks of session {name} run on in the process that writes it.")
     elif saved and name is not None:

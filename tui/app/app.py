@@ -26,6 +26,7 @@ from tui.screens.main import MainScreen
 from tui.screens.sessions import SessionsScreen
 from tui.widgets.formatting import one_line
 from tui.widgets.status import status_word
+from tui.safety import visible_controls
 from tui.stop_report import UnexpectedStop, write_crash_log
 from tui.widgets.status_bar import StatusBar, count_statuses, counts_line
 
@@ -254,7 +255,7 @@ class AgentDeckApp(App[int]):
         counts = counts_line(count_statuses(self.engine.tasks.values()))
         if self.read_only:
             counts = f"watching, read-only · {counts}"
-        name = f" {self.session_name}" if self.session_name else ""
+        name = f" {visible_controls(self.session_name)}" if self.session_name else ""  # a file's name: anyone's text
         title = f"agentdeck{name}: {counts}"
         if title != self._terminal_title:
             self.sub_title = counts
@@ -262,7 +263,7 @@ class AgentDeckApp(App[int]):
             self._set_terminal_title(title)
 
     def _set_terminal_title(self, title: str) -> None:
-        """OSC 2; Textual has no API for the window title. The text is ours (counts), never model output.
+        """OSC 2; Textual has no API for the window title. The text is ours (counts, a session name made visible).
 
         The first time, the terminal's own title is pushed on its title stack
         (XTWINOPS 22), so quitting can restore it (23).

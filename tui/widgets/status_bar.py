@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from textual.content import Content
 from textual.widgets import Static
 
+from tui.safety import visible_controls
 from tui.engine import Task, TaskStatus
 from tui.widgets.status import ICONS, THEME_COLOURS
 
@@ -113,7 +114,7 @@ class StatusBar(Static):
         if brand:
             parts.append(("agentdeck " if self.session else "agentdeck  ", "bold"))
         if session and self.session:
-            parts.append((f"{self.session}  ", "$text-accent bold"))
+            parts.append((f"{visible_controls(self.session)}  ", "$text-accent bold"))  # a file's name
         if self._demo:
             parts.append(("DEMO (no key)  " if labels else "DEMO  ", "$text-warning bold"))
         if self._read_only:
