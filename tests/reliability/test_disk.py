@@ -27,6 +27,7 @@ import pytest
 from tui import paths
 from tui.demo.script import expected_answer
 from tui.store import SessionStore, session_document
+from tui.store.markdown_nesting import nest_headings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -200,7 +201,7 @@ def test_full_disk_still_lists_and_exports(tmp_path: Path) -> None:
         if fmt == "json":
             assert json.loads(exported.stdout)["tasks"] == kept
         elif fmt == "md":
-            assert expected_answer(kept[0]["prompt"]) in exported.stdout
+            assert nest_headings(expected_answer(kept[0]["prompt"])) in exported.stdout
         assert digest(tmp_path / f"export-{fmt}" / "sessions")["kept.sqlite"] == before["kept.sqlite"]
 
 
