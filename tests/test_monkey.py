@@ -31,7 +31,7 @@ async def test_a_short_monkey_run_breaks_nothing(state: str, demo_url: str, tmp_
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-@pytest.mark.parametrize("seed", range(100, 106))
+@pytest.mark.parametrize("seed", range(100, 104))
 async def test_a_long_monkey_run_breaks_nothing(seed: int, demo_url: str, tmp_path: Path) -> None:
     steps = int(os.environ.get("AGENTDECK_MONKEY_STEPS", "300"))
     await _drive(seed=seed, state=STATES[seed % len(STATES)], steps=steps, demo_url=demo_url, tmp_path=tmp_path)
