@@ -87,11 +87,16 @@ def cell(app: AgentDeckApp, task: Task, column: str) -> str:
 
 
 async def select(app: AgentDeckApp, pilot: Pilot[int], task: Task) -> None:
-    """Focus the table and highlight `task`'s row."""
+    """Focus the table and highlight `task`'s row, then wait until its pane has settled past the raw preview."""
     screen = main_screen(app)
     screen.table.focus()
     screen.table.select(task.id)
     await pilot.pause()
+
+    def settled() -> bool:
+        return task.id in screen.output.shown_ids and not any(pane.previewing for pane in screen.output.panes)
+
+    await wait_for(pilot, settled)
 
 
 def finished(*tasks: Task) -> Callable[[], bool]:
