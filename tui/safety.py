@@ -1,4 +1,7 @@
-"""Model output is untrusted: control sequences are made visible before any terminal sees them."""
+"""Model output is untrusted: control sequences are made visible before any terminal sees them.
+
+Every layer (engine, store, cli, widgets) imports from here: it needs nothing but `re`.
+"""
 
 from __future__ import annotations
 
@@ -25,3 +28,9 @@ def visible_controls(text: str) -> str:
     are bidirectional overrides, which can make text read differently than it is.
     """
     return _CONTROL.sub(_visible, text)
+
+
+def one_line(text: str, width: int) -> str:
+    """One line of untrusted text for a terminal: whitespace collapsed, controls visible, cut to `width` with `…`."""
+    line = visible_controls(" ".join(text.split()))
+    return line if len(line) <= width else line[: width - 1] + "…"

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.engine import Engine, EventKind, TaskEvent, TaskStatus
-from tui.safety import visible_controls
+from tui.safety import one_line, visible_controls
 
 STATUS_STYLE = {
     TaskStatus.QUEUED: "dim",
@@ -25,9 +25,6 @@ STATUS_STYLE = {
 }
 
 
-def _prompt_cell(prompt: str, width: int = 48) -> str:
-    line = visible_controls(" ".join(prompt.split()))
-    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 class TerminalProgress:
@@ -54,7 +51,7 @@ class TerminalProgress:
                 f"{task.chars:,}",
                 f"{task.rate:,.0f}" if task.status is TaskStatus.RUNNING else "",
                 f"{task.elapsed(now):.1f}s",
-                Text(_prompt_cell(task.prompt)),
+                Text(one_line(task.prompt, 48)),
             )
         return table
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from tui.cli.options import apply_task_options, check_key, check_text
 from tui.cli.prompts_file import read_prompt_lines
 from tui.config import Config, ConfigError
-from tui.safety import visible_controls
+from tui.safety import one_line, visible_controls
 from tui.stop_report import exit_line
 from tui.engine import AttachmentError, Engine, EngineError, Task, TaskStatus
 
@@ -160,7 +160,7 @@ def _report(tasks: list[Task], as_json: bool) -> None:
     many = len(tasks) > 1
     for task in tasks:
         if many:
-            sys.stdout.write(f"\n== task {task.id}: {task.status} — {_one_line(task.prompt)}\n")
+            sys.stdout.write(f"\n== task {task.id}: {task.status} — {one_line(task.prompt, 60)}\n")
         if task.chars:
             text = visible_controls(task.text) if sys.stdout.isatty() else task.text
             sys.stdout.write(text)
@@ -174,8 +174,3 @@ def _report(tasks: list[Task], as_json: bool) -> None:
             print(f"  task {task.id} {task.status}: {visible_controls(task.error)}", file=sys.stderr)
         if task.notice:
             print(f"  task {task.id}: {visible_controls(task.notice)}", file=sys.stderr)
-
-
-def _one_line(text: str, width: int = 60) -> str:
-    line = visible_controls(" ".join(text.split()))
-    return line if len(line) <= width else line[: width - 1] + "…"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tui.engine.redact import Redactor
+from tui.safety import one_line
 
 if TYPE_CHECKING:
     from tui.config import ProviderConfig
@@ -91,10 +92,7 @@ def _stream_error(exc: BaseException) -> str | None:
 
 def _short(text: str, redactor: Redactor, limit: int = 160) -> str:
     """One line, secrets hidden before it is cut short; control characters (ESC, C1...) made visible."""
-    from tui.safety import visible_controls
-
-    line = visible_controls(" ".join((redactor.hide(text[:_SCAN_CHARS]) or "").split()))
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return one_line(redactor.hide(text[:_SCAN_CHARS]) or "", limit)
 
 
 def describe_failure(exc: BaseException, provider: ProviderConfig, model: str, redactor: Redactor) -> Failure:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import sqlite3
 
+from tui.safety import one_line
+
 
 class StoreError(Exception):
     """A session cannot be created, opened, read or written; the text is shown as is."""
@@ -54,6 +56,10 @@ def is_storage_failure(exc: sqlite3.Error) -> bool:
     return code is not None and code & 0xFF in _STORAGE_CODES
 
 
+_QUOTED_CHARS = 160
+"""A message quoted from a library may hold a damaged file's bytes: one short line, controls visible."""
+
+
 def describe(exc: BaseException) -> str:
     """Short reason for an sqlite3 or OS error, e.g. 'the disk is full'."""
     if isinstance(exc, sqlite3.Error):
@@ -61,19 +67,11 @@ def describe(exc: BaseException) -> str:
         for needle, hint in _SQLITE_HINTS:
             if needle in text:
                 return hint
-        return _one_line(str(exc))
+        return one_line(str(exc), _QUOTED_CHARS)
     if isinstance(exc, OSError):
         if exc.errno == errno.ENOSPC:
             return "the disk is full"
         if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
             return f"{exc.strerror or 'permission denied'} (read-only or not yours)"
-        return exc.strerror or _one_line(str(exc))
-    return _one_line(str(exc)) or type(exc).__name__
-
-
-def _one_line(text: str, limit: int = 160) -> str:
-    """A message quoted from a library may hold a damaged file's bytes: one short line, controls visible."""
-    from tui.safety import visible_controls
-
-    line = visible_controls(" ".join(text.split()))
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+        return exc.strerror or one_line(str(exc), _QUOTED_CHARS)
+    return one_line(str(exc), _QUOTED_CHARS) or type(exc).__name__

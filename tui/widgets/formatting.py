@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui.safety import visible_controls
+from tui.safety import one_line as one_line  # re-exported: widgets format all their text from here
 
 
 def duration(seconds: float | None) -> str:
@@ -26,12 +26,6 @@ def count(number: int) -> str:
 def plural(number: int, noun: str) -> str:
     """`1 task`, `3 tasks`, `0 tasks`: every count the app prints goes through here."""
     return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
-
-
-def one_line(text: str, width: int) -> str:
-    """Whitespace collapsed, controls made visible, cut to `width` with an ellipsis."""
-    line = visible_controls(" ".join(text.split()))
-    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def timeout_label(seconds: float | None) -> str:
