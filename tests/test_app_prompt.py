@@ -110,7 +110,7 @@ async def test_next_task_provider_and_timeout_come_from_the_bar(demo_url: str) -
         main_screen(app).prompt.load_text("never starts")
         await pilot.press("enter")
         assert len(app.engine.tasks) == 1
-        assert any("negative" in n.message for n in app._notifications)
+        assert any("must be 0 (no timeout) or a positive number" in n.message for n in app._notifications)
 
 
 async def test_task_keys_hide_while_typing_and_show_in_the_table(demo_url: str) -> None:

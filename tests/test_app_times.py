@@ -42,3 +42,23 @@ async def test_timed_out_task_gets_more_time_then_continues_on_its_total(demo_ur
         await wait_for(pilot, has_status(task, TaskStatus.TIMED_OUT), timeout=10)
         assert task.elapsed() == pytest.approx(task.timeout, abs=0.5)
         assert task.error == f"timed out after {task.timeout:g} s of running time"
+
+
+async def test_the_timeout_dialog_words_a_bad_answer_as_the_command_line_does(demo_url: str) -> None:
+    async with running_app(demo_url) as (app, pilot):
+        task = await submit(app, pilot, "silent [[silent:30]]", timeout="100")
+        await wait_for(pilot, has_status(task, TaskStatus.RUNNING))
+        await select(app, pilot, task)
+        await pilot.press("t")
+        await pilot.pause()
+        dialog = app.screen
+        for answer, words in [
+            ("ten", "Timeout: must be a number of seconds."),
+            ("-5", "Timeout: must be 0 (no timeout) or a positive number of seconds."),
+            ("+604790", "Timeout: must be at most 604800 seconds (7 days)."),
+        ]:
+            dialog.query_one("#answer").value = answer  # type: ignore[attr-defined]
+            await pilot.press("enter")
+            await pilot.pause()
+            assert str(dialog.query_one("#error").render()) == words
+            assert app.screen is dialog and task.timeout == 100

@@ -82,6 +82,23 @@ def test_broken_config_is_named(tmp_path: Path, text: str, expected: str) -> Non
     assert expected in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("-5", "must be 0 (no timeout) or a positive number of seconds, got -5"),
+        ("nan", "must be 0 (no timeout) or a positive number of seconds, got nan"),
+        ("1e9", "must be at most 604800 seconds (7 days), got 1000000000.0"),
+        ("'ten'", "must be a number of seconds, got str 'ten'"),
+    ],
+)
+def test_a_bad_timeout_is_worded_as_on_the_command_line(tmp_path: Path, value: str, words: str) -> None:
+    provider = "[providers.x]\nbase_url = 'http://a'\nmodel = 'm'\n"
+    for text, key in ((f"timeout = {value}\n", "timeout"), (f"{provider}timeout = {value}\n", "providers.x.timeout")):
+        with pytest.raises(ConfigError) as err:
+            load_config(write(tmp_path, text), environ={})
+        assert f"key '{key}': {words}" in str(err.value)
+
+
 def test_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_bytes(b"timeout = 1\n\xff\xfe")

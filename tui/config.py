@@ -19,13 +19,14 @@ from urllib.parse import urlparse
 import tomli_w
 
 from tui import paths
+from tui.timeouts import MAX_TIMEOUT_S as MAX_TIMEOUT_S  # re-exported: the config's limits live here
+from tui.timeouts import NOT_A_NUMBER, check_timeout, timeout_or_none
 from tui.user_files import CONFIG_LIMIT, UnreadableFile, read_user_file
 
 ApiKind = Literal["chat", "responses"]
 API_KINDS: tuple[ApiKind, ...] = ("chat", "responses")
 DEMO_PROVIDERS = ("demo", "demo-responses")
 MAX_CONCURRENCY = 256
-MAX_TIMEOUT_S = 7 * 24 * 3600
 DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
 DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
 
@@ -168,15 +169,17 @@ class _Checker:
             raise self.fail(f"{prefix}{key}", f"must be a non-empty string, got {_show(value)}")
         return value.strip()
 
-    def number(self, table: Mapping[str, Any], key: str, prefix: str, low: float, high: float) -> float | None:
-        value = table.get(key)
+    def timeout(self, table: Mapping[str, Any], prefix: str) -> float | None:
+        """Seconds, checked and worded as on the command line; 0 is kept (it means none)."""
+        value = table.get("timeout")
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(f"{prefix}{key}", f"must be a number, got {_show(value)}")
-        if not low <= value <= high:
-            raise self.fail(f"{prefix}{key}", f"must be between {low:g} and {high:g}, got {value}")
-        return float(value)
+            raise self.fail(f"{prefix}timeout", f"{NOT_A_NUMBER}, got {_show(value)}")
+        try:
+            return check_timeout(float(value))
+        except ValueError as exc:
+            raise self.fail(f"{prefix}timeout", f"{exc}, got {value}") from None
 
     def integer(self, table: Mapping[str, Any], key: str, prefix: str, low: int, high: int) -> int | None:
         value = table.get(key)
@@ -193,11 +196,6 @@ def _show(value: object) -> str:
     kind = type(value).__name__
     text = repr(value)
     return f"{kind} {text[:40]}"
-
-
-def timeout_or_none(seconds: float | None) -> float | None:
-    """0 in the config or on the command line means 'no timeout'."""
-    return None if not seconds else float(seconds)
 
 
 def _parse_provider(check: _Checker, name: str, raw: object) -> ProviderConfig:
@@ -220,7 +218,7 @@ def _parse_provider(check: _Checker, name: str, raw: object) -> ProviderConfig:
             f"{prefix}api_key_env",
             "must be the NAME of an environment variable (like DEEPSEEK_API_KEY), not the key itself",
         )
-    timeout = check.number(raw, "timeout", prefix, 0, MAX_TIMEOUT_S)
+    timeout = check.timeout(raw, prefix)
     retries = check.integer(raw, "max_retries", prefix, 0, 10)
     return ProviderConfig(
         name=name,
@@ -258,7 +256,7 @@ def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]
             f"add a [providers.{default}] table or pick one of: {', '.join(sorted(providers))}",
         )
     concurrency = check.integer(data, "concurrency", "", 1, MAX_CONCURRENCY)
-    timeout = check.number(data, "timeout", "", 0, MAX_TIMEOUT_S)
+    timeout = check.timeout(data, "")
     max_bytes = check.integer(data, "max_attachment_bytes", "", 1, 1_000_000_000)
     bell = data.get("bell", False)
     if not isinstance(bell, bool):

@@ -6,8 +6,9 @@ import argparse
 import re
 from urllib.parse import urlparse
 
-from tui.config import API_KINDS, MAX_CONCURRENCY, MAX_TIMEOUT_S, Config, ConfigError, ProviderConfig
+from tui.config import API_KINDS, MAX_CONCURRENCY, Config, ConfigError, ProviderConfig
 from tui.safety import visible_controls
+from tui.timeouts import parse_timeout
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -30,16 +31,9 @@ def _echo(text: str, limit: int = 32) -> str:
 
 def timeout_value(text: str) -> float:
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {_echo(text)}") from None
-    if value != value or value < 0:
-        raise argparse.ArgumentTypeError(
-            f"must be 0 (no timeout) or a positive number of seconds, got {_echo(text)}"
-        )
-    if value > MAX_TIMEOUT_S:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_TIMEOUT_S} seconds (7 days), got {_echo(text)}")
-    return value
+        return parse_timeout(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}, got {_echo(text)}") from None
 
 
 def session_value(text: str) -> str:

@@ -25,6 +25,7 @@ from tui.engine.redact import Redactor
 from tui.engine.retention import settle
 from tui.engine.runs import RunPlan, plan_run, stream_once
 from tui.engine.task import RESUMABLE, Task, TaskStatus
+from tui.timeouts import check_timeout
 
 log = logging.getLogger("agentdeck.engine")
 
@@ -193,8 +194,11 @@ class Engine:
 
     def set_timeout(self, task_id: int, seconds: float | None) -> None:
         """Change a task's timeout: a limit on its running time over all its runs, earlier ones included."""
-        if seconds is not None and seconds < 0:
-            raise EngineError("a timeout cannot be negative")
+        if seconds is not None:
+            try:
+                check_timeout(seconds)
+            except ValueError as exc:
+                raise EngineError(f"timeout: {exc}") from None
         task = self.get(task_id)
         task.timeout = seconds or None
         scope = self._scopes.get(task_id)

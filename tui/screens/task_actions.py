@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.screen import Screen
 
-from tui.config import MAX_CONCURRENCY, MAX_TIMEOUT_S
+from tui.config import MAX_CONCURRENCY
 from tui.engine import RESUMABLE, AttachmentError, Engine, EngineError, Task, TaskStatus
 from tui.engine.attachments import Attachment, read_attachment
 from tui.screens.ask import AskScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
+from tui.timeouts import timeout_answer
 from tui.widgets.formatting import duration, one_line, plural, timeout_label
 from tui.widgets.next_task_bar import NextTaskBar
 from tui.widgets.output_area import GRID_MAX, OutputArea
@@ -26,35 +26,10 @@ if TYPE_CHECKING:
     from tui.app.app import AgentDeckApp
 
 
-def parse_timeout(text: str, *, current: float | None, elapsed: float) -> float | None:
-    """The timeout dialog's answer, as a limit on the task's running time over all its runs.
-
-    `90` allows 90 s in all, `+60` a minute more than it has left (from now when
-    none is left), empty or `0` removes the timeout.
-    """
-    if not text:
-        return None
-    extend = text.startswith("+")
-    seconds = float(text[1:] if extend else text)
-    if extend:
-        seconds += elapsed if current is None else max(current, elapsed)
-    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_TIMEOUT_S:
-        raise ValueError(f"a timeout must be between 0 and {MAX_TIMEOUT_S} seconds")
-    return seconds or None
-
-
 def _left(task: Task, elapsed: float) -> str:
     if task.timeout is None:
         return ""
     return f", {duration(max(0.0, task.timeout - elapsed))} left"
-
-
-def timeout_problem(text: str) -> str | None:
-    try:
-        parse_timeout(text, current=None, elapsed=0)
-    except ValueError:
-        return "Type a number of seconds, +N to extend, or leave empty for no timeout."
-    return None
 
 
 READ_ONLY_ACTIONS = frozenset({"copy", "grid", "raw", "filter", "sort", "help"})
@@ -211,19 +186,25 @@ class TaskActions(Screen[None]):
         )
         value = "" if task.timeout is None else f"{task.timeout:g}"
 
+        def problem(answer: str) -> str | None:
+            try:
+                timeout_answer(answer, current=task.timeout, elapsed=elapsed)
+            except ValueError as exc:
+                return f"Timeout: {exc}."
+            return None
+
         def answered(answer: str | None) -> None:
             if answer is None:
                 return
             try:
-                seconds = parse_timeout(answer, current=task.timeout, elapsed=elapsed)
-                self.engine.set_timeout(task.id, seconds)
+                self.engine.set_timeout(task.id, timeout_answer(answer, current=task.timeout, elapsed=elapsed))
             except (ValueError, EngineError) as exc:
                 self._fail(exc)
                 return
             self.notify(f"Task #{task.id}: {timeout_label(task.timeout)}.")
 
         self.app.push_screen(
-            AskScreen(f"Timeout of task #{task.id}", hint, value=value, placeholder="e.g. 300 or +60", check=timeout_problem),
+            AskScreen(f"Timeout of task #{task.id}", hint, value=value, placeholder="e.g. 300 or +60", check=problem),
             answered,
         )
 

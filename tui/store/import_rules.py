@@ -13,9 +13,9 @@ import json
 import math
 from typing import Any
 
-from tui.config import MAX_TIMEOUT_S, timeout_or_none
 from tui.engine import TaskStatus, Usage
 from tui.store.errors import StoreError
+from tui.timeouts import check_timeout, timeout_or_none
 
 INT64_MAX = 2**63 - 1
 """The largest integer SQLite stores."""
@@ -140,9 +140,10 @@ class TaskFields:
     def timeout(self) -> float | None:
         """As on the command line: 0 means none, at most MAX_TIMEOUT_S."""
         number = self.seconds("timeout")
-        if number is not None and number > MAX_TIMEOUT_S:
-            raise self.fail("timeout", f"must be at most {MAX_TIMEOUT_S} seconds (7 days), got {show(number)}")
-        return timeout_or_none(number)
+        try:
+            return timeout_or_none(None if number is None else check_timeout(number))
+        except ValueError as exc:
+            raise self.fail("timeout", f"{exc}, got {show(number)}") from None
 
     def usage(self) -> Usage:
         usage = self.get("usage", dict, {})

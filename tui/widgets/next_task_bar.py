@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from types import EllipsisType
 
@@ -11,7 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Label, Select, Static
 
-from tui.config import MAX_TIMEOUT_S, Config, ProviderConfig
+from tui.config import Config, ProviderConfig
+from tui.timeouts import parse_timeout, timeout_or_none
 from tui.widgets.formatting import plural
 
 DEFAULT = ...
@@ -90,15 +90,7 @@ class NextTaskBar(Horizontal):
         text = self.query_one("#timeout", Input).value.strip()
         if not text:
             return DEFAULT
-        try:
-            seconds = float(text)
-        except ValueError:
-            raise ValueError(f"not a number of seconds: {text!r}") from None
-        if seconds < 0:
-            raise ValueError("a timeout cannot be negative")
-        if not math.isfinite(seconds) or seconds > MAX_TIMEOUT_S:
-            raise ValueError(f"a timeout can be at most {MAX_TIMEOUT_S} seconds (7 days)")
-        return seconds or None
+        return timeout_or_none(parse_timeout(text))
 
     def set_timeout(self, seconds: float | None) -> None:
         self.query_one("#timeout", Input).value = "0" if seconds is None else f"{seconds:g}"
