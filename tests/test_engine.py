@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import config_for
 from tui.demo.script import expected_answer
 from tui.engine import AttachmentError, Engine, EngineError, EventKind, Task, TaskEvent, TaskStatus
+from tui.engine.errors import cause_chain, caused_by
 
 
 def stats(server: Any) -> dict[str, Any]:
@@ -272,3 +273,12 @@ async def test_malformed_sse_interrupts_with_a_clear_reason(engine: Engine) -> N
     assert task.status is TaskStatus.INTERRUPTED
     assert task.error == "the provider sent a malformed stream event (invalid JSON)"
     assert task.text == expected_answer(prompt)[: task.chars] and task.chars == 60
+
+
+def test_a_cyclic_cause_chain_is_walked_once() -> None:
+    """A chain that loops (raised from an error that was raised during it) ends; each error is seen once."""
+    outer, inner = RuntimeError("wrapped"), ValueError("root")
+    outer.__cause__ = inner
+    inner.__context__ = outer
+    assert list(cause_chain(outer)) == [outer, inner]
+    assert caused_by(outer, ValueError) and not caused_by(outer, KeyError)

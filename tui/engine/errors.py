@@ -39,8 +39,8 @@ STATUS_WORDS = {
 }
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    """The exception and those it was raised from, each once."""
+def cause_chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and those it was raised from or during, each once: a chain may loop back on itself."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -53,7 +53,7 @@ def _root_cause(exc: BaseException) -> BaseException:
     """Agent Framework wraps SDK errors; the useful one is the first openai error in the chain."""
     import openai
 
-    return next((e for e in _chain(exc) if isinstance(e, openai.OpenAIError)), exc)
+    return next((e for e in cause_chain(exc) if isinstance(e, openai.OpenAIError)), exc)
 
 
 def _server_message(exc: BaseException) -> str:
@@ -72,8 +72,9 @@ def _server_message(exc: BaseException) -> str:
     return ""
 
 
-def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
-    return any(isinstance(e, kind) for e in _chain(exc))
+def caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether `exc` or anything in its cause chain is a `kind` (Agent Framework wraps the SDK's errors)."""
+    return any(isinstance(e, kind) for e in cause_chain(exc))
 
 
 _SCAN_CHARS = 4000
@@ -84,7 +85,7 @@ _STREAM_ERROR = "OpenAI streaming error: "
 
 def _stream_error(exc: BaseException) -> str | None:
     """The provider's words from a Responses stream's `error` event, without the framework's wrapping."""
-    for error in _chain(exc):
+    for error in cause_chain(exc):
         if isinstance(error, RuntimeError) and str(error).startswith(_STREAM_ERROR):
             return str(error).removeprefix(_STREAM_ERROR)
     return None
@@ -129,7 +130,7 @@ def describe_failure(exc: BaseException, provider: ProviderConfig, model: str, r
         return Failure(f"connection to {where} failed: {reason}", dropped=True)
     if isinstance(cause, openai.OpenAIError):
         return Failure(short(str(cause)) or type(cause).__name__, dropped=False)
-    if _caused_by(exc, json.JSONDecodeError):
+    if caused_by(exc, json.JSONDecodeError):
         return Failure("the provider sent a malformed stream event (invalid JSON)", dropped=True)
     reported = _stream_error(exc)
     if reported is not None:

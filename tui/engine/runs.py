@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from tui.engine.errors import caused_by
 from tui.engine.feed import RunState, StreamFeed
 from tui.engine.prompts import CONTINUE_PROMPT
 from tui.engine.retention import Compactor
@@ -106,17 +107,6 @@ def _messages_and_options(request: RunRequest) -> tuple[Any, dict[str, Any]]:
     return request.request_text, options
 
 
-def _is_not_found(exc: BaseException) -> bool:
-    import openai
-
-    current: BaseException | None = exc
-    while current is not None:
-        if isinstance(current, openai.NotFoundError):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
-
-
 async def _close(stream: Any) -> None:
     """Close the HTTP stream now; a ResponseStream left open keeps the connection until exit."""
     try:
@@ -191,7 +181,9 @@ async def stream_once(
     try:
         return await asyncio.wrap_future(future)
     except Exception as exc:
-        if plan.mode is RunMode.REATTACH and _is_not_found(exc):
+        import openai
+
+        if plan.mode is RunMode.REATTACH and caused_by(exc, openai.NotFoundError):
             task.continuation_token = None
             task.last_sequence = None
             return Outcome(fallback_notice="the server no longer had the background response; continued in the session")
