@@ -282,3 +282,15 @@ def test_a_cyclic_cause_chain_is_walked_once() -> None:
     inner.__context__ = outer
     assert list(cause_chain(outer)) == [outer, inner]
     assert caused_by(outer, ValueError) and not caused_by(outer, KeyError)
+
+
+async def test_the_ui_asks_the_engine_which_tasks_are_where_and_cannot_change_them(engine: Engine) -> None:
+    done = await run_one(engine, "quick [[len:20]][[delay:0]]")
+    waiting = engine.add_task("waits [[len:20]]")
+    assert engine.by_status(TaskStatus.DONE) == [done] and engine.active == [waiting] and engine.running == []
+    assert engine.counts() == {TaskStatus.DONE: 1, TaskStatus.QUEUED: 1}
+    assert engine.find(done.id) is done and engine.find(None) is None and engine.find(999) is None
+    with pytest.raises(TypeError):
+        engine.tasks[999] = done  # type: ignore[index]
+    engine.remove(done.id)
+    assert list(engine.tasks) == [waiting.id]

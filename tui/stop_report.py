@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tui import paths
 from tui.engine import Task, TaskStatus
+from tui.engine.task import count_statuses
 from tui.engine.redact import Redactor
 from tui.safety import visible_controls
 
@@ -40,20 +41,21 @@ class UnexpectedStop:
 
 def tasks_by_status(tasks: Iterable[Task]) -> str:
     """`3 done · 2 interrupted`, in a fixed order, only the statuses present; `no tasks` when empty."""
-    counts = Counter(task.status for task in tasks)
-    parts = [f"{counts[status]} {str(status).replace('_', ' ')}" for status in STATUS_ORDER if counts[status]]
-    return " · ".join(parts) or "no tasks"
+    return _in_words(count_statuses(tasks))
+
+
+def _in_words(counts: Counter[TaskStatus]) -> str:
+    return " · ".join(f"{counts[status]} {status.word}" for status in STATUS_ORDER if counts[status]) or "no tasks"
 
 
 def exit_line(name: str | None, tasks: Iterable[Task], *, saved: bool) -> str:
     """The one line printed when the app or a run ends: what is where and the command to get back."""
-    tasks = list(tasks)
-    counts = tasks_by_status(tasks)
+    counts = count_statuses(tasks)
     name = visible_controls(name) if name is not None else None
     if not saved or name is None:
-        return f"agentdeck: {counts}; this session was NOT saved"
-    line = f"agentdeck: session {name}: {counts} · reopen: agentdeck open {name}"
-    if any(task.status is TaskStatus.INTERRUPTED for task in tasks):
+        return f"agentdeck: {_in_words(counts)}; this session was NOT saved"
+    line = f"agentdeck: session {name}: {_in_words(counts)} · reopen: agentdeck open {name}"
+    if counts[TaskStatus.INTERRUPTED]:
         line += f" · resume: agentdeck resume {name} (or R in the app)"
     return line
 

@@ -25,10 +25,9 @@ from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.sessions import SessionsScreen
 from tui.widgets.formatting import one_line
-from tui.widgets.status import status_word
 from tui.safety import visible_controls
 from tui.stop_report import UnexpectedStop, write_crash_log
-from tui.widgets.status_bar import StatusBar, count_statuses, counts_line
+from tui.widgets.status_bar import StatusBar, counts_line
 
 if TYPE_CHECKING:
     from tui.store import SessionStore, SessionWatcher
@@ -146,7 +145,7 @@ class AgentDeckApp(App[int]):
 
     def _resume_on_open(self) -> None:
         """Native background runs re-attach by themselves; other unfinished tasks wait for `R`."""
-        unfinished = [t for t in self.engine.tasks.values() if t.status is TaskStatus.INTERRUPTED]
+        unfinished = self.engine.by_status(TaskStatus.INTERRUPTED)
         for task in unfinished:
             if task.is_native_background:
                 self.start_task(self.engine.prepare_continue(task.id))
@@ -161,7 +160,7 @@ class AgentDeckApp(App[int]):
 
     def resume_all(self) -> int:
         """Continue every interrupted task (after a crash, a quit or a dropped connection)."""
-        tasks = [t for t in self.engine.tasks.values() if t.status is TaskStatus.INTERRUPTED]
+        tasks = self.engine.by_status(TaskStatus.INTERRUPTED)
         for task in tasks:
             self.start_task(self.engine.prepare_continue(task.id))
         return len(tasks)
@@ -229,7 +228,7 @@ class AgentDeckApp(App[int]):
         if not dirty:
             return
         for task_id in sorted(dirty):
-            task = self.engine.tasks.get(task_id)
+            task = self.engine.find(task_id)
             if task is None:
                 self._seen.pop(task_id, None)
                 continue
@@ -245,14 +244,14 @@ class AgentDeckApp(App[int]):
             message += f"\n{one_line(task.error, 120)}"
         else:
             message += f"\n{task.chars:,} characters"
-        title = f"Task {status_word(task.status)}"
+        title = f"Task {task.status.word}"
         self.notify(message, title=title, severity=_SEVERITY[task.status], markup=False)
         if self.engine.config.bell:
             self.bell()
 
     def _show_title(self) -> None:
         """Counts in the header and the terminal title; in watch mode they say so for as long as it lasts."""
-        counts = counts_line(count_statuses(self.engine.tasks.values()))
+        counts = counts_line(self.engine.counts())
         if self.read_only:
             counts = f"watching, read-only · {counts}"
         name = f" {visible_controls(self.session_name)}" if self.session_name else ""  # a file's name: anyone's text
@@ -354,7 +353,7 @@ class AgentDeckApp(App[int]):
         """Active tasks this process runs: a watcher runs none, and never stops the writer's."""
         if self.read_only:
             return 0
-        return sum(task.status.is_active for task in self.engine.tasks.values())
+        return len(self.engine.active)
 
     async def action_quit(self) -> None:
         """Ask first when tasks are active; a second Ctrl+Q quits at once."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from itertools import count
-from types import EllipsisType
+from types import EllipsisType, MappingProxyType
 from typing import Any
 
 from tui.config import Config, ProviderConfig
@@ -24,7 +25,7 @@ from tui.engine.limits import ConcurrencyLimit
 from tui.engine.redact import Redactor
 from tui.engine.retention import settle
 from tui.engine.runs import RunPlan, plan_run, stream_once
-from tui.engine.task import RESUMABLE, Task, TaskStatus
+from tui.engine.task import RESUMABLE, Task, TaskStatus, count_statuses
 from tui.timeouts import check_timeout
 
 log = logging.getLogger("agentdeck.engine")
@@ -48,7 +49,9 @@ class Engine:
         self.redactor = Redactor(config.secret_env_names)
         """Hides every provider's key in what tasks are told (errors, notices) and in log lines."""
         self.clients = clients or ClientFactory()
-        self.tasks: dict[int, Task] = {}
+        self._tasks: dict[int, Task] = {}
+        self.tasks: Mapping[int, Task] = MappingProxyType(self._tasks)
+        """Every task by id, read-only: tasks come and go through the engine's methods, which tell observers."""
         self._ids = count(1)
         self._observers: list[Observer] = []
         self._limit = ConcurrencyLimit(config.concurrency)
@@ -75,9 +78,9 @@ class Engine:
     def publish(self, event: TaskEvent) -> None:
         """Relay an event that happened elsewhere (a watched session written by another process)."""
         if event.kind is EventKind.ADDED:
-            self.tasks[event.task.id] = event.task
+            self._tasks[event.task.id] = event.task
         elif event.kind is EventKind.REMOVED:
-            self.tasks.pop(event.task.id, None)
+            self._tasks.pop(event.task.id, None)
         self._emit(event.kind, event.task)
 
     def _emit_progress(self, task: Task) -> None:
@@ -99,7 +102,7 @@ class Engine:
     def adopt(self, tasks: Iterable[Task]) -> None:
         """Take over tasks loaded from a saved session, keeping their ids."""
         for task in tasks:
-            self.tasks[task.id] = task
+            self._tasks[task.id] = task
         self._ids = count(max(self.tasks, default=0) + 1)
 
     def add_task(
@@ -142,7 +145,7 @@ class Engine:
             task.request_text = like.request_text
             task.base_session = like.base_session
             task.parent_id = like.parent_id
-        self.tasks[task.id] = task
+        self._tasks[task.id] = task
         self._emit(EventKind.ADDED, task)
         return task
 
@@ -179,16 +182,38 @@ class Engine:
         task = self.get(task_id)
         if task.status.is_active:
             raise EngineError(f"task {task_id} is {task.status}; cancel it first")
-        del self.tasks[task_id]
+        del self._tasks[task_id]
         self._throttle.forget(task)
         self._emit(EventKind.REMOVED, task)
         return task
 
     def get(self, task_id: int) -> Task:
         try:
-            return self.tasks[task_id]
+            return self._tasks[task_id]
         except KeyError:
             raise EngineError(f"no task {task_id}") from None
+
+    # -- what the tasks are doing ----------------------------------------
+
+    def find(self, task_id: int | None) -> Task | None:
+        """The task, or None when it is gone (a table row or a pane can outlive its task by a moment)."""
+        return None if task_id is None else self._tasks.get(task_id)
+
+    def by_status(self, *statuses: TaskStatus) -> list[Task]:
+        """Tasks in any of these statuses, oldest first."""
+        return [task for task in self._tasks.values() if task.status in statuses]
+
+    @property
+    def running(self) -> list[Task]:
+        return self.by_status(TaskStatus.RUNNING)
+
+    @property
+    def active(self) -> list[Task]:
+        """Queued or running: what a quit or `cancel all` would stop."""
+        return self.by_status(TaskStatus.QUEUED, TaskStatus.RUNNING)
+
+    def counts(self) -> Counter[TaskStatus]:
+        return count_statuses(self._tasks.values())
 
     # -- controlling running tasks ---------------------------------------
 
@@ -227,10 +252,6 @@ class Engine:
         self._stop_reasons[task_id] = reason
         runner.cancel()
         return True
-
-    @property
-    def running(self) -> list[Task]:
-        return [t for t in self.tasks.values() if t.status is TaskStatus.RUNNING]
 
     def start(self, task: Task) -> asyncio.Task[Task]:
         """Schedule `run_task` as a plain asyncio task (the headless way)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import time
 from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -37,8 +39,17 @@ class TaskStatus(StrEnum):
     def is_final(self) -> bool:
         return not self.is_active
 
+    @property
+    def word(self) -> str:
+        """How people read it: `timed out`, not `timed_out`; the app, exit lines and reports all say it so."""
+        return self.value.replace("_", " ")
+
 
 RESUMABLE = frozenset({TaskStatus.INTERRUPTED, TaskStatus.TIMED_OUT, TaskStatus.CANCELLED, TaskStatus.FAILED})
+
+
+def count_statuses(tasks: Iterable[Task]) -> Counter[TaskStatus]:
+    return Counter(task.status for task in tasks)
 
 
 class TaskOutput:

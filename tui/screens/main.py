@@ -89,7 +89,7 @@ class MainScreen(TaskActions):
 
     def _tick_table(self) -> None:
         dirty, self._table_dirty = self._table_dirty, set()
-        dirty.update(task.id for task in self.engine.tasks.values() if task.status is TaskStatus.RUNNING)
+        dirty.update(task.id for task in self.engine.running)
         self.table.sync(dirty)
         self.show_counts()
         selected = self.selected

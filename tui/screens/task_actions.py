@@ -19,7 +19,7 @@ from tui.widgets.formatting import duration, one_line, plural, timeout_label
 from tui.widgets.next_task_bar import NextTaskBar
 from tui.widgets.output_area import GRID_MAX, OutputArea
 from tui.widgets.prompt_box import PromptBox
-from tui.widgets.status_bar import StatusBar, count_statuses
+from tui.widgets.status_bar import StatusBar
 from tui.widgets.task_table import Clock, TaskFilter, TaskSort, TaskTable
 
 if TYPE_CHECKING:
@@ -76,8 +76,7 @@ class TaskActions(Screen[None]):
 
     @property
     def selected(self) -> Task | None:
-        task_id = self.table.selected_id
-        return None if task_id is None else self.engine.tasks.get(task_id)
+        return self.engine.find(self.table.selected_id)
 
     def can(self, action: str) -> bool:
         """Whether `action` makes sense for the selected task now (dims footer keys, filters the palette)."""
@@ -90,7 +89,7 @@ class TaskActions(Screen[None]):
         if action == "timeout":
             return status is not None and (status.is_active or status in RESUMABLE)
         if action == "cancel_all":
-            return any(t.status.is_active for t in self.engine.tasks.values())
+            return bool(self.engine.active)
         if action in ("retry", "delete"):
             return status is not None and status.is_final
         if action == "follow_up":
@@ -98,7 +97,7 @@ class TaskActions(Screen[None]):
         if action == "continue":
             return status in RESUMABLE
         if action == "resume_all":
-            return any(t.status is TaskStatus.INTERRUPTED for t in self.engine.tasks.values())
+            return bool(self.engine.by_status(TaskStatus.INTERRUPTED))
         if action == "copy":
             return task is not None and task.chars > 0
         return True
@@ -106,7 +105,7 @@ class TaskActions(Screen[None]):
     def show_counts(self) -> None:
         view = f"{self.table.task_filter} · by {self.table.task_sort}"
         self.query_one(StatusBar).show(
-            count_statuses(self.engine.tasks.values()), view=view, concurrency=self.engine.concurrency
+            self.engine.counts(), view=view, concurrency=self.engine.concurrency
         )
 
     def pane_ids(self) -> list[int]:
@@ -114,7 +113,7 @@ class TaskActions(Screen[None]):
         selected = self.table.selected_id
         ids = [] if selected is None else [selected]
         if self.output.grid:
-            running = [t.id for t in self.engine.tasks.values() if t.status is TaskStatus.RUNNING]
+            running = [t.id for t in self.engine.running]
             ids += [task_id for task_id in running if task_id != selected][: GRID_MAX - len(ids)]
         return ids
 
@@ -135,7 +134,7 @@ class TaskActions(Screen[None]):
         try:
             while self._layout_wanted:
                 self._layout_wanted = False
-                tasks = [self.engine.tasks.get(task_id) for task_id in self.pane_ids()]
+                tasks = [self.engine.find(task_id) for task_id in self.pane_ids()]
                 await self.output.display([task for task in tasks if task is not None], preview=self._layout_preview)
         finally:
             self._layout_running = False
@@ -161,7 +160,7 @@ class TaskActions(Screen[None]):
             self.deck.cancel_task(task.id)
 
     def action_cancel_all(self) -> None:
-        active = sum(task.status.is_active for task in self.engine.tasks.values())
+        active = len(self.engine.active)
         if not active:
             self.notify("No task is queued or running.")
             return

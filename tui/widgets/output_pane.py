@@ -15,7 +15,7 @@ from tui.engine import Task, TaskStatus
 from tui.safety import visible_controls
 from tui.widgets.formatting import one_line
 from tui.widgets.raw_body import RawBody
-from tui.widgets.status import ICONS, THEME_COLOURS, status_word
+from tui.widgets.status import ICONS, THEME_COLOURS
 
 if TYPE_CHECKING:
     from textual.widgets import Markdown
@@ -208,7 +208,7 @@ class OutputPane(Vertical):
         colour = f"${THEME_COLOURS[task.status]}"
         title = Content.assemble(
             (f"#{task.id} ", "bold"),
-            (f"{ICONS[task.status]} {status_word(task.status)}", f"{colour} bold"),
+            (f"{ICONS[task.status]} {task.status.word}", f"{colour} bold"),
             (f" · {one_line(task.prompt, 60)}", ""),
         )
         mode = "raw" if self.showing_raw else "markdown"
@@ -224,7 +224,7 @@ class OutputPane(Vertical):
         message = task.error or task.notice
         problem = None
         if message:
-            label = status_word(task.status) if task.error else "note"
+            label = task.status.word if task.error else "note"
             text = message if message.startswith(label) else f"{label}: {message}"
             problem = visible_controls(text)
         if problem != self._problem:

@@ -30,10 +30,6 @@ THEME_COLOURS: dict[TaskStatus, str] = {
 """Theme variable names, so every Textual theme (and the palette's theme switcher) colours statuses."""
 
 
-def status_word(status: TaskStatus) -> str:
-    return str(status).replace("_", " ")
-
-
 def status_style(app: App[object], status: TaskStatus) -> Style:
     """A Rich style from the current theme; Rich renderables cannot read `$variables` themselves."""
     return Style(color=theme_colour(app, THEME_COLOURS[status]), bold=status is TaskStatus.RUNNING)

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from textual.content import Content
 from textual.widgets import Static
 
 from tui.safety import visible_controls
-from tui.engine import Task, TaskStatus
+from tui.engine import TaskStatus
 from tui.widgets.status import ICONS, THEME_COLOURS
-
-
-def count_statuses(tasks: Iterable[Task]) -> Counter[TaskStatus]:
-    return Counter(task.status for task in tasks)
 
 
 def counts_line(counts: Counter[TaskStatus]) -> str:

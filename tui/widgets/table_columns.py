@@ -13,7 +13,7 @@ from typing import Literal
 from rich.cells import cell_len
 
 from tui.engine import TaskStatus
-from tui.widgets.status import ICONS, status_word
+from tui.widgets.status import ICONS
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Column:
     """How far a column shrinks before it is dropped (0: it never shrinks)."""
 
 
-STATUS_WIDTH = max(cell_len(f"{ICONS[status]} {status_word(status)}") for status in TaskStatus)
+STATUS_WIDTH = max(cell_len(f"{ICONS[status]} {status.word}") for status in TaskStatus)
 COLUMNS: tuple[Column, ...] = (
     Column("id", "#", 1, right=True),
     Column("status", "status", STATUS_WIDTH),

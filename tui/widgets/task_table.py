@@ -25,7 +25,7 @@ from tui.widgets.focus_follow import KeysFollowFocus
 
 from tui.engine import Task, TaskStatus
 from tui.widgets.formatting import count, duration, one_line
-from tui.widgets.status import ICONS, status_style, status_word
+from tui.widgets.status import ICONS, status_style
 from tui.widgets.table_columns import CELL_PADDING, COLUMNS, Column, Layout, fit_columns
 
 
@@ -305,7 +305,7 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         started = task.started_at is not None or task.prior_elapsed > 0
         return (
             str(task.id),
-            f"{ICONS[task.status]} {status_word(task.status)}",
+            f"{ICONS[task.status]} {task.status.word}",
             one_line(f"{task.provider}/{task.model}", self._widths["model"]),
             one_line(task.prompt, self._widths["prompt"]),
             count(task.chars),
