@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from textual import events, on
 from textual.app import ComposeResult
+from textual.screen import Screen
 from textual.timer import Timer
 
 from tui.app.bindings import TASK_BINDINGS
 from tui.config import ConfigError
 from tui.engine import AttachmentError, Engine, EngineError, Task, TaskEvent, TaskStatus
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.help import HelpScreen
 from tui.screens.task_actions import READ_ONLY_ACTIONS, TaskActions
 from tui.widgets.footer import DeckFooter
 from tui.widgets.next_task_bar import NextTaskBar
-from tui.widgets.output_area import OutputArea
+from tui.widgets.output_area import GRID_MAX, OutputArea
 from tui.widgets.prompt_box import PromptBox
 from tui.widgets.status_bar import StatusBar
-from tui.widgets.task_table import Clock, TaskTable
+from tui.widgets.task_table import Clock, TaskFilter, TaskSort, TaskTable
 
 TABLE_INTERVAL_S = 0.25
 """The table, counts and footer refresh at 4 Hz whatever the number of chunks."""
@@ -34,11 +36,16 @@ WRITING_KEYS = {
 """Keys that change the session: hidden in watch mode, and explained when pressed there."""
 
 
-class MainScreen(TaskActions):
+def _next(values: list[str], current: str) -> str:
+    return values[(values.index(current) + 1) % len(values)]
+
+
+class MainScreen(Screen[None]):
     """Engine events only mark tasks dirty here; two timers turn marks into cell and pane updates.
 
     That keeps the cost of a busy stream bounded by the refresh rate, not by
     the number of chunks, so keys stay responsive with fifty tasks streaming.
+    What task keys do lives in `TaskActions`, which this screen owns and delegates to.
     """
 
     CSS_PATH = "main.tcss"
@@ -47,7 +54,10 @@ class MainScreen(TaskActions):
     def __init__(
         self, engine: Engine, *, demo: bool, clock: Clock, model: str | None = None, system: str | None = None
     ) -> None:
-        super().__init__(engine, clock=clock)
+        super().__init__()
+        self.engine = engine
+        self.actions = TaskActions(self, engine, clock=clock)
+        self._clock = clock
         self._demo = demo
         self._model = model
         self._system = system
@@ -56,9 +66,36 @@ class MainScreen(TaskActions):
         self._selected_status: TaskStatus | None = None
         self._settle_timer: Timer | None = None
         self._unsubscribe = lambda: None
+        self._layout_wanted = False
+        self._layout_preview = False
+        self._layout_running = False
+
+    @property
+    def table(self) -> TaskTable:
+        return self.query_one(TaskTable)
+
+    @property
+    def output(self) -> OutputArea:
+        return self.query_one(OutputArea)
+
+    @property
+    def prompt(self) -> PromptBox:
+        return self.query_one(PromptBox)
+
+    @property
+    def next_task(self) -> NextTaskBar:
+        return self.query_one(NextTaskBar)
+
+    @property
+    def selected(self) -> Task | None:
+        return self.actions.selected
+
+    def can(self, action: str) -> bool:
+        return self.actions.can(action)
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(demo=self._demo, session=self.deck.session_name, read_only=self.deck.read_only, id="status")
+        deck = self.actions.deck
+        yield StatusBar(demo=self._demo, session=deck.session_name, read_only=deck.read_only, id="status")
         yield TaskTable(self.engine.tasks, clock=self._clock, id="tasks")
         yield OutputArea(id="output")
         yield NextTaskBar(self.engine.config, model=self._model, id="next")
@@ -69,7 +106,7 @@ class MainScreen(TaskActions):
         self._unsubscribe = self.engine.subscribe(self._on_engine_event)
         self.set_interval(TABLE_INTERVAL_S, self._tick_table)
         self.set_interval(PANE_INTERVAL_S, self._tick_panes)
-        if self.deck.read_only:  # nothing can be run from here: no prompt to type into
+        if self.actions.deck.read_only:  # nothing can be run from here: no prompt to type into
             self.prompt.display = False
             self.next_task.display = False
             self.table.focus()
@@ -86,6 +123,41 @@ class MainScreen(TaskActions):
         self._pane_dirty.add(event.task.id)
 
     # -- refresh ---------------------------------------------------------
+
+    def show_counts(self) -> None:
+        view = f"{self.table.task_filter} · by {self.table.task_sort}"
+        self.query_one(StatusBar).show(self.engine.counts(), view=view, concurrency=self.engine.concurrency)
+
+    def pane_ids(self) -> list[int]:
+        """The selected task, then (in grid mode) the other running tasks, up to four."""
+        selected = self.table.selected_id
+        ids = [] if selected is None else [selected]
+        if self.output.grid:
+            running = [t.id for t in self.engine.running]
+            ids += [task_id for task_id in running if task_id != selected][: GRID_MAX - len(ids)]
+        return ids
+
+    def layout_panes(self, *, preview: bool = False) -> None:
+        """Ask for the panes to match the selection and grid mode; the latest request wins.
+
+        Opening a task renders its whole text once, which can take a second for
+        long Markdown; doing it in a worker keeps the message pump (and keys) free.
+        A `preview` shows newly opened tasks as raw text at once instead.
+        """
+        self._layout_wanted = True
+        self._layout_preview = preview
+        if not self._layout_running:
+            self._layout_running = True
+            self.run_worker(self._layout_until_current(), group="panes", exit_on_error=False)
+
+    async def _layout_until_current(self) -> None:
+        try:
+            while self._layout_wanted:
+                self._layout_wanted = False
+                tasks = [self.engine.find(task_id) for task_id in self.pane_ids()]
+                await self.output.display([task for task in tasks if task is not None], preview=self._layout_preview)
+        finally:
+            self._layout_running = False
 
     def _tick_table(self) -> None:
         dirty, self._table_dirty = self._table_dirty, set()
@@ -162,7 +234,7 @@ class MainScreen(TaskActions):
 
     def submit(self, prompts: list[str]) -> bool:
         """Add and start one task per prompt with the next-task settings; False if none started."""
-        if self.deck.read_only:
+        if self.actions.deck.read_only:
             self.notify("Watch mode is read-only: run new tasks in the process that writes this session.",
                         severity="warning", markup=False)
             return False
@@ -186,7 +258,7 @@ class MainScreen(TaskActions):
             except (AttachmentError, EngineError, ConfigError) as exc:
                 self.notify(str(exc), title="Not started", severity="error", markup=False)
                 break
-            self.deck.start_task(task)
+            self.actions.deck.start_task(task)
             started.append(task)
         if not started:
             return False
@@ -195,6 +267,8 @@ class MainScreen(TaskActions):
         self.table.select(started[0].id)
         return True
 
+    # -- keys --------------------------------------------------------------
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Task keys are hidden while typing (the prompt gets the letters) and dimmed when they do not apply.
 
@@ -202,13 +276,75 @@ class MainScreen(TaskActions):
         """
         if action not in TASK_ACTIONS:
             return True
-        if isinstance(self.focused, PromptBox) or (self.deck.read_only and action not in READ_ONLY_ACTIONS):
+        if isinstance(self.focused, PromptBox) or (self.actions.deck.read_only and action not in READ_ONLY_ACTIONS):
             return False
-        return True if self.can(action) else None
+        return True if self.actions.can(action) else None
+
+    def action_focus_prompt(self) -> None:
+        # At once, not on the next loop turn as `focus()` does: keys typed fast after `n` belong to the prompt.
+        self.set_focus(self.prompt)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+    def action_grid(self) -> None:
+        self.output.grid = not self.output.grid
+        self.layout_panes()
+
+    def action_raw(self) -> None:
+        self.output.raw = not self.output.raw
+        self.layout_panes()
+
+    def action_filter(self) -> None:
+        self.set_filter(TaskFilter(_next(list(TaskFilter), self.table.task_filter)))
+
+    def action_sort(self) -> None:
+        self.set_sort(TaskSort(_next(list(TaskSort), self.table.task_sort)))
+
+    def set_filter(self, task_filter: TaskFilter) -> None:
+        self.table.set_view(task_filter=task_filter)
+        self.show_counts()
+
+    def set_sort(self, task_sort: TaskSort) -> None:
+        self.table.set_view(task_sort=task_sort)
+        self.show_counts()
+
+    def action_cancel(self) -> None:
+        self.actions.action_cancel()
+
+    def action_cancel_all(self) -> None:
+        self.actions.action_cancel_all()
+
+    def action_timeout(self) -> None:
+        self.actions.action_timeout()
+
+    def action_follow_up(self) -> None:
+        self.actions.action_follow_up()
+
+    def action_retry(self) -> None:
+        self.actions.action_retry()
+
+    def action_continue(self) -> None:
+        self.actions.action_continue()
+
+    def action_resume_all(self) -> None:
+        self.actions.action_resume_all()
+
+    def action_copy(self) -> None:
+        self.actions.action_copy()
+
+    def action_delete(self) -> None:
+        self.actions.action_delete()
+
+    def action_attach(self) -> None:
+        self.actions.action_attach()
+
+    def action_concurrency(self) -> None:
+        self.actions.action_concurrency()
 
     def on_key(self, event: events.Key) -> None:
         """A hidden key pressed in watch mode says why it does nothing, rather than nothing at all."""
-        watcher = self.deck.watcher
+        watcher = self.actions.deck.watcher
         if watcher is None or event.key not in WRITING_KEYS or isinstance(self.focused, PromptBox):
             return
         if watcher.writer_alive:

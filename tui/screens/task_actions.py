@@ -1,26 +1,23 @@
-"""What the main screen's keys and palette commands do to tasks and views."""
+"""What the main screen's keys and palette commands do to tasks: a collaborator the screen owns."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from textual.screen import Screen
+from textual.app import App
 
 from tui.config import MAX_CONCURRENCY
 from tui.engine import RESUMABLE, AttachmentError, Engine, EngineError, Task, TaskStatus
 from tui.engine.attachments import Attachment, read_attachment
 from tui.screens.ask import AskScreen
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.help import HelpScreen
 from tui.timeouts import timeout_answer
 from tui.widgets.formatting import duration, one_line, plural, timeout_label
 from tui.widgets.next_task_bar import NextTaskBar
-from tui.widgets.output_area import GRID_MAX, OutputArea
-from tui.widgets.prompt_box import PromptBox
-from tui.widgets.status_bar import StatusBar
-from tui.widgets.task_table import Clock, TaskFilter, TaskSort, TaskTable
+from tui.widgets.task_table import Clock, TaskTable
 
 if TYPE_CHECKING:
     from tui.app.app import AgentDeckApp
@@ -35,44 +32,56 @@ def _left(task: Task, elapsed: float) -> str:
 READ_ONLY_ACTIONS = frozenset({"copy", "grid", "raw", "filter", "sort", "help"})
 """What a watcher may do to another process's session: look, never change."""
 
+Availability = Callable[[Task | None, Engine], bool]
+"""Whether an action applies, given the selected task (if any) and the engine."""
 
-def _next(values: list[str], current: str) -> str:
-    return values[(values.index(current) + 1) % len(values)]
+AVAILABLE: dict[str, Availability] = {
+    "cancel": lambda task, _: task is not None and task.status.is_active,
+    "cancel_all": lambda _, engine: bool(engine.active),
+    "timeout": lambda task, _: task is not None and (task.status.is_active or task.status in RESUMABLE),
+    "follow_up": lambda task, _: task is not None and task.status is TaskStatus.DONE and task.session_state is not None,
+    "retry": lambda task, _: task is not None and task.status.is_final,
+    "continue": lambda task, _: task is not None and task.status in RESUMABLE,
+    "resume_all": lambda _, engine: bool(engine.by_status(TaskStatus.INTERRUPTED)),
+    "copy": lambda task, _: task is not None and task.chars > 0,
+    "delete": lambda task, _: task is not None and task.status.is_final,
+}
+"""Actions that depend on the tasks; any other (views, help, attach) always applies."""
 
 
-class TaskActions(Screen[None]):
-    """The main screen's actions, kept apart from its layout and refresh code.
+class ActionHost(Protocol):
+    """What the actions need of the screen that owns them."""
+
+    @property
+    def app(self) -> App[object]: ...
+
+    @property
+    def table(self) -> TaskTable: ...
+
+    @property
+    def next_task(self) -> NextTaskBar: ...
+
+    def show_counts(self) -> None: ...
+
+
+class TaskActions:
+    """What the main screen's keys and palette commands do to tasks; the screen owns one and delegates to it.
 
     Every failure the engine reports becomes a notification, never a crash.
     """
 
-    def __init__(self, engine: Engine, *, clock: Clock) -> None:
-        super().__init__()
+    def __init__(self, host: ActionHost, engine: Engine, *, clock: Clock) -> None:
+        self._host = host
         self.engine = engine
         self._clock = clock
-        self._layout_wanted = False
-        self._layout_preview = False
-        self._layout_running = False
 
     @property
     def deck(self) -> AgentDeckApp:
-        return self.app  # type: ignore[return-value]
+        return self._host.app  # type: ignore[return-value]
 
     @property
     def table(self) -> TaskTable:
-        return self.query_one(TaskTable)
-
-    @property
-    def output(self) -> OutputArea:
-        return self.query_one(OutputArea)
-
-    @property
-    def prompt(self) -> PromptBox:
-        return self.query_one(PromptBox)
-
-    @property
-    def next_task(self) -> NextTaskBar:
-        return self.query_one(NextTaskBar)
+        return self._host.table
 
     @property
     def selected(self) -> Task | None:
@@ -82,77 +91,21 @@ class TaskActions(Screen[None]):
         """Whether `action` makes sense for the selected task now (dims footer keys, filters the palette)."""
         if self.deck.read_only and action not in READ_ONLY_ACTIONS:
             return False
-        task = self.selected
-        status = task.status if task else None
-        if action == "cancel":
-            return status is not None and status.is_active
-        if action == "timeout":
-            return status is not None and (status.is_active or status in RESUMABLE)
-        if action == "cancel_all":
-            return bool(self.engine.active)
-        if action in ("retry", "delete"):
-            return status is not None and status.is_final
-        if action == "follow_up":
-            return task is not None and status is TaskStatus.DONE and task.session_state is not None
-        if action == "continue":
-            return status in RESUMABLE
-        if action == "resume_all":
-            return bool(self.engine.by_status(TaskStatus.INTERRUPTED))
-        if action == "copy":
-            return task is not None and task.chars > 0
-        return True
-
-    def show_counts(self) -> None:
-        view = f"{self.table.task_filter} · by {self.table.task_sort}"
-        self.query_one(StatusBar).show(
-            self.engine.counts(), view=view, concurrency=self.engine.concurrency
-        )
-
-    def pane_ids(self) -> list[int]:
-        """The selected task, then (in grid mode) the other running tasks, up to four."""
-        selected = self.table.selected_id
-        ids = [] if selected is None else [selected]
-        if self.output.grid:
-            running = [t.id for t in self.engine.running]
-            ids += [task_id for task_id in running if task_id != selected][: GRID_MAX - len(ids)]
-        return ids
-
-    def layout_panes(self, *, preview: bool = False) -> None:
-        """Ask for the panes to match the selection and grid mode; the latest request wins.
-
-        Opening a task renders its whole text once, which can take a second for
-        long Markdown; doing it in a worker keeps the message pump (and keys) free.
-        A `preview` shows newly opened tasks as raw text at once instead.
-        """
-        self._layout_wanted = True
-        self._layout_preview = preview
-        if not self._layout_running:
-            self._layout_running = True
-            self.run_worker(self._layout_until_current(), group="panes", exit_on_error=False)
-
-    async def _layout_until_current(self) -> None:
-        try:
-            while self._layout_wanted:
-                self._layout_wanted = False
-                tasks = [self.engine.find(task_id) for task_id in self.pane_ids()]
-                await self.output.display([task for task in tasks if task is not None], preview=self._layout_preview)
-        finally:
-            self._layout_running = False
+        available = AVAILABLE.get(action)
+        return available is None or available(self.selected, self.engine)
 
     def _fail(self, exc: Exception) -> None:
-        self.notify(str(exc), title="Not possible", severity="error", markup=False)
+        self.deck.notify(str(exc), title="Not possible", severity="error", markup=False)
 
-    def _start(self, task: Task) -> None:
-        self.deck.start_task(task)
-        self.table.sync([task.id])
-        self.table.select(task.id)
-
-    def action_focus_prompt(self) -> None:
-        # At once, not on the next loop turn as `focus()` does: keys typed fast after `n` belong to the prompt.
-        self.set_focus(self.prompt)
-
-    def action_help(self) -> None:
-        self.app.push_screen(HelpScreen())
+    def _start(self, make: Callable[[], Task]) -> None:
+        """Start the task `make` returns and select it; what the engine refuses becomes a notification."""
+        try:
+            task = make()
+            self.deck.start_task(task)
+            self.table.sync([task.id])
+            self.table.select(task.id)
+        except EngineError as exc:
+            self._fail(exc)
 
     def action_cancel(self) -> None:
         task = self.selected
@@ -162,17 +115,17 @@ class TaskActions(Screen[None]):
     def action_cancel_all(self) -> None:
         active = len(self.engine.active)
         if not active:
-            self.notify("No task is queued or running.")
+            self.deck.notify("No task is queued or running.")
             return
 
         def answered(confirmed: bool | None) -> None:
             if confirmed:
                 cancelled = self.deck.cancel_all()
-                self.notify(f"Cancelled {plural(cancelled, 'task')}.")
+                self.deck.notify(f"Cancelled {plural(cancelled, 'task')}.")
 
         which = "the" if active == 1 else "all"
         question = f"Cancel {which} {plural(active, 'queued or running task')}? Their text so far is kept."
-        self.app.push_screen(ConfirmScreen(question, yes="Cancel them", no="Keep running"), answered)
+        self.deck.push_screen(ConfirmScreen(question, yes="Cancel them", no="Keep running"), answered)
 
     def action_timeout(self) -> None:
         task = self.selected
@@ -200,9 +153,9 @@ class TaskActions(Screen[None]):
             except (ValueError, EngineError) as exc:
                 self._fail(exc)
                 return
-            self.notify(f"Task #{task.id}: {timeout_label(task.timeout)}.")
+            self.deck.notify(f"Task #{task.id}: {timeout_label(task.timeout)}.")
 
-        self.app.push_screen(
+        self.deck.push_screen(
             AskScreen(f"Timeout of task #{task.id}", hint, value=value, placeholder="e.g. 300 or +60", check=problem),
             answered,
         )
@@ -215,50 +168,41 @@ class TaskActions(Screen[None]):
         def answered(answer: str | None) -> None:
             if not answer:
                 return
-            try:
-                self._start(self.engine.follow_up(task.id, answer))
-            except EngineError as exc:
-                self._fail(exc)
+            self._start(lambda: self.engine.follow_up(task.id, answer))
 
         hint = f"Asked in the same conversation, after #{task.id}: {one_line(task.prompt, 50)}"
-        self.app.push_screen(AskScreen(f"Follow-up to task #{task.id}", hint, placeholder="Your next question"), answered)
+        self.deck.push_screen(AskScreen(f"Follow-up to task #{task.id}", hint, placeholder="Your next question"), answered)
 
     def action_retry(self) -> None:
         task = self.selected
         if task is None:
             return
-        try:
-            self._start(self.engine.retry(task.id))
-        except EngineError as exc:
-            self._fail(exc)
+        self._start(lambda: self.engine.retry(task.id))
 
     def action_continue(self) -> None:
         task = self.selected
         if task is None:
             return
         if task.timeout is not None and task.elapsed(self._clock()) >= task.timeout:
-            self.notify(
+            self.deck.notify(
                 f"Task #{task.id} has used all of its {timeout_label(task.timeout)}: "
                 "give it more time first (t, then e.g. +60).",
                 title="No time left", severity="warning", markup=False,
             )
             return
-        try:
-            self._start(self.engine.prepare_continue(task.id))
-        except EngineError as exc:
-            self._fail(exc)
+        self._start(lambda: self.engine.prepare_continue(task.id))
 
     def action_resume_all(self) -> None:
         count = self.deck.resume_all()
         self.table.sync(self.engine.tasks)
-        self.notify(f"Resuming {plural(count, 'interrupted task')}.", markup=False)
+        self.deck.notify(f"Resuming {plural(count, 'interrupted task')}.", markup=False)
 
     def action_copy(self) -> None:
         task = self.selected
         if task is None or not task.chars:
             return
-        self.app.copy_to_clipboard(task.text)
-        self.notify(f"Copied {task.chars:,} characters of task #{task.id}.")
+        self.deck.copy_to_clipboard(task.text)
+        self.deck.notify(f"Copied {task.chars:,} characters of task #{task.id}.")
 
     def action_delete(self) -> None:
         task = self.selected
@@ -274,29 +218,7 @@ class TaskActions(Screen[None]):
                 self._fail(exc)
 
         question = f"Delete task #{task.id} ({one_line(task.prompt, 40)}) and its output?"
-        self.app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)
-
-    def action_grid(self) -> None:
-        self.output.grid = not self.output.grid
-        self.layout_panes()
-
-    def action_raw(self) -> None:
-        self.output.raw = not self.output.raw
-        self.layout_panes()
-
-    def action_filter(self) -> None:
-        self.set_filter(TaskFilter(_next(list(TaskFilter), self.table.task_filter)))
-
-    def action_sort(self) -> None:
-        self.set_sort(TaskSort(_next(list(TaskSort), self.table.task_sort)))
-
-    def set_filter(self, task_filter: TaskFilter) -> None:
-        self.table.set_view(task_filter=task_filter)
-        self.show_counts()
-
-    def set_sort(self, task_sort: TaskSort) -> None:
-        self.table.set_view(task_sort=task_sort)
-        self.show_counts()
+        self.deck.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)
 
     def action_attach(self) -> None:
         """The file is read while the dialog is open: a bad path is explained there, ready to be corrected."""
@@ -319,10 +241,10 @@ class TaskActions(Screen[None]):
 
         def attached(path: str | None) -> None:
             if path and read:
-                self.next_task.add_attachment(str(read[-1].path))
-                self.notify(f"Attached {read[-1].path.name} to the next prompt.", markup=False)
+                self._host.next_task.add_attachment(str(read[-1].path))
+                self.deck.notify(f"Attached {read[-1].path.name} to the next prompt.", markup=False)
 
-        self.app.push_screen(AskScreen("Attach a file", hint, placeholder="~/notes/report.md", check=problem), attached)
+        self.deck.push_screen(AskScreen("Attach a file", hint, placeholder="~/notes/report.md", check=problem), attached)
 
     def action_concurrency(self) -> None:
         def problem(text: str) -> str | None:
@@ -333,9 +255,9 @@ class TaskActions(Screen[None]):
         def answered(answer: str | None) -> None:
             if answer:
                 self.engine.set_concurrency(int(answer))
-                self.show_counts()
+                self._host.show_counts()
 
-        self.app.push_screen(
+        self.deck.push_screen(
             AskScreen(
                 "Tasks streaming at once",
                 "More tasks wait as queued; raising the limit starts them at once.",
