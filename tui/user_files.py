@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -32,9 +34,28 @@ class UnreadableFile(ValueError):
     """A file that is refused; the text names the file and says why, in one line."""
 
 
-def kind_of(mode: int) -> str:
-    """What a non-regular file is, in words."""
+class NotARegularFile(ValueError):
+    """A folder, pipe, device or socket where a regular file was named; the text says which, in words."""
+
+
+def _kind_of(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+@contextmanager
+def open_regular_file(path: Path) -> Iterator[tuple[int, os.stat_result]]:
+    """A descriptor of `path` and its stat, closed afterwards; NotARegularFile unless it is a regular file.
+
+    Opened without blocking, so a FIFO cannot hang the open. OSErrors pass through as they are.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotARegularFile(_kind_of(info.st_mode))
+        yield fd, info
+    finally:
+        os.close(fd)
 
 
 def read_user_file(path: Path, limit: int, what: str) -> bytes:
@@ -44,22 +65,16 @@ def read_user_file(path: Path, limit: int, what: str) -> bytes:
     and UnreadableFile for everything else that is wrong.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with open_regular_file(path) as (fd, info):
+            _check_size(path, info.st_size, limit, what)
+            with os.fdopen(fd, "rb", closefd=False) as handle:
+                data = handle.read(limit + 1)
     except FileNotFoundError:
         raise
+    except NotARegularFile as exc:
+        raise UnreadableFile(f"{path}: is {exc}, not a regular file") from None
     except OSError as exc:
         raise UnreadableFile(f"{path}: {_reason(exc)}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise UnreadableFile(f"{path}: is {kind_of(info.st_mode)}, not a regular file")
-        _check_size(path, info.st_size, limit, what)
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read(limit + 1)
-    except OSError as exc:
-        raise UnreadableFile(f"{path}: {_reason(exc)}") from None
-    finally:
-        os.close(fd)
     _check_size(path, len(data), limit, what)
     return data
 

@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from tui.store.errors import SessionUnreadable, StoreError, describe
 from tui.store.files import writer_pid
-from tui.user_files import kind_of
+from tui.user_files import NotARegularFile, open_regular_file
 
 APPLICATION = "agentdeck-session"
 BUSY_TIMEOUT_MS = 5000
@@ -158,18 +157,12 @@ def check_header(path: Path) -> None:
     whole file; damage inside the file is reported by SQLite when a page is read.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a FIFO must not block the open
+        with open_regular_file(path) as (fd, info):
+            header, size = os.pread(fd, 100, 0), info.st_size
+    except NotARegularFile as exc:
+        raise SessionUnreadable(f"{path}: is {exc}, not a session file") from None
     except OSError as exc:
         raise SessionUnreadable(f"{path}: {describe(exc)}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise SessionUnreadable(f"{path}: is {kind_of(info.st_mode)}, not a session file")
-        header, size = os.pread(fd, 100, 0), info.st_size
-    except OSError as exc:
-        raise SessionUnreadable(f"{path}: {describe(exc)}") from None
-    finally:
-        os.close(fd)
     if not header:
         return
     if len(header) < 100 or not header.startswith(b"SQLite format 3\0"):
