@@ -1,4 +1,4 @@
-"""Task timeouts as people write them: one set of rules and one wording for the flag, the config, the bar and the dialog.
+"""Task timeouts as people write them: one rule and one wording for the flag, config, bar and dialog.
 
 Messages say what the value must be; each caller names the value (`--timeout:`,
 `key 'timeout':`, `Timeout:`) and may echo what was typed.
