@@ -15,19 +15,9 @@ from pathlib import Path
 
 from tui import paths
 from tui.engine import Task, TaskStatus
-from tui.engine.task import count_statuses
+from tui.engine.task import STATUS_ORDER, count_statuses
 from tui.engine.redact import Redactor
 from tui.safety import visible_controls
-
-STATUS_ORDER = (
-    TaskStatus.RUNNING,
-    TaskStatus.QUEUED,
-    TaskStatus.DONE,
-    TaskStatus.FAILED,
-    TaskStatus.TIMED_OUT,
-    TaskStatus.INTERRUPTED,
-    TaskStatus.CANCELLED,
-)
 
 
 @dataclass(frozen=True)

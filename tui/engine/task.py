@@ -47,6 +47,17 @@ class TaskStatus(StrEnum):
 
 RESUMABLE = frozenset({TaskStatus.INTERRUPTED, TaskStatus.TIMED_OUT, TaskStatus.CANCELLED, TaskStatus.FAILED})
 
+STATUS_ORDER = (
+    TaskStatus.RUNNING,
+    TaskStatus.QUEUED,
+    TaskStatus.DONE,
+    TaskStatus.FAILED,
+    TaskStatus.TIMED_OUT,
+    TaskStatus.INTERRUPTED,
+    TaskStatus.CANCELLED,
+)
+"""The order counts are listed in, in the header and the exit line alike."""
+
 
 def count_statuses(tasks: Iterable[Task]) -> Counter[TaskStatus]:
     return Counter(task.status for task in tasks)

@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from tui.safety import visible_controls
 from tui.engine import TaskStatus
+from tui.engine.task import STATUS_ORDER
 from tui.widgets.status import ICONS, THEME_COLOURS
 
 
@@ -22,15 +23,8 @@ def counts_line(counts: Counter[TaskStatus]) -> str:
     )
 
 
-STATUS_LABELS: tuple[tuple[TaskStatus, str], ...] = (
-    (TaskStatus.RUNNING, "running"),
-    (TaskStatus.QUEUED, "queued"),
-    (TaskStatus.DONE, "done"),
-    (TaskStatus.FAILED, "failed"),
-    (TaskStatus.INTERRUPTED, "interrupted"),
-    (TaskStatus.CANCELLED, "cancelled"),
-)
-"""In header order; interrupted tasks (resumable with R) and cancelled ones (the user's choice) differ."""
+HEADER_ORDER = tuple(status for status in STATUS_ORDER if status is not TaskStatus.TIMED_OUT)
+"""Timed-out tasks count as failed here; interrupted (resumable with R) and cancelled (the user's choice) differ."""
 ALWAYS_SHOWN = frozenset({TaskStatus.RUNNING, TaskStatus.QUEUED, TaskStatus.DONE, TaskStatus.FAILED})
 
 
@@ -114,11 +108,11 @@ class StatusBar(Static):
             parts.append(("DEMO (no key)  " if labels else "DEMO  ", "$text-warning bold"))
         if self._read_only:
             parts.append(("READ-ONLY (watching)  " if labels else "READ-ONLY  ", "$text-warning bold"))
-        for status, label in STATUS_LABELS:
+        for status in HEADER_ORDER:
             number = counts.get(status, 0)
             if number or status in ALWAYS_SHOWN:
                 style = f"${THEME_COLOURS[status]} bold" if number else "$foreground-muted"
-                parts += [(f"{ICONS[status]} {number}" + (f" {label}" if labels else ""), style), "  "]
+                parts += [(f"{ICONS[status]} {number}" + (f" {status.word}" if labels else ""), style), "  "]
         parts.pop()
         if view:
             parts.append((f"  │ {shown.view} · {shown.concurrency} at once", "$foreground-muted"))
