@@ -294,3 +294,11 @@ async def test_the_ui_asks_the_engine_which_tasks_are_where_and_cannot_change_th
         engine.tasks[999] = done  # type: ignore[index]
     engine.remove(done.id)
     assert list(engine.tasks) == [waiting.id]
+
+
+async def test_the_engine_refuses_a_timeout_the_command_line_would(engine: Engine) -> None:
+    task = engine.add_task("x [[len:10]][[delay:0]]", timeout=30)
+    for seconds, words in [(float("nan"), "positive number"), (-1, "positive number"), (8 * 24 * 3600, "at most")]:
+        with pytest.raises(EngineError, match=words):
+            engine.set_timeout(task.id, seconds)
+    assert task.timeout == 30
