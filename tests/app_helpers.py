@@ -15,6 +15,7 @@ from tui.config import parse_config
 from tui.engine import Engine, Task, TaskStatus
 from tui.engine.clients import ClientFactory
 from tui.screens.main import MainScreen
+from tui.widgets.markdown_body import MarkdownBody
 
 SIZE = (120, 36)
 
@@ -94,9 +95,33 @@ async def select(app: AgentDeckApp, pilot: Pilot[int], task: Task) -> None:
     await pilot.pause()
 
     def settled() -> bool:
-        return task.id in screen.output.shown_ids and not any(pane.previewing for pane in screen.output.panes)
+        return task.id in screen.output.shown_ids and panes_settled(app)
 
     await wait_for(pilot, settled)
+
+
+def panes_settled(app: AgentDeckApp) -> bool:
+    """No pane previews raw text or is still loading or appending."""
+    return not any(pane.previewing or pane.busy for pane in main_screen(app).output.panes)
+
+
+async def wait_still(pilot: Pilot[int]) -> None:
+    """Wait until every Markdown body has stopped growing and scrolling (its streamed blocks all laid out)."""
+    bodies = list(main_screen(pilot.app).output.query(MarkdownBody))  # type: ignore[arg-type]
+
+    def shape() -> list[tuple[int, float, float]]:
+        return [(body.virtual_size.height, body.scroll_y, body.max_scroll_y) for body in bodies]
+
+    seen = [shape()]
+
+    async def still() -> bool:
+        await pilot.pause(0.1)
+        seen.append(shape())
+        return seen[-1] == seen[-2] == seen[-3] if len(seen) >= 3 else False
+
+    deadline = time.monotonic() + 10
+    while not await still():
+        assert time.monotonic() < deadline, f"Markdown bodies kept changing: {seen[-3:]}"
 
 
 def finished(*tasks: Task) -> Callable[[], bool]:
@@ -136,7 +161,8 @@ async def freeze(pilot: Pilot[int]) -> None:
             task.started_at = FROZEN_NOW - 40 + 2 * task.id
             task.finished_at = task.started_at + 12.5 if task.status.is_final else None
     screen = main_screen(app)
-    await wait_for(pilot, lambda: not any(pane.previewing for pane in screen.output.panes))
+    await wait_for(pilot, lambda: panes_settled(app))
+    await wait_still(pilot)
     screen.prompt.cursor_blink = False
     screen.table.sync(list(app.engine.tasks))
     screen.show_counts()
