@@ -13,11 +13,23 @@ from textual.pilot import Pilot
 from tui.app.app import AgentDeckApp
 from tui.config import parse_config
 from tui.engine import Engine, Task, TaskStatus
-from tui.engine.clients import ClientFactory
 from tui.screens.main import MainScreen
 from tui.widgets.markdown_body import MarkdownBody
 
 SIZE = (120, 36)
+
+
+class SharedDemoServer:
+    """The test session's demo server lent to one engine: already started, and not the engine's to stop."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def start(self) -> str:
+        return self.url
+
+    def stop(self) -> None:
+        """The session fixture stops it after the last test."""
 
 
 def demo_engine(demo_url: str, *, concurrency: int = 4, timeout: float | None = 600.0) -> Engine:
@@ -25,7 +37,7 @@ def demo_engine(demo_url: str, *, concurrency: int = 4, timeout: float | None = 
     config = parse_config({}, Path("test-config.toml"), environ={}).with_overrides(
         default_provider="demo", concurrency=concurrency, timeout=timeout
     )
-    return Engine(config, clients=ClientFactory(demo_url=demo_url))
+    return Engine(config, local_server=SharedDemoServer(demo_url))
 
 
 @asynccontextmanager
