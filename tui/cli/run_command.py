@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from tui.cli.demo_on_demand import DemoServerOnDemand
 from tui.cli.options import apply_task_options, check_key, check_text
 from tui.cli.prompts_file import read_prompt_lines
 from tui.config import Config, ConfigError
@@ -53,7 +54,7 @@ def run_command(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _run(args: argparse.Namespace, config: Config, prompts: list[str]) -> int:
-    engine = Engine(config)
+    engine = Engine(config, local_server=DemoServerOnDemand())
     store = _open_store(args, engine)
     try:
         tasks = _add_tasks(engine, args, prompts)

@@ -18,7 +18,7 @@ from typing import Any
 
 from tui.config import Config, ProviderConfig
 from tui.engine.attachments import compose_request, read_attachment
-from tui.engine.clients import ClientFactory, MissingKeyError
+from tui.engine.clients import ClientFactory, LocalServer, MissingKeyError, NoServerError
 from tui.engine.errors import describe_failure
 from tui.engine.events import EventKind, Observer, ProgressThrottle, TaskEvent
 from tui.engine.limits import ConcurrencyLimit
@@ -44,11 +44,12 @@ class EngineError(ValueError):
 
 
 class Engine:
-    def __init__(self, config: Config, *, clients: ClientFactory | None = None, progress_hz: float = 10.0) -> None:
+    def __init__(self, config: Config, *, local_server: LocalServer | None = None, progress_hz: float = 10.0) -> None:
+        """`local_server` serves the providers with no `base_url` (the CLI passes the demo server)."""
         self.config = config
         self.redactor = Redactor(config.secret_env_names)
         """Hides every provider's key in what tasks are told (errors, notices) and in log lines."""
-        self.clients = clients or ClientFactory()
+        self.clients = ClientFactory(local_server)
         self._tasks: dict[int, Task] = {}
         self.tasks: Mapping[int, Task] = MappingProxyType(self._tasks)
         """Every task by id, read-only: tasks come and go through the engine's methods, which tell observers."""
@@ -314,7 +315,7 @@ class Engine:
             if reason is TaskStatus.CANCELLED:
                 self._cancel_server_side(task, spec)
             raise
-        except MissingKeyError as exc:
+        except (MissingKeyError, NoServerError) as exc:
             self._finish(task, TaskStatus.FAILED, str(exc))
         except Exception as exc:
             failure = describe_failure(exc, spec, task.model, self.redactor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol, cast
 
 from textual.app import App
 
@@ -14,13 +14,11 @@ from tui.engine import RESUMABLE, AttachmentError, Engine, EngineError, Task, Ta
 from tui.engine.attachments import Attachment, read_attachment
 from tui.screens.ask import AskScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.deck import Deck
 from tui.timeouts import timeout_answer
 from tui.widgets.formatting import duration, one_line, plural, timeout_label
 from tui.widgets.next_task_bar import NextTaskBar
 from tui.widgets.task_table import Clock, TaskTable
-
-if TYPE_CHECKING:
-    from tui.app.app import AgentDeckApp
 
 
 def _left(task: Task, elapsed: float) -> str:
@@ -76,8 +74,14 @@ class TaskActions:
         self._clock = clock
 
     @property
-    def deck(self) -> AgentDeckApp:
-        return self._host.app  # type: ignore[return-value]
+    def _app(self) -> App[object]:
+        """Dialogs, notifications and the clipboard, as any Textual app has them."""
+        return self._host.app
+
+    @property
+    def deck(self) -> Deck:
+        """The app's agentdeck side: its session and its task workers."""
+        return cast(Deck, self._host.app)
 
     @property
     def table(self) -> TaskTable:
@@ -95,7 +99,7 @@ class TaskActions:
         return available is None or available(self.selected, self.engine)
 
     def _fail(self, exc: Exception) -> None:
-        self.deck.notify(str(exc), title="Not possible", severity="error", markup=False)
+        self._app.notify(str(exc), title="Not possible", severity="error", markup=False)
 
     def _start(self, make: Callable[[], Task]) -> None:
         """Start the task `make` returns and select it; what the engine refuses becomes a notification."""
@@ -115,17 +119,17 @@ class TaskActions:
     def action_cancel_all(self) -> None:
         active = len(self.engine.active)
         if not active:
-            self.deck.notify("No task is queued or running.")
+            self._app.notify("No task is queued or running.")
             return
 
         def answered(confirmed: bool | None) -> None:
             if confirmed:
                 cancelled = self.deck.cancel_all()
-                self.deck.notify(f"Cancelled {plural(cancelled, 'task')}.")
+                self._app.notify(f"Cancelled {plural(cancelled, 'task')}.")
 
         which = "the" if active == 1 else "all"
         question = f"Cancel {which} {plural(active, 'queued or running task')}? Their text so far is kept."
-        self.deck.push_screen(ConfirmScreen(question, yes="Cancel them", no="Keep running"), answered)
+        self._app.push_screen(ConfirmScreen(question, yes="Cancel them", no="Keep running"), answered)
 
     def action_timeout(self) -> None:
         task = self.selected
@@ -153,9 +157,9 @@ class TaskActions:
             except (ValueError, EngineError) as exc:
                 self._fail(exc)
                 return
-            self.deck.notify(f"Task #{task.id}: {timeout_label(task.timeout)}.")
+            self._app.notify(f"Task #{task.id}: {timeout_label(task.timeout)}.")
 
-        self.deck.push_screen(
+        self._app.push_screen(
             AskScreen(f"Timeout of task #{task.id}", hint, value=value, placeholder="e.g. 300 or +60", check=problem),
             answered,
         )
@@ -171,7 +175,7 @@ class TaskActions:
             self._start(lambda: self.engine.follow_up(task.id, answer))
 
         hint = f"Asked in the same conversation, after #{task.id}: {one_line(task.prompt, 50)}"
-        self.deck.push_screen(AskScreen(f"Follow-up to task #{task.id}", hint, placeholder="Your next question"), answered)
+        self._app.push_screen(AskScreen(f"Follow-up to task #{task.id}", hint, placeholder="Your next question"), answered)
 
     def action_retry(self) -> None:
         task = self.selected
@@ -184,7 +188,7 @@ class TaskActions:
         if task is None:
             return
         if task.timeout is not None and task.elapsed(self._clock()) >= task.timeout:
-            self.deck.notify(
+            self._app.notify(
                 f"Task #{task.id} has used all of its {timeout_label(task.timeout)}: "
                 "give it more time first (t, then e.g. +60).",
                 title="No time left", severity="warning", markup=False,
@@ -195,14 +199,14 @@ class TaskActions:
     def action_resume_all(self) -> None:
         count = self.deck.resume_all()
         self.table.sync(self.engine.tasks)
-        self.deck.notify(f"Resuming {plural(count, 'interrupted task')}.", markup=False)
+        self._app.notify(f"Resuming {plural(count, 'interrupted task')}.", markup=False)
 
     def action_copy(self) -> None:
         task = self.selected
         if task is None or not task.chars:
             return
-        self.deck.copy_to_clipboard(task.text)
-        self.deck.notify(f"Copied {task.chars:,} characters of task #{task.id}.")
+        self._app.copy_to_clipboard(task.text)
+        self._app.notify(f"Copied {task.chars:,} characters of task #{task.id}.")
 
     def action_delete(self) -> None:
         task = self.selected
@@ -218,7 +222,7 @@ class TaskActions:
                 self._fail(exc)
 
         question = f"Delete task #{task.id} ({one_line(task.prompt, 40)}) and its output?"
-        self.deck.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)
+        self._app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)
 
     def action_attach(self) -> None:
         """The file is read while the dialog is open: a bad path is explained there, ready to be corrected."""
@@ -242,9 +246,9 @@ class TaskActions:
         def attached(path: str | None) -> None:
             if path and read:
                 self._host.next_task.add_attachment(str(read[-1].path))
-                self.deck.notify(f"Attached {read[-1].path.name} to the next prompt.", markup=False)
+                self._app.notify(f"Attached {read[-1].path.name} to the next prompt.", markup=False)
 
-        self.deck.push_screen(AskScreen("Attach a file", hint, placeholder="~/notes/report.md", check=problem), attached)
+        self._app.push_screen(AskScreen("Attach a file", hint, placeholder="~/notes/report.md", check=problem), attached)
 
     def action_concurrency(self) -> None:
         def problem(text: str) -> str | None:
@@ -257,7 +261,7 @@ class TaskActions:
                 self.engine.set_concurrency(int(answer))
                 self._host.show_counts()
 
-        self.deck.push_screen(
+        self._app.push_screen(
             AskScreen(
                 "Tasks streaming at once",
                 "More tasks wait as queued; raising the limit starts them at once.",
