@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
-pytest.importorskip("tui.app.app")
-
-from tests.app_helpers import finished, main_screen, running_app, select, submit  # noqa: E402
-from tui.app.app import AgentDeckApp  # noqa: E402
-from tui.widgets.output_pane import OutputPane  # noqa: E402
-from tui.widgets.raw_body import RawBody  # noqa: E402
+from tests.app_helpers import finished, main_screen, running_app, select, submit
+from tui.app.app import AgentDeckApp
+from tui.widgets.output_pane import OutputPane
+from tui.widgets.raw_body import RawBody
 
 # Everything before the 10,000-character line: markup, CSI/OSC (title, clipboard, link), C1, NUL, RTL.
 PROMPT = "hostile [bold]prompt[/] too [[hostile]][[len:400]][[delay:0]]"

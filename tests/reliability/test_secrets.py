@@ -123,7 +123,6 @@ def test_the_key_is_used_but_never_written_or_shown(keyed_config: Path, tmp_path
 
 async def test_the_app_shows_and_saves_no_key(keyed_config: Path, tmp_path: Path,
                                               caplog: pytest.LogCaptureFixture) -> None:
-    pytest.importorskip("tui.app.app")
     from tests.app_helpers import finished, select, submit, wait_for
     from tui.app.app import AgentDeckApp
 
