@@ -2,7 +2,7 @@
 
 Layout is chosen for few page writes per flush (each flush rewrites every
 page it touches). `tasks` holds only the small fields that change during a
-run, so updating a streaming task rewrites a ~200 byte row; the large,
+run, so updating a streaming task rewrites a small row; the large,
 write-once inputs (prompt, attachments, prior session) live in `task_inputs`,
 the final agent session in `task_results`. Text is appended to
 `output_chunks`, one row per task per flush, in rowid (`seq`) order, so a
