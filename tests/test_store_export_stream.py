@@ -84,7 +84,10 @@ def test_streamed_export_is_the_document_rendered(tmp_path: Path, fmt: str) -> N
     doc: dict[str, Any] = session_document("same")
     streamed = "".join(export_pieces("same", fmt))
     rendered = render(doc, fmt)
-    strip = (lambda text: "\n".join(l for l in text.splitlines() if "exported_at" not in l))
+
+    def strip(text: str) -> str:
+        return "\n".join(line for line in text.splitlines() if "exported_at" not in line)
+
     assert strip(streamed) == strip(rendered)
     if fmt == "json":
         assert json.loads(streamed)["tasks"] == doc["tasks"]

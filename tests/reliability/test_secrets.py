@@ -7,7 +7,6 @@ import ast
 import hashlib
 import json
 import logging
-import os
 import stat
 import subprocess
 import sys
@@ -208,9 +207,12 @@ def test_no_shell_is_ever_invoked() -> None:
             where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', '?')}"
             if isinstance(node, ast.Call):
                 func = node.func
-                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-                    if (func.value.id, func.attr) in FORBIDDEN_CALLS:
-                        offences.append(f"{where}: {func.value.id}.{func.attr}()")
+                if (
+                    isinstance(func, ast.Attribute)
+                    and isinstance(func.value, ast.Name)
+                    and (func.value.id, func.attr) in FORBIDDEN_CALLS
+                ):
+                    offences.append(f"{where}: {func.value.id}.{func.attr}()")
                 for keyword in node.keywords:
                     harmless = isinstance(keyword.value, ast.Constant) and not keyword.value.value
                     if keyword.arg == "shell" and not harmless:
