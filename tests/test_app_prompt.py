@@ -106,7 +106,7 @@ async def test_next_task_provider_and_timeout_come_from_the_bar(demo_url: str) -
         assert (task.provider, task.api, task.timeout) == ("demo-responses", "responses", None)
         await wait_for(pilot, finished(task))
         assert task.status == "done", task.error
-        bar.query_one("#timeout").value = "-5"  # type: ignore[attr-defined]
+        bar.query_one("#timeout", Input).value = "-5"
         main_screen(app).prompt.load_text("never starts")
         await pilot.press("enter")
         assert len(app.engine.tasks) == 1

@@ -111,7 +111,8 @@ async def test_chat_history_and_follow_up_match_a_plain_framework_run(engine: En
     follow = engine.follow_up(first.id, f"and a follow-up {LONG}")
     await engine.run_task(follow)
     assert follow.status is TaskStatus.DONE, follow.error
-    messages = follow.session_state["state"]["in_memory"]["messages"]  # type: ignore[index]
+    assert follow.session_state is not None
+    messages = follow.session_state["state"]["in_memory"]["messages"]
     assert [m["contents"][0]["text"] for m in messages] == [
         first.request_text, expected_answer(first.prompt), follow.request_text, expected_answer(follow.prompt),
     ]
@@ -127,7 +128,8 @@ async def test_responses_session_matches_a_plain_framework_run(engine: Engine) -
 
 async def test_a_finished_chat_task_keeps_its_answer_once(engine: Engine) -> None:
     task = await _run(engine, f"held once {LONG}", provider="chat")
-    answer = task.session_state["state"]["in_memory"]["messages"][-1]["contents"][0]["text"]  # type: ignore[index]
+    assert task.session_state is not None
+    answer = task.session_state["state"]["in_memory"]["messages"][-1]["contents"][0]["text"]
     assert answer == expected_answer(task.prompt)
     assert answer is task.text
 

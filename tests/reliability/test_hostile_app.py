@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.pilot import Pilot
+
 from tests.app_helpers import finished, main_screen, running_app, select, submit
 from tui.app.app import AgentDeckApp
 from tui.widgets.output_pane import OutputPane
@@ -31,12 +33,12 @@ def check_screen(app: AgentDeckApp) -> str:
     return text
 
 
-async def click_on(app: AgentDeckApp, pilot: object, needle: str) -> bool:
+async def click_on(app: AgentDeckApp, pilot: Pilot[int], needle: str) -> bool:
     for y, line in enumerate(screen_lines(app)):
         x = line.find(needle)
         if x >= 0:
-            await pilot.click(offset=(x + len(needle) + 1, y))  # type: ignore[attr-defined]
-            await pilot.pause(0.2)  # type: ignore[attr-defined]
+            await pilot.click(offset=(x + len(needle) + 1, y))
+            await pilot.pause(0.2)
             return True
     return False
 

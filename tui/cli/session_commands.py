@@ -29,7 +29,7 @@ from tui.store import (
 _STATUS_ORDER = ("running", "queued", "interrupted", "done", "failed", "timed_out", "cancelled")
 
 
-def add_session_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_session_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sessions = sub.add_parser("sessions", help="list saved sessions")
     sessions.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
 
@@ -50,11 +50,11 @@ def add_session_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignor
     add_resume_parser(sub)
 
 
-def _size(size: int) -> str:
+def _size(size: float) -> str:
     for unit in ("B", "KB", "MB"):
         if size < 1024:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
+        size /= 1024
     return f"{size:.1f} GB"
 
 
