@@ -275,8 +275,11 @@ async def test_a_long_answer_streams_raw_and_shows_as_markdown_when_it_ends(demo
         await select(app, pilot, task)
         pane = main_screen(app).output.panes[0]
         await wait_for(pilot, lambda: 0 < task.chars < LIVE_MARKDOWN_LIMIT and pane.query(MarkdownBody))
-        await wait_for(pilot, lambda: task.chars > LIVE_MARKDOWN_LIMIT and "raw while streaming" in str(pane.border_subtitle),
-                       timeout=20)
+        await wait_for(
+            pilot,
+            lambda: task.chars > LIVE_MARKDOWN_LIMIT and "raw while streaming" in str(pane.border_subtitle),
+            timeout=20,
+        )
         assert pane.query(RawBody)
         await wait_for(pilot, finished(task), timeout=20)
         await wait_for(pilot, lambda: str(pane.border_subtitle).endswith("· markdown"))

@@ -37,7 +37,8 @@ async def test_pasting_lines_asks_then_runs_one_task_per_line(demo_url: str) -> 
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await pilot.pause()
-        assert [t.prompt for t in app.engine.tasks.values()] == ["first [[len:50]]", "second [[len:50]]", "third [[len:50]]"]
+        prompts = [t.prompt for t in app.engine.tasks.values()]
+        assert prompts == ["first [[len:50]]", "second [[len:50]]", "third [[len:50]]"]
         await wait_for(pilot, finished(*app.engine.tasks.values()))
 
 

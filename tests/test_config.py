@@ -69,7 +69,10 @@ def test_timeout_zero_means_none(tmp_path: Path) -> None:
         ("[providers.x]\napi = 'chat'\nmodel='m'\n", "key 'providers.x.base_url': is required"),
         ("[providers.x]\nbase_url='http://a'\n", "key 'providers.x.model': is required"),
         ("[providers.x]\nbase_url='http://a'\nmodel=3\n", "key 'providers.x.model': must be a non-empty string"),
-        ("[providers.x]\nbase_url='http://a'\nmodel='m'\napi_key_env='sk-abc def'\n", "NAME of an environment variable"),
+        (
+            "[providers.x]\nbase_url='http://a'\nmodel='m'\napi_key_env='sk-abc def'\n",
+            "NAME of an environment variable",
+        ),
         ("default_provider = 'nope'\n", "key 'default_provider': no provider named 'nope'"),
         ("providers = 3\n", "key 'providers'"),
     ],

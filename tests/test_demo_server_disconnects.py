@@ -12,7 +12,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUESTS = [
-    ("/v1/chat/completions", {"model": "m", "stream": True, "messages": [{"role": "user", "content": "x [[len:200000]][[delay:0]]"}]}),
+    (
+        "/v1/chat/completions",
+        {"model": "m", "stream": True, "messages": [{"role": "user", "content": "x [[len:200000]][[delay:0]]"}]},
+    ),
     ("/v1/responses", {"model": "m", "stream": True, "input": "x [[len:200000]][[delay:0]]"}),
     ("/v1/responses", {"model": "m", "stream": True, "background": True, "input": "x [[len:200000]][[delay:1]]"}),
 ]

@@ -153,7 +153,8 @@ def crashed_session(name: str, statuses: dict[int, TaskStatus], text: str = "par
     for task_id, status in statuses.items():
         task = Task(task_id, f"prompt {task_id}", "demo", "demo-chat", "chat", status=status,
                     started_at=time.time() - 5 if status is not TaskStatus.QUEUED else None)
-        batch[task_id] = Pending(capture_inputs(task), capture_state(task), [text] if status is not TaskStatus.QUEUED else [])
+        texts = [text] if status is not TaskStatus.QUEUED else []
+        batch[task_id] = Pending(capture_inputs(task), capture_state(task), texts)
     write_batch(conn, batch, {}, 1)
     conn.close()
     return path

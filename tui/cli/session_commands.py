@@ -35,7 +35,9 @@ def add_session_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]
 
     opener = sub.add_parser("open", help="open a saved session in the app")
     opener.add_argument("ref", metavar="NAME|PATH", help="session name, or path to a session file")
-    opener.add_argument("--watch", action="store_true", help="read-only live view (automatic if another process writes it)")
+    opener.add_argument(
+        "--watch", action="store_true", help="read-only live view (automatic if another process writes it)"
+    )
 
     export = sub.add_parser("export", help="write a session as Markdown, JSON or TOML")
     export.add_argument("ref", metavar="NAME|PATH", help="session name, or path to a session file")

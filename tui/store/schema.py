@@ -235,7 +235,8 @@ def _refuse_foreign_objects(conn: sqlite3.Connection, path: Path) -> None:
     a file holding anything agentdeck does not create is never written to. SQLite's own objects
     (`sqlite_` names: automatic indexes, statistics) are fine."""
     try:
-        rows = conn.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").fetchall()
+        query = "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        rows = conn.execute(query).fetchall()
     except UnicodeDecodeError:
         raise SessionUnreadable(f"{path}: the file is damaged (its schema is unreadable)") from None
     for kind, name in rows:
