@@ -6,6 +6,7 @@ import io
 import re
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from textual.widgets import Static
 
@@ -19,6 +20,8 @@ from tui.widgets.markdown_body import MarkdownBody
 from tui.widgets.output_pane import LIVE_MARKDOWN_LIMIT, OutputPane
 from tui.widgets.raw_body import RawBody
 from tui.widgets.task_table import TaskTable
+
+pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
 
 
 async def test_three_tasks_appear_at_once_and_progress_to_done(demo_url: str) -> None:

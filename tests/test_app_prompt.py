@@ -15,6 +15,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.widgets.next_task_bar import NextTaskBar
 
 
+@pytest.mark.slow
 async def test_enter_submits_and_ctrl_j_or_shift_enter_insert_newlines(demo_url: str) -> None:
     async with running_app(demo_url) as (app, pilot):
         prompt = main_screen(app).prompt
@@ -53,6 +54,7 @@ async def test_declining_the_split_pastes_the_text_as_one_prompt(demo_url: str) 
         assert not app.engine.tasks
 
 
+@pytest.mark.slow
 async def test_attached_file_goes_with_the_next_prompt_only(
     demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -126,6 +128,7 @@ async def test_task_keys_hide_while_typing_and_show_in_the_table(demo_url: str) 
         assert keys["g"] is True and keys["ctrl+q"] is True
 
 
+@pytest.mark.slow
 async def test_palette_offers_what_applies_to_the_selected_task(demo_url: str) -> None:
     async with running_app(demo_url) as (app, pilot):
         task = await submit(app, pilot, "palette [[len:100]]")

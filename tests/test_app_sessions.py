@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 
 from tests.conftest import config_for
@@ -14,6 +15,8 @@ from tui.app.app import AgentDeckApp
 from tui.demo.script import expected_answer
 from tui.engine import Engine, TaskStatus
 from tui.store import SessionStore, SessionWatcher
+
+pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
 
 
 async def wait_until(pilot: Pilot[int], predicate: Callable[[], object], timeout: float = 20.0) -> None:

@@ -19,6 +19,8 @@ from tui.engine import TaskStatus
 from tui.screens.confirm import ConfirmScreen
 from tui.store import SessionWatcher, StoreError
 
+pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
+
 STREAMS_THEN_WAITS = "watched analysis [[len:3000]][[delay:300]][[silent_after:14]][[silent:600]]"
 """168 characters over about four seconds (the watcher sees them arrive), then nothing for ten minutes."""
 

@@ -107,6 +107,7 @@ def test_broken_config_exits_2_without_traceback(tmp_path: Path) -> None:
     assert "providers.x.api" in result.stderr and str(path) in result.stderr
 
 
+@pytest.mark.slow
 def test_config_init_never_overwrites(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "config.toml"
     first = run_cli("config", "init", env_config=path)

@@ -10,6 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # 200 KB answers to clients that vanish, in a server process
+
 ROOT = Path(__file__).resolve().parent.parent
 REQUESTS = [
     (

@@ -104,6 +104,7 @@ async def test_every_layer_holds_only_a_few_updates_while_a_long_answer_streams(
         await clients.close()
 
 
+@pytest.mark.slow
 async def test_chat_history_and_follow_up_match_a_plain_framework_run(engine: Engine) -> None:
     first = await _run(engine, f"first question {LONG}", provider="chat")
     assert first.text == expected_answer(first.prompt)
@@ -121,12 +122,14 @@ async def test_chat_history_and_follow_up_match_a_plain_framework_run(engine: En
     assert _normalized(follow.session_state) == _normalized(reference)
 
 
+@pytest.mark.slow
 async def test_responses_session_matches_a_plain_framework_run(engine: Engine) -> None:
     task = await _run(engine, f"responses question {LONG}", provider="resp")
     assert task.text == expected_answer(task.prompt)
     assert _normalized(task.session_state) == _normalized(await _bare_run(engine, "resp", task.prompt))
 
 
+@pytest.mark.slow
 async def test_a_finished_chat_task_keeps_its_answer_once(engine: Engine) -> None:
     task = await _run(engine, f"held once {LONG}", provider="chat")
     assert task.session_state is not None

@@ -20,6 +20,8 @@ from tui.demo.script import expected_answer
 from tui.engine import TaskStatus
 from tui.store import SessionWatcher, StoreError, session_document
 
+pytestmark = pytest.mark.slow  # agentdeck processes, kill -9 and resume
+
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 

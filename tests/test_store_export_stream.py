@@ -57,6 +57,7 @@ def steps_to_export(monkeypatch: pytest.MonkeyPatch, name: str, fmt: str) -> int
     return counted[0]
 
 
+@pytest.mark.slow
 def test_export_work_grows_linearly_with_tasks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_session(tmp_path, "small", 1000, 200)
     make_session(tmp_path, "large", 4000, 200)
@@ -65,6 +66,7 @@ def test_export_work_grows_linearly_with_tasks(tmp_path: Path, monkeypatch: pyte
         assert large / small < 5, (fmt, small, large)  # linear: 4; each task scanning the rest made it 15
 
 
+@pytest.mark.slow
 def test_export_holds_one_task_at_a_time(tmp_path: Path) -> None:
     make_session(tmp_path, "wide", 100, 50_000)  # 5 MB of text
     for fmt in FORMATS:

@@ -184,6 +184,7 @@ def test_read_only_open_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
         SessionStore.open("other")
 
 
+@pytest.mark.slow
 async def test_disk_full_keeps_tasks_running_and_saving_resumes_with_nothing_lost(engine: Engine) -> None:
     problems: list[str | None] = []
     store = SessionStore.open("full", on_problem=problems.append)
