@@ -30,6 +30,7 @@ async def test_enter_submits_and_ctrl_j_or_shift_enter_insert_newlines(demo_url:
         assert len(app.engine.tasks) == 1, "an empty prompt starts nothing"
 
 
+@pytest.mark.slow
 async def test_pasting_lines_asks_then_runs_one_task_per_line(demo_url: str) -> None:
     async with running_app(demo_url) as (app, pilot):
         prompt = main_screen(app).prompt
