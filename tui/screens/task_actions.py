@@ -221,7 +221,9 @@ class TaskActions(Screen[None]):
             self.notify(f"Task #{task.id}: {timeout_label(task.timeout)}.")
 
         self.app.push_screen(
-            AskScreen(f"Timeout of task #{task.id}", hint, value=value, placeholder="e.g. 300 or +60", check=timeout_problem),
+            AskScreen(
+                f"Timeout of task #{task.id}", hint, value=value, placeholder="e.g. 300 or +60", check=timeout_problem
+            ),
             answered,
         )
 
@@ -239,7 +241,8 @@ class TaskActions(Screen[None]):
                 self._fail(exc)
 
         hint = f"Asked in the same conversation, after #{task.id}: {one_line(task.prompt, 50)}"
-        self.app.push_screen(AskScreen(f"Follow-up to task #{task.id}", hint, placeholder="Your next question"), answered)
+        ask = AskScreen(f"Follow-up to task #{task.id}", hint, placeholder="Your next question")
+        self.app.push_screen(ask, answered)
 
     def action_retry(self) -> None:
         task = self.selected
