@@ -14,7 +14,11 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from textual.screen import Screen
 
 PROFILE_ENV = "AGENTDECK_BENCH_PROFILE"
 """When set, cProfile the launch and write the stats to this path (for finding start-up costs)."""
@@ -26,8 +30,8 @@ def _install(out: str) -> None:
 
     original = App._display
 
-    def display(self: App, screen: object, renderable: object) -> None:
-        original(self, screen, renderable)  # type: ignore[arg-type]
+    def display(self: App[Any], screen: Screen[Any], renderable: RenderableType | None) -> None:
+        original(self, screen, renderable)
         if renderable is not None and self._running and not self._batch_count and self._driver is not None:
             with open(out, "w") as f:
                 f.write(repr(time.time()))

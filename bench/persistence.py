@@ -14,11 +14,11 @@ flushes, the bulk case the goal is about); `write_amplification_live` streams
 little text and fixed per-transaction costs show.
 
 The store compresses text, and the demo server's answers (a few dozen
-phrases) compress ~4x, more than real answers. Two context figures keep the
+phrases) compress far better than real answers. Two context figures keep the
 result honest: `write_text_compression` (text bytes ÷ bytes stored for them
 in the bulk run) and `write_amplification_words`, the bulk sizes streamed
 straight into a `SessionStore` (4 KB per task per flush, no server) as random
-English words, which compress only ~2x (see `bench.store.words`).
+English words, which compress worse than model output (see `bench.store.words`).
 """
 
 from __future__ import annotations

@@ -11,10 +11,11 @@ at a time, as a real run interleaves them), opened for writing and for watching.
 
 The store compresses text, so what is streamed matters. `prose` is English
 technical text (Python's own documentation, from a different place per
-task), which zlib shrinks about as much as model answers (~2.4x in 4 KB
-pieces). `words` draws its words at random from the same text: no phrase
-ever repeats, the pessimistic case (~2x). The demo server's answers are built
-from a few dozen phrases and compress ~4x, which would flatter the figures.
+task), which zlib shrinks about as much as model answers. `words` draws its
+words at random from the same text: no phrase ever repeats, the pessimistic
+case. The demo server's answers are built from a few dozen phrases and
+compress far better, which would flatter the figures (ratios in
+docs/performance.md).
 """
 
 from __future__ import annotations

@@ -177,7 +177,9 @@ def measure(quick: bool) -> dict[str, Any]:
     return {
         "engine_vs_framework_throughput": round(engine_ratio, 3),
         "framework_vs_sdk_throughput": round(framework_ratio, 3),
-        "engine_vs_framework_cpu": round(median([e / f for e, f in zip(cpu_rates["engine"], cpu_rates["framework"])]), 3),
+        "engine_vs_framework_cpu": round(
+            median([e / f for e, f in zip(cpu_rates["engine"], cpu_rates["framework"])]), 3
+        ),
         "sdk_chunks_per_s": round(median(rates["sdk"])),
         "framework_chunks_per_s": round(median(rates["framework"])),
         "engine_chunks_per_s": round(median(rates["engine"])),

@@ -21,7 +21,6 @@ import time
 from typing import Any
 
 from bench.common import (
-    PROVIDER,
     bench_config,
     child_main,
     demo_server,

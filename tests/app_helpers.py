@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from textual.app import App
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tui.app.app import AgentDeckApp
 from tui.config import parse_config
@@ -61,7 +63,7 @@ async def running_app(
             await app.shutdown()
 
 
-def main_screen(app: AgentDeckApp) -> MainScreen:
+def main_screen(app: App[Any]) -> MainScreen:
     screen = app.get_screen_stack()[1] if not isinstance(app.screen, MainScreen) else app.screen
     assert isinstance(screen, MainScreen)
     return screen
@@ -80,7 +82,7 @@ async def submit(app: AgentDeckApp, pilot: Pilot[int], prompt: str, *, timeout: 
     """Type into the prompt box and press Enter, as a user does; returns the new task."""
     screen = main_screen(app)
     if timeout is not None:
-        screen.query_one("#timeout").value = timeout  # type: ignore[attr-defined]
+        screen.query_one("#timeout", Input).value = timeout
     screen.prompt.focus()
     screen.prompt.load_text(prompt)
     before = set(app.engine.tasks)
@@ -189,7 +191,7 @@ async def scene_empty(pilot: Pilot[int]) -> None:
 
 async def scene_running(pilot: Pilot[int]) -> None:
     """Two tasks stream a first paragraph then go silent; a third waits for a slot (concurrency 2)."""
-    screen = main_screen(pilot.app)  # type: ignore[arg-type]
+    screen = main_screen(pilot.app)
     screen.submit([f"Compare consensus protocol {n} [[silent:600]][[silent_after:14]]" for n in (1, 2, 3)])
     tasks = list(screen.engine.tasks.values())
     await wait_for(pilot, lambda: [t.chars for t in tasks] == [168, 168, 0])
@@ -197,14 +199,14 @@ async def scene_running(pilot: Pilot[int]) -> None:
 
 
 async def scene_finished(pilot: Pilot[int]) -> None:
-    screen = main_screen(pilot.app)  # type: ignore[arg-type]
+    screen = main_screen(pilot.app)
     screen.submit(["Explain TCP slow start [[len:1800]][[delay:0]]"])
     await wait_for(pilot, finished(*screen.engine.tasks.values()))
     await freeze(pilot)
 
 
 async def scene_failed(pilot: Pilot[int]) -> None:
-    screen = main_screen(pilot.app)  # type: ignore[arg-type]
+    screen = main_screen(pilot.app)
     screen.submit(["Summarise the incident report [[fault:401]]"])
     await wait_for(pilot, finished(*screen.engine.tasks.values()))
     await freeze(pilot)
@@ -217,7 +219,7 @@ async def scene_help(pilot: Pilot[int]) -> None:
 
 
 async def scene_grid(pilot: Pilot[int]) -> None:
-    screen = main_screen(pilot.app)  # type: ignore[arg-type]
+    screen = main_screen(pilot.app)
     screen.submit([f"Review service {name} [[silent:600]][[silent_after:10]]" for name in "ABCD"])
     tasks = list(screen.engine.tasks.values())
     await wait_for(pilot, lambda: all(t.chars == 120 for t in tasks))
@@ -229,7 +231,7 @@ async def scene_grid(pilot: Pilot[int]) -> None:
 
 async def scene_small(pilot: Pilot[int]) -> None:
     """Nine tasks on a small terminal: the newest (running, selected) row must stay in view."""
-    screen = main_screen(pilot.app)  # type: ignore[arg-type]
+    screen = main_screen(pilot.app)
     screen.submit([f"Summarise chapter {n} of the design notes [[len:300]][[delay:0]]" for n in range(1, 8)])
     screen.submit(["Check the deploy log for errors [[fault:401]]"])
     screen.submit(["Compare consensus protocols for the new ledger [[silent:600]][[silent_after:14]]"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,10 +41,10 @@ def demo_url(demo_server: DemoServerThread) -> str:
     return demo_server.base_url
 
 
-def config_for(base_url: str, *, concurrency: int = 4, timeout: float | None = None, **provider: object) -> Config:
+def config_for(base_url: str, *, concurrency: int = 4, timeout: float | None = None, **provider: Any) -> Config:
     """A config whose providers `chat` and `resp` talk to the given server."""
     config = parse_config({}, Path("test-config.toml"), environ={})
     providers = dict(config.providers)
-    providers["chat"] = ProviderConfig("chat", "chat", "demo-chat", base_url=base_url, **provider)  # type: ignore[arg-type]
-    providers["resp"] = ProviderConfig("resp", "responses", "demo-responses", base_url=base_url, **provider)  # type: ignore[arg-type]
+    providers["chat"] = ProviderConfig("chat", "chat", "demo-chat", base_url=base_url, **provider)
+    providers["resp"] = ProviderConfig("resp", "responses", "demo-responses", base_url=base_url, **provider)
     return config.with_overrides(providers=providers, default_provider="chat", concurrency=concurrency, timeout=timeout)

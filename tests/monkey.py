@@ -102,7 +102,9 @@ class Monkey:
 
 
 @asynccontextmanager
-async def app_in_state(state: str, demo_url: str, tmp_path: Path, size: tuple[int, int]) -> AsyncIterator[tuple[AgentDeckApp, Pilot[int]]]:
+async def app_in_state(
+    state: str, demo_url: str, tmp_path: Path, size: tuple[int, int]
+) -> AsyncIterator[tuple[AgentDeckApp, Pilot[int]]]:
     """The app in a named starting state.
 
     `empty`; `busy` (tasks of every kind starting); `ended` (every task already

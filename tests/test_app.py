@@ -6,6 +6,7 @@ import io
 import re
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from textual.widgets import Static
 
@@ -19,6 +20,8 @@ from tui.widgets.markdown_body import MarkdownBody
 from tui.widgets.output_pane import LIVE_MARKDOWN_LIMIT, OutputPane
 from tui.widgets.raw_body import RawBody
 from tui.widgets.task_table import TaskTable
+
+pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
 
 
 async def test_three_tasks_appear_at_once_and_progress_to_done(demo_url: str) -> None:
@@ -275,8 +278,11 @@ async def test_a_long_answer_streams_raw_and_shows_as_markdown_when_it_ends(demo
         await select(app, pilot, task)
         pane = main_screen(app).output.panes[0]
         await wait_for(pilot, lambda: 0 < task.chars < LIVE_MARKDOWN_LIMIT and pane.query(MarkdownBody))
-        await wait_for(pilot, lambda: task.chars > LIVE_MARKDOWN_LIMIT and "raw while streaming" in str(pane.border_subtitle),
-                       timeout=20)
+        await wait_for(
+            pilot,
+            lambda: task.chars > LIVE_MARKDOWN_LIMIT and "raw while streaming" in str(pane.border_subtitle),
+            timeout=20,
+        )
         assert pane.query(RawBody)
         await wait_for(pilot, finished(task), timeout=20)
         await wait_for(pilot, lambda: str(pane.border_subtitle).endswith("· markdown"))

@@ -18,6 +18,8 @@ from tui.screens.main import MainScreen
 from tui.store import SessionStore, StoreError, session_document
 from tui.widgets.task_table import TaskFilter, TaskSort
 
+pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
+
 
 async def _finished_tasks(app: AgentDeckApp, pilot: Pilot[int], done: int, failed: int = 0) -> list[Task]:
     """`done` answered tasks, then `failed` ones, all finished: nothing is left running."""

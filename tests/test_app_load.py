@@ -16,6 +16,8 @@ from tui.widgets.markdown_body import MarkdownBody
 from tui.widgets.output_pane import OutputPane
 from tui.widgets.raw_body import RawBody
 
+pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
+
 
 async def test_keys_are_handled_quickly_while_32_tasks_stream(demo_url: str) -> None:
     async with running_app(demo_url, concurrency=32) as (app, pilot):

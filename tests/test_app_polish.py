@@ -23,6 +23,8 @@ from tui.widgets.formatting import plural
 from tui.widgets.raw_body import RawBody, row_starts
 from tui.widgets.task_table import TaskFilter
 
+pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
+
 
 async def test_raw_view_wraps_at_word_boundaries(demo_url: str) -> None:
     async with running_app(demo_url, size=(80, 24)) as (app, pilot):

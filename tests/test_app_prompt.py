@@ -15,6 +15,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.widgets.next_task_bar import NextTaskBar
 
 
+@pytest.mark.slow
 async def test_enter_submits_and_ctrl_j_or_shift_enter_insert_newlines(demo_url: str) -> None:
     async with running_app(demo_url) as (app, pilot):
         prompt = main_screen(app).prompt
@@ -29,6 +30,7 @@ async def test_enter_submits_and_ctrl_j_or_shift_enter_insert_newlines(demo_url:
         assert len(app.engine.tasks) == 1, "an empty prompt starts nothing"
 
 
+@pytest.mark.slow
 async def test_pasting_lines_asks_then_runs_one_task_per_line(demo_url: str) -> None:
     async with running_app(demo_url) as (app, pilot):
         prompt = main_screen(app).prompt
@@ -37,7 +39,8 @@ async def test_pasting_lines_asks_then_runs_one_task_per_line(demo_url: str) -> 
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await pilot.pause()
-        assert [t.prompt for t in app.engine.tasks.values()] == ["first [[len:50]]", "second [[len:50]]", "third [[len:50]]"]
+        prompts = [t.prompt for t in app.engine.tasks.values()]
+        assert prompts == ["first [[len:50]]", "second [[len:50]]", "third [[len:50]]"]
         await wait_for(pilot, finished(*app.engine.tasks.values()))
 
 
@@ -52,6 +55,7 @@ async def test_declining_the_split_pastes_the_text_as_one_prompt(demo_url: str) 
         assert not app.engine.tasks
 
 
+@pytest.mark.slow
 async def test_attached_file_goes_with_the_next_prompt_only(
     demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -106,7 +110,7 @@ async def test_next_task_provider_and_timeout_come_from_the_bar(demo_url: str) -
         assert (task.provider, task.api, task.timeout) == ("demo-responses", "responses", None)
         await wait_for(pilot, finished(task))
         assert task.status == "done", task.error
-        bar.query_one("#timeout").value = "-5"  # type: ignore[attr-defined]
+        bar.query_one("#timeout", Input).value = "-5"
         main_screen(app).prompt.load_text("never starts")
         await pilot.press("enter")
         assert len(app.engine.tasks) == 1
@@ -125,6 +129,7 @@ async def test_task_keys_hide_while_typing_and_show_in_the_table(demo_url: str) 
         assert keys["g"] is True and keys["ctrl+q"] is True
 
 
+@pytest.mark.slow
 async def test_palette_offers_what_applies_to_the_selected_task(demo_url: str) -> None:
     async with running_app(demo_url) as (app, pilot):
         task = await submit(app, pilot, "palette [[len:100]]")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.app_helpers import demo_engine, submit, wait_for
 from tui import paths
 from tui.app.app import AgentDeckApp
@@ -12,6 +14,8 @@ from tui.demo.script import expected_answer
 from tui.engine import TaskStatus
 from tui.screens.sessions import SessionsScreen
 from tui.store import SessionStore, session_document, writer_pid
+
+pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
 
 
 def companions(name: str) -> list[str]:

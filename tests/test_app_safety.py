@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Markdown
 
 from tests.app_helpers import cell, finished, main_screen, running_app, select, submit, wait_for, wait_still
 from tui.widgets.output_pane import OutputPane
 from tui.widgets.raw_body import RawBody
+
+pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
 
 HOSTILE_PROMPT = "[[hostile]] [[len:700]]"
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
 
 from tests.conftest import config_for
 from tui.app.app import AgentDeckApp
@@ -12,10 +16,12 @@ from tui.demo.script import expected_answer
 from tui.engine import Engine, TaskStatus
 from tui.store import SessionStore, SessionWatcher
 
+pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
 
-async def wait_until(pilot: object, predicate: object, timeout: float = 20.0) -> None:
+
+async def wait_until(pilot: Pilot[int], predicate: Callable[[], object], timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
+    while not predicate():
         assert time.monotonic() < deadline, "condition not reached"
         await asyncio.sleep(0.05)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -15,6 +16,8 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.screens.sessions import SessionsScreen
 from tui.store import SessionStore
+
+pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
 
 SMALL = (80, 24)
 TINY = (60, 20)

@@ -9,6 +9,8 @@ import pytest
 from tests.app_helpers import cell, has_status, main_screen, running_app, select, submit, wait_for
 from tui.engine import TaskStatus
 
+pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
+
 
 def seconds(text: str) -> float:
     assert text.endswith("s") and "m" not in text, text

@@ -6,8 +6,9 @@ import hashlib
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,8 @@ from tui.app.app import AgentDeckApp
 from tui.engine import TaskStatus
 from tui.screens.confirm import ConfirmScreen
 from tui.store import SessionWatcher, StoreError
+
+pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
 
 STREAMS_THEN_WAITS = "watched analysis [[len:3000]][[delay:300]][[silent_after:14]][[silent:600]]"
 """168 characters over about four seconds (the watcher sees them arrive), then nothing for ten minutes."""
@@ -34,7 +37,7 @@ def writer() -> Iterator[subprocess.Popen[str]]:
     process.communicate(timeout=10)
 
 
-def saved() -> dict[str, object] | None:
+def saved() -> dict[str, Any] | None:
     """The saved state of the writer's task, as a fresh reader sees it (None before it exists)."""
     try:
         watcher = SessionWatcher.open("watched")
@@ -56,9 +59,9 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
-def wait(check: object, timeout: float = 30.0) -> None:
+def wait(check: Callable[[], object], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
+    while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {check}"
         time.sleep(0.1)
 
@@ -66,7 +69,7 @@ def wait(check: object, timeout: float = 30.0) -> None:
 async def test_watch_mode_says_read_only_offers_only_what_works_and_quits_without_touching(
     demo_url: str, writer: subprocess.Popen[str]
 ) -> None:
-    wait(lambda: (state := saved()) is not None and int(state["chars"]) > 0)  # type: ignore[call-overload]
+    wait(lambda: (state := saved()) is not None and int(state["chars"]) > 0)
     watcher = SessionWatcher.open("watched")
     engine = demo_engine(demo_url)
     engine.adopt(watcher.tasks.values())

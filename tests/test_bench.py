@@ -17,7 +17,7 @@ from bench.__main__ import REQUIRED
 
 REPO = Path(__file__).resolve().parent.parent
 
-pytestmark = [pytest.mark.bench, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.bench, pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 def test_quick_run_reports_every_metric_as_a_number() -> None:

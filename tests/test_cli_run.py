@@ -26,6 +26,7 @@ def agentdeck(*args: str, stdin: str | None = None, timeout: float = 60) -> subp
     )
 
 
+@pytest.mark.slow
 def test_demo_run_json_prints_a_done_task() -> None:
     result = agentdeck("run", "--provider", "demo", "explain backpressure", "--json")
     assert result.returncode == 0, result.stderr
@@ -38,6 +39,7 @@ def test_demo_run_json_prints_a_done_task() -> None:
     assert task["elapsed_s"] > 0
 
 
+@pytest.mark.slow
 def test_task_flags_before_the_subcommand_are_kept() -> None:
     result = agentdeck("--provider", "demo-responses", "--timeout", "30", "run", "where [[delay:0]]", "--json")
     assert result.returncode == 0, result.stderr
@@ -47,6 +49,7 @@ def test_task_flags_before_the_subcommand_are_kept() -> None:
     assert json.loads(again.stdout)["provider"] == "demo"
 
 
+@pytest.mark.slow
 def test_prompts_from_file_and_stdin(tmp_path: Path) -> None:
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("# a comment\none [[delay:0]]\n\n  two [[delay:0]]\n", encoding="utf-8")
@@ -59,6 +62,7 @@ def test_prompts_from_file_and_stdin(tmp_path: Path) -> None:
     assert json.loads(piped.stdout)["output"] == expected_answer("three [[delay:0]]")
 
 
+@pytest.mark.slow
 def test_plain_output_and_progress_on_stderr() -> None:
     result = agentdeck("run", "--provider", "demo", "hello [[len:300]][[delay:0]]")
     assert result.returncode == 0
@@ -66,6 +70,7 @@ def test_plain_output_and_progress_on_stderr() -> None:
     assert "task 1 done" in result.stderr
 
 
+@pytest.mark.slow
 def test_exit_1_when_a_task_fails() -> None:
     result = agentdeck("run", "--provider", "demo", "ok [[delay:0]]", "bad [[fault:401]]", "--json")
     assert result.returncode == 1
@@ -101,12 +106,14 @@ def test_missing_key_for_remote_provider_is_refused() -> None:
     assert env_free.returncode == 2 and "AGENTDECK_TEST_UNSET_KEY is not set" in env_free.stderr
 
 
+@pytest.mark.slow
 def test_adhoc_local_provider_needs_no_key(demo_url: str) -> None:
     result = agentdeck("run", "--base-url", demo_url, "--model", "m", "--api", "responses", "x [[delay:0]]", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["output"] == expected_answer("x [[delay:0]]")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_stops_cleanly_with_130(sig: signal.Signals) -> None:
     proc = subprocess.Popen(
@@ -130,6 +137,7 @@ def test_signal_stops_cleanly_with_130(sig: signal.Signals) -> None:
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_a_run_with_unfinished_tasks_ends_by_naming_the_resume_command() -> None:
     result = agentdeck("run", "--provider", "demo", "--session", "batch", "fine [[len:60]]",
                        "cut short [[len:600]][[drop:3]]")
@@ -138,6 +146,7 @@ def test_a_run_with_unfinished_tasks_ends_by_naming_the_resume_command() -> None
             "resume: agentdeck resume batch") in result.stderr
 
 
+@pytest.mark.slow
 def test_a_run_without_a_session_says_it_kept_nothing() -> None:
     result = agentdeck("run", "--provider", "demo", "hello [[len:30]]")
     assert result.returncode == 0

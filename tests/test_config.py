@@ -69,7 +69,10 @@ def test_timeout_zero_means_none(tmp_path: Path) -> None:
         ("[providers.x]\napi = 'chat'\nmodel='m'\n", "key 'providers.x.base_url': is required"),
         ("[providers.x]\nbase_url='http://a'\n", "key 'providers.x.model': is required"),
         ("[providers.x]\nbase_url='http://a'\nmodel=3\n", "key 'providers.x.model': must be a non-empty string"),
-        ("[providers.x]\nbase_url='http://a'\nmodel='m'\napi_key_env='sk-abc def'\n", "NAME of an environment variable"),
+        (
+            "[providers.x]\nbase_url='http://a'\nmodel='m'\napi_key_env='sk-abc def'\n",
+            "NAME of an environment variable",
+        ),
         ("default_provider = 'nope'\n", "key 'default_provider': no provider named 'nope'"),
         ("providers = 3\n", "key 'providers'"),
     ],
@@ -121,6 +124,7 @@ def test_broken_config_exits_2_without_traceback(tmp_path: Path) -> None:
     assert "providers.x.api" in result.stderr and str(path) in result.stderr
 
 
+@pytest.mark.slow
 def test_config_init_never_overwrites(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "config.toml"
     first = run_cli("config", "init", env_config=path)

@@ -10,9 +10,16 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # 200 KB answers to clients that vanish, in a server process
+
 ROOT = Path(__file__).resolve().parent.parent
 REQUESTS = [
-    ("/v1/chat/completions", {"model": "m", "stream": True, "messages": [{"role": "user", "content": "x [[len:200000]][[delay:0]]"}]}),
+    (
+        "/v1/chat/completions",
+        {"model": "m", "stream": True, "messages": [{"role": "user", "content": "x [[len:200000]][[delay:0]]"}]},
+    ),
     ("/v1/responses", {"model": "m", "stream": True, "input": "x [[len:200000]][[delay:0]]"}),
     ("/v1/responses", {"model": "m", "stream": True, "background": True, "input": "x [[len:200000]][[delay:1]]"}),
 ]

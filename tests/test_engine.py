@@ -128,7 +128,8 @@ async def test_cancel_native_background_cancels_server_side(demo_server: Any, en
     runner = engine.start(task)
     while task.chars < 24:
         await asyncio.sleep(0.01)
-    response_id = task.continuation_token["response_id"]  # type: ignore[index]
+    assert task.continuation_token is not None
+    response_id = task.continuation_token["response_id"]
     engine.cancel(task.id)
     await asyncio.gather(runner, return_exceptions=True)
     await engine.wait_side_jobs()
@@ -217,7 +218,8 @@ async def test_follow_up_runs_in_the_same_session(engine: Engine) -> None:
     await engine.run_task(follow)
     assert follow.status is TaskStatus.DONE and follow.parent_id == first.id
     assert follow.text == expected_answer(follow.prompt)
-    messages = follow.session_state["state"]["in_memory"]["messages"]  # type: ignore[index]
+    assert follow.session_state is not None
+    messages = follow.session_state["state"]["in_memory"]["messages"]
     assert len(messages) == 4
 
 

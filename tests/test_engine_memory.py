@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent_framework import ChatResponseUpdate, Content
+from agent_framework import AgentResponseUpdate, ChatResponseUpdate, Content
 from agent_framework._types import map_chat_to_agent_update
 
 from tui.engine.feed import RunState
@@ -17,7 +17,7 @@ class _Chunk:
     sequence_number = 7
 
 
-def _agent_update(raw: object) -> object:
+def _agent_update(raw: object) -> AgentResponseUpdate:
     update = ChatResponseUpdate(
         contents=[Content.from_text("abc", raw_representation=raw)], role="assistant", raw_representation=raw
     )
@@ -26,12 +26,13 @@ def _agent_update(raw: object) -> object:
 
 def test_chat_reader_drops_the_sdk_chunk_but_keeps_text_and_the_chat_update() -> None:
     update = _agent_update(_Chunk())
-    chat_update = update.raw_representation  # type: ignore[attr-defined]
+    chat_update = update.raw_representation
+    assert isinstance(chat_update, ChatResponseUpdate)
     assert ChatUpdateReader(RunState()).text_of(update) == "abc"
-    assert update.raw_representation is chat_update  # type: ignore[attr-defined]  # conversation id lives here
     assert chat_update.raw_representation is None
-    assert all(content.raw_representation is None for content in update.contents)  # type: ignore[attr-defined]
-    assert update.text == "abc"  # type: ignore[attr-defined]
+    assert update.raw_representation is chat_update  # conversation id lives here
+    assert all(content.raw_representation is None for content in update.contents)
+    assert update.text == "abc"
 
 
 def test_responses_reader_reads_the_event_before_dropping_it() -> None:
@@ -39,4 +40,5 @@ def test_responses_reader_reads_the_event_before_dropping_it() -> None:
     update = _agent_update(_Chunk())
     assert ResponsesUpdateReader(state).text_of(update) == "abc"
     assert state.last_sequence == 7
-    assert update.raw_representation.raw_representation is None  # type: ignore[attr-defined]
+    chat_update = update.raw_representation
+    assert isinstance(chat_update, ChatResponseUpdate) and chat_update.raw_representation is None

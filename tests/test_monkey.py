@@ -24,6 +24,7 @@ async def _drive(seed: int, state: str, steps: int, demo_url: str, tmp_path: Pat
         raise AssertionError(monkey.failure(app, exc)) from exc
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("state", STATES)
 async def test_a_short_monkey_run_breaks_nothing(state: str, demo_url: str, tmp_path: Path) -> None:
     await _drive(seed=STATES.index(state) + 1, state=state, steps=100, demo_url=demo_url, tmp_path=tmp_path)

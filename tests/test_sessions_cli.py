@@ -20,6 +20,8 @@ from tui.demo.script import expected_answer
 from tui.engine import TaskStatus
 from tui.store import SessionWatcher, StoreError, session_document
 
+pytestmark = pytest.mark.slow  # agentdeck processes, kill -9 and resume
+
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
@@ -222,7 +224,8 @@ def test_listing_export_and_import_from_the_command_line(tmp_path: Path) -> None
     assert "skipped broken.sqlite: " in listed.stderr and "not SQLite" in listed.stderr
 
     markdown = agentdeck("export", "kept")
-    assert markdown.stdout.startswith("# Session kept") and expected_answer("two [[len:500]][[delay:0]]") in markdown.stdout
+    assert markdown.stdout.startswith("# Session kept")
+    assert expected_answer("two [[len:500]][[delay:0]]") in markdown.stdout
     for fmt in ("json", "toml"):
         target = tmp_path / f"kept.{fmt}"
         exported = agentdeck("export", "kept", "-o", str(target))
@@ -243,7 +246,9 @@ def test_open_hands_the_session_to_the_app(monkeypatch: pytest.MonkeyPatch) -> N
     from tui.store import SessionStore
 
     calls: list[tuple[str, bool]] = []
-    monkeypatch.setattr("tui.cli.app_command.app_command", lambda args, config: calls.append((args.session, args.watch)) or 0)
+    monkeypatch.setattr(
+        "tui.cli.app_command.app_command", lambda args, config: calls.append((args.session, args.watch)) or 0
+    )
     SessionStore.open("mine").close()
     assert main(["open", "mine"]) == 0
     store = SessionStore.open("mine")

@@ -8,6 +8,8 @@ import pytest
 
 from tests.app_helpers import SCENE_SIZES, SCENES, SIZE, snapshot_app
 
+pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
+
 
 @pytest.mark.parametrize("scene", list(SCENES))
 def test_snapshot(scene: str, snap_compare: Any, demo_url: str) -> None:

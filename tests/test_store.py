@@ -82,6 +82,7 @@ async def test_run_is_saved_and_reopens_lazily(engine: Engine) -> None:
         again.close()
 
 
+@pytest.mark.slow
 async def test_text_reaches_disk_within_half_a_second_while_streaming(engine: Engine) -> None:
     store = SessionStore.open("live")
     store.attach(engine)
@@ -113,6 +114,7 @@ async def test_status_change_is_saved_at_once(engine: Engine) -> None:
     store.close()
 
 
+@pytest.mark.slow
 async def test_only_new_text_is_written_and_1mb_stays_about_1mb(engine: Engine) -> None:
     store = SessionStore.open("big")
     store.attach(engine)
@@ -153,7 +155,8 @@ def crashed_session(name: str, statuses: dict[int, TaskStatus], text: str = "par
     for task_id, status in statuses.items():
         task = Task(task_id, f"prompt {task_id}", "demo", "demo-chat", "chat", status=status,
                     started_at=time.time() - 5 if status is not TaskStatus.QUEUED else None)
-        batch[task_id] = Pending(capture_inputs(task), capture_state(task), [text] if status is not TaskStatus.QUEUED else [])
+        texts = [text] if status is not TaskStatus.QUEUED else []
+        batch[task_id] = Pending(capture_inputs(task), capture_state(task), texts)
     write_batch(conn, batch, {}, 1)
     conn.close()
     return path
@@ -259,6 +262,7 @@ def test_text_round_trips_exactly_whether_stored_compressed_or_not() -> None:
     assert file_size(path) < len(expected[1].encode())  # text that compresses takes less room than itself
 
 
+@pytest.mark.slow
 def test_a_chunk_that_would_expand_without_bound_is_reported_as_damage() -> None:
     """A crafted chunk (a few KB of zlib that inflates past the limit) gives a clear error, not an exhausted memory."""
     store = SessionStore.open("bomb")

@@ -57,6 +57,7 @@ def steps_to_export(monkeypatch: pytest.MonkeyPatch, name: str, fmt: str) -> int
     return counted[0]
 
 
+@pytest.mark.slow
 def test_export_work_grows_linearly_with_tasks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_session(tmp_path, "small", 1000, 200)
     make_session(tmp_path, "large", 4000, 200)
@@ -65,6 +66,7 @@ def test_export_work_grows_linearly_with_tasks(tmp_path: Path, monkeypatch: pyte
         assert large / small < 5, (fmt, small, large)  # linear: 4; each task scanning the rest made it 15
 
 
+@pytest.mark.slow
 def test_export_holds_one_task_at_a_time(tmp_path: Path) -> None:
     make_session(tmp_path, "wide", 100, 50_000)  # 5 MB of text
     for fmt in FORMATS:
@@ -84,7 +86,10 @@ def test_streamed_export_is_the_document_rendered(tmp_path: Path, fmt: str) -> N
     doc: dict[str, Any] = session_document("same")
     streamed = "".join(export_pieces("same", fmt))
     rendered = render(doc, fmt)
-    strip = (lambda text: "\n".join(l for l in text.splitlines() if "exported_at" not in l))
+
+    def strip(text: str) -> str:
+        return "\n".join(line for line in text.splitlines() if "exported_at" not in line)
+
     assert strip(streamed) == strip(rendered)
     if fmt == "json":
         assert json.loads(streamed)["tasks"] == doc["tasks"]

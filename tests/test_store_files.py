@@ -136,7 +136,9 @@ def test_missing_data_dir_is_created_private_and_listing_it_is_empty() -> None:
     assert oct(paths.sessions_dir().stat().st_mode & 0o777) == "0o700"
 
 
-def test_unusable_data_dir_and_unknown_names_give_clear_messages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unusable_data_dir_and_unknown_names_give_clear_messages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with pytest.raises(SessionNotFound, match="no session named 'nope'.*agentdeck sessions"):
         SessionStore.open("nope", create=False)
     with pytest.raises(StoreError, match="invalid session name"):
@@ -182,6 +184,7 @@ def test_read_only_open_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
         SessionStore.open("other")
 
 
+@pytest.mark.slow
 async def test_disk_full_keeps_tasks_running_and_saving_resumes_with_nothing_lost(engine: Engine) -> None:
     problems: list[str | None] = []
     store = SessionStore.open("full", on_problem=problems.append)

@@ -14,6 +14,8 @@ from tui.demo.script import expected_answer
 from tui.engine import Engine, TaskStatus
 from tui.store import SessionLocked, SessionStore, StoreError, list_sessions, session_document
 
+pytestmark = pytest.mark.slow  # a session renamed while a task streams
+
 
 @pytest.fixture
 async def engine(demo_url: str) -> AsyncIterator[Engine]:

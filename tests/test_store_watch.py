@@ -34,7 +34,8 @@ async def test_watcher_follows_adds_text_statuses_and_removals(engine: Engine) -
         runs = [asyncio.create_task(engine.run_task(t)) for t in (shown, hidden)]
         while shown.id not in watcher.tasks or watcher.tasks[shown.id].chars == 0:
             await asyncio.sleep(0.05)
-        assert await load_text(watcher.tasks[shown.id]) == expected_answer(shown_prompt)[: watcher.tasks[shown.id].chars]
+        watched = watcher.tasks[shown.id]
+        assert await load_text(watched) == expected_answer(shown_prompt)[: watched.chars]
         await asyncio.gather(*runs)
         store.flush()
         while watcher.tasks[hidden.id].status is not TaskStatus.DONE or watcher.tasks[shown.id].chars < 6000:

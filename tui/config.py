@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import urlparse
 
 import tomli_w
@@ -222,7 +222,7 @@ def _parse_provider(check: _Checker, name: str, raw: object) -> ProviderConfig:
     retries = check.integer(raw, "max_retries", prefix, 0, 10)
     return ProviderConfig(
         name=name,
-        api=api,  # type: ignore[arg-type]
+        api=cast(ApiKind, api),
         model=model,
         base_url=base_url.rstrip("/"),
         api_key_env=api_key_env,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from tui import paths
 from tui.engine import Task, TaskStatus
-from tui.engine.task import STATUS_ORDER, count_statuses
 from tui.engine.redact import Redactor
+from tui.engine.task import STATUS_ORDER, count_statuses
 from tui.safety import visible_controls
 
 

@@ -59,7 +59,8 @@ def test_another_session_moved_into_its_place_is_left_alone() -> None:
     os.replace(paths.sessions_dir() / "newcomer.sqlite", path)  # `mv newcomer.sqlite taken.sqlite`
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
-    assert f"was deleted while being written; everything is written back to {path.parent / 'taken-restored.sqlite'}" in err
+    restored = path.parent / "taken-restored.sqlite"
+    assert f"was deleted while being written; everything is written back to {restored}" in err
     assert [t["prompt"] for t in session_document("taken")["tasks"]] == ["newcomer [[len:50]][[delay:0]]"]
     (restored,) = session_document("taken-restored")["tasks"]
     assert restored["status"] == "done" and restored["output"] == expected_answer(SLOW)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from textual.pilot import Pilot
 
-pytest.importorskip("tui.app.app")
-
-from tests.app_helpers import finished, main_screen, running_app, select, submit  # noqa: E402
-from tui.app.app import AgentDeckApp  # noqa: E402
-from tui.widgets.output_pane import OutputPane  # noqa: E402
-from tui.widgets.raw_body import RawBody  # noqa: E402
+from tests.app_helpers import finished, main_screen, running_app, select, submit
+from tui.app.app import AgentDeckApp
+from tui.widgets.output_pane import OutputPane
+from tui.widgets.raw_body import RawBody
 
 # Everything before the 10,000-character line: markup, CSI/OSC (title, clipboard, link), C1, NUL, RTL.
 PROMPT = "hostile [bold]prompt[/] too [[hostile]][[len:400]][[delay:0]]"
@@ -35,12 +33,12 @@ def check_screen(app: AgentDeckApp) -> str:
     return text
 
 
-async def click_on(app: AgentDeckApp, pilot: object, needle: str) -> bool:
+async def click_on(app: AgentDeckApp, pilot: Pilot[int], needle: str) -> bool:
     for y, line in enumerate(screen_lines(app)):
         x = line.find(needle)
         if x >= 0:
-            await pilot.click(offset=(x + len(needle) + 1, y))  # type: ignore[attr-defined]
-            await pilot.pause(0.2)  # type: ignore[attr-defined]
+            await pilot.click(offset=(x + len(needle) + 1, y))
+            await pilot.pause(0.2)
             return True
     return False
 

@@ -46,7 +46,8 @@ def _elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def big_prompt(size: int = BIG) -> str:
-    words = "the quick brown fox jumps over a lazy dog while the model keeps writing".split()
+    words = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "while", "the", "model", "keeps",
+             "writing"]
     text = " ".join(words[i % len(words)] for i in range(size // 4))
     return f"{text[: size - len(FAST) - 1]} {FAST}"  # `size` characters
 

@@ -20,7 +20,8 @@ def test_two_hundred_prompts_with_faults(tmp_path: Path) -> None:
     prompt_file = tmp_path / "prompts.txt"
     prompt_file.write_text("\n".join(prompts) + "\n", encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "tui", "run", "--provider", "demo", "--concurrency", "8", "-f", str(prompt_file), "--json"],
+        [sys.executable, "-m", "tui", "run", "--provider", "demo", "--concurrency", "8", "-f", str(prompt_file),
+         "--json"],
         capture_output=True,
         text=True,
         timeout=240,

@@ -82,7 +82,8 @@ def test_a_second_process_watches_instead(writer: subprocess.Popen[str]) -> None
         watcher.close()
     writer.send_signal(signal.SIGTERM)
     writer.communicate(timeout=30)
-    assert session_info(paths.sessions_dir() / "shared.sqlite").writer_pid is None  # the kernel freed the lock with the process
+    # the kernel freed the lock with the process
+    assert session_info(paths.sessions_dir() / "shared.sqlite").writer_pid is None
     assert writer.returncode == 130
     later = agentdeck("run", "--session", "shared", "--provider", "demo", "later [[len:10]][[delay:0]]")
     _, err = later.communicate(timeout=60)

@@ -168,10 +168,10 @@ class AgentDeckApp(App[int]):
 
     @work(thread=True, group="warm-up", exit_on_error=False)
     def _warm_up(self) -> None:
-        """Import the SDKs in a thread now: imported by the first task, they would freeze the screen ~1 s.
+        """Import the SDKs in a thread now: imported by the first task, they would freeze the screen.
 
         Then freeze what start-up built, so full garbage collections while tasks
-        stream walk only objects made since (they took 150–300 ms otherwise).
+        stream walk only objects made since (figures in docs/performance.md).
         """
         from agent_framework.openai import OpenAIChatClient, OpenAIChatCompletionClient  # noqa: F401
 

@@ -48,7 +48,7 @@ def app_command(args: argparse.Namespace, config: Config) -> int:
     from tui.cli.watch_command import watch_command
 
     # The app's modules are imported by now and live as long as the process: a full
-    # collection while the first screen is built would walk them all (~40 ms).
+    # collection while the first screen is built would walk them all.
     gc.freeze()
     if getattr(args, "watch", False):
         return watch_command(args, config)

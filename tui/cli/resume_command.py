@@ -21,7 +21,7 @@ from tui.engine import Engine, Task
 from tui.store import SessionStore, load_text, resolve
 
 
-def add_resume_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_resume_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     resume = sub.add_parser("resume", help="continue the interrupted tasks of a saved session")
     resume.add_argument("ref", metavar="NAME|PATH", help="session name, or path to a session file")
     resume.add_argument("--json", action="store_true", help="print one JSON object per resumed task at the end")

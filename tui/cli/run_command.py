@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_NOT_ALL_DONE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def add_run_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_run_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from tui.cli.options import add_task_options
 
     run = subparsers.add_parser("run", help="run prompts without the UI and print their answers")

@@ -29,13 +29,15 @@ from tui.store import (
 _STATUS_ORDER = ("running", "queued", "interrupted", "done", "failed", "timed_out", "cancelled")
 
 
-def add_session_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_session_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sessions = sub.add_parser("sessions", help="list saved sessions")
     sessions.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
 
     opener = sub.add_parser("open", help="open a saved session in the app")
     opener.add_argument("ref", metavar="NAME|PATH", help="session name, or path to a session file")
-    opener.add_argument("--watch", action="store_true", help="read-only live view (automatic if another process writes it)")
+    opener.add_argument(
+        "--watch", action="store_true", help="read-only live view (automatic if another process writes it)"
+    )
 
     export = sub.add_parser("export", help="write a session as Markdown, JSON or TOML")
     export.add_argument("ref", metavar="NAME|PATH", help="session name, or path to a session file")
@@ -50,11 +52,11 @@ def add_session_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignor
     add_resume_parser(sub)
 
 
-def _size(size: int) -> str:
+def _size(size: float) -> str:
     for unit in ("B", "KB", "MB"):
         if size < 1024:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
+        size /= 1024
     return f"{size:.1f} GB"
 
 

@@ -186,7 +186,8 @@ HOSTILE_TEXT = (
     "\x1b[31mred\x1b[0m \x1b[2J\x1b[H cleared? \x1b]0;pwned title\x07 "
     "\x1b]52;c;ZWNobyBwd25lZA==\x07 \x1b]8;;https://example.invalid\x1b\\osc8\x1b]8;;\x1b\\\n"
     "C1: \x9b31m \x9d0;t\x9c NUL:\x00 BEL:\x07 BS:\x08 CR:\r overwrite DEL:\x7f\n"
-    "lone surrogate: \ud800 end \u202eRTL override\u202c \u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627 \U0001f600\n"
+    "lone surrogate: \ud800 end \u202eRTL override\u202c "
+    "\u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627 \U0001f600\n"
     + "x" * 10_000
     + "\n"
 )

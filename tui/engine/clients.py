@@ -46,8 +46,8 @@ class ClientFactory:
     Agents hold no conversation (each task brings its own AgentSession), so tasks
     share them. Building one per task leaked: each chat client and agent registers
     OpenTelemetry meters that the global proxy meter provider keeps forever
-    (about 5 KB per task in a soak). The `local_server` (for providers with no
-    `base_url`) is started the first time one of their tasks runs.
+    (measured in a soak, see docs/performance.md). The `local_server` (for
+    providers with no `base_url`) is started the first time one of their tasks runs.
 
     SDK clients bind their connection pools to the loop that first uses them,
     so clients and agents are used only on `streams`, the loop where streams are
@@ -83,7 +83,7 @@ class ClientFactory:
                     f"{provider.api_key_env} is not set (provider {provider.name!r} reads its key from it)"
                 )
             base_url = await self.base_url(provider)
-            # Importing openai and building its SSL context takes ~1 s: never on the caller's loop.
+            # Importing openai and building its SSL context is slow: never on the caller's loop.
             client = await asyncio.to_thread(_new_sdk_client, base_url, key, provider.max_retries)
             client = self._sdk_clients.setdefault(provider.name, client)
         return client

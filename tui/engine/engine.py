@@ -295,7 +295,8 @@ class Engine:
         budget = None if task.timeout is None else task.timeout - task.prior_elapsed
         if budget is not None and budget <= 0:
             ran = f"{task.prior_elapsed:.1f} s"
-            self._finish(task, TaskStatus.TIMED_OUT, f"timed out: it had already run {ran} of its {_seconds(task.timeout)}")
+            limit = _seconds(task.timeout)
+            self._finish(task, TaskStatus.TIMED_OUT, f"timed out: it had already run {ran} of its {limit}")
             self._cancel_server_side(task, spec)
             return
         deadline = None if budget is None else asyncio.get_running_loop().time() + budget

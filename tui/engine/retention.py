@@ -2,9 +2,9 @@
 
 Every `ResponseStream` layer of an agent run (telemetry, agent, function
 invocation, provider) appends each update to a private list, `_updates`, so
-that its finalizer can build the final response when the stream ends. A
-12-character chunk costs ~3 KB there, held until the end: with 50 tasks that
-is the largest part of agentdeck's memory. The engine reads the text itself;
+that its finalizer can build the final response when the stream ends. Held
+until the end, that was the largest part of agentdeck's memory with 50 tasks
+(figures in docs/performance.md). The engine reads the text itself;
 the final response only feeds the session history. So, every few updates,
 runs of plain text updates that have already been read are replaced, in every
 layer's list, by one update carrying their joined text and the same ids, role
@@ -209,8 +209,8 @@ def _rewrite(updates: list[Any], runs: dict[int, tuple[list[Any], Any]], window:
 def settle(task: Task) -> None:
     """Keep a finished task's text once: as one string, which its session history shares.
 
-    While a task streams, its newest chunks stay separate small strings (~60
-    bytes for 12 characters), and a chat task's session history holds the
+    While a task streams, its newest chunks stay separate small strings (each
+    with its own object overhead), and a chat task's session history holds the
     whole answer again as its last message.
     """
     text = task.text

@@ -146,9 +146,13 @@ async def _read_stream(clients: ClientFactory, spec: ProviderConfig, request: Ru
             await _close(stream)
     finally:
         feed.end()
-    if reader.finished and request.api == "responses" and session.service_session_id is None:
-        if state.continuation_token:
-            session.service_session_id = state.continuation_token.get("response_id")
+    if (
+        reader.finished
+        and request.api == "responses"
+        and session.service_session_id is None
+        and state.continuation_token
+    ):
+        session.service_session_id = state.continuation_token.get("response_id")
     return Outcome(
         finished=reader.finished and not reader.failure,
         failure=reader.failure,

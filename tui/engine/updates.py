@@ -84,8 +84,8 @@ def release_raw(update: Any) -> None:
 
     Agent Framework keeps every update of a stream until the stream ends (to
     build its final response), and each update holds the SDK's parsed chunk or
-    event: about half of the ~5.6 KB a 12-character chunk costs while a task
-    streams. The final message is merged from `contents`, which stay; only the
+    event: about half of what a chunk costs while a task streams (see
+    docs/performance.md). The final message is merged from `contents`, which stay; only the
     innermost SDK object (`ChatResponseUpdate.raw_representation`) and the text
     contents' copies of it are dropped. The agent-level `raw_representation`
     (the `ChatResponseUpdate`, which carries the conversation id) is kept.

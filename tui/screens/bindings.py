@@ -10,7 +10,8 @@ TASK_BINDINGS: list[Binding] = [
     Binding("n", "focus_prompt", "New", id="prompt.focus", tooltip="Write a new prompt"),
     Binding("c", "cancel", "Cancel", id="task.cancel", tooltip="Cancel the selected task (queued or running)"),
     Binding(
-        "C", "cancel_all", "Cancel all", id="task.cancel_all", tooltip="Cancel every queued and running task", show=False
+        "C", "cancel_all", "Cancel all", id="task.cancel_all", tooltip="Cancel every queued and running task",
+        show=False,
     ),
     Binding("t", "timeout", "Timeout", id="task.timeout", tooltip="Set, extend or remove the selected task's timeout"),
     Binding("f", "follow_up", "Follow-up", id="task.follow_up", tooltip="Ask a follow-up in the task's session"),
@@ -21,12 +22,16 @@ TASK_BINDINGS: list[Binding] = [
         tooltip="Continue every interrupted task (after a crash, a quit or a dropped stream)", show=False,
     ),
     Binding("y", "copy", "Copy", id="task.copy", tooltip="Copy the selected task's output to the clipboard"),
-    Binding("d,delete", "delete", "Delete", id="task.delete", tooltip="Delete the selected (finished) task", show=False),
+    Binding(
+        "d,delete", "delete", "Delete", id="task.delete", tooltip="Delete the selected (finished) task", show=False
+    ),
     Binding("g", "grid", "Grid", id="view.grid", tooltip="Toggle a grid of up to four running tasks"),
     Binding("m", "raw", "Raw/MD", id="view.raw", tooltip="Toggle raw text / rendered Markdown"),
     Binding("v", "filter", "Filter", id="view.filter", tooltip="Show all / active / done / problem tasks", show=False),
     Binding("s", "sort", "Sort", id="view.sort", tooltip="Sort by id / status / chars / elapsed", show=False),
-    Binding("a", "attach", "Attach", id="prompt.attach_file", tooltip="Attach a text file to the next prompt", show=False),
+    Binding(
+        "a", "attach", "Attach", id="prompt.attach_file", tooltip="Attach a text file to the next prompt", show=False
+    ),
     Binding("question_mark", "help", "Help", key_display="?", id="app.help_keys", tooltip="List every key"),
 ]
 """Single keys for tasks and views; active when the table or a pane has focus, not while typing.

@@ -34,7 +34,8 @@ def _section(title: str, rows: list[tuple[str, str, str]]) -> Group:
 def keys_table() -> Group:
     """One block per section: key, short name (as in the footer), what it does."""
     sections = [
-        _section(title, [(key_label(b), b.description, b.tooltip) for b in bindings]) for title, bindings in HELP_SECTIONS
+        _section(title, [(key_label(b), b.description, b.tooltip) for b in bindings])
+        for title, bindings in HELP_SECTIONS
     ]
     sections.append(_section("Also", [(key, "", what) for key, what in EXTRA_KEYS]))
     return Group(*sections)

@@ -7,9 +7,9 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.timer import Timer
 
-from tui.screens.bindings import TASK_BINDINGS
 from tui.config import ConfigError
 from tui.engine import AttachmentError, Engine, EngineError, Task, TaskEvent, TaskStatus
+from tui.screens.bindings import TASK_BINDINGS
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.screens.task_actions import READ_ONLY_ACTIONS, TaskActions

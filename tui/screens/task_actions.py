@@ -175,7 +175,8 @@ class TaskActions:
             self._start(lambda: self.engine.follow_up(task.id, answer))
 
         hint = f"Asked in the same conversation, after #{task.id}: {one_line(task.prompt, 50)}"
-        self._app.push_screen(AskScreen(f"Follow-up to task #{task.id}", hint, placeholder="Your next question"), answered)
+        ask = AskScreen(f"Follow-up to task #{task.id}", hint, placeholder="Your next question")
+        self._app.push_screen(ask, answered)
 
     def action_retry(self) -> None:
         task = self.selected
@@ -248,7 +249,8 @@ class TaskActions:
                 self._host.next_task.add_attachment(str(read[-1].path))
                 self._app.notify(f"Attached {read[-1].path.name} to the next prompt.", markup=False)
 
-        self._app.push_screen(AskScreen("Attach a file", hint, placeholder="~/notes/report.md", check=problem), attached)
+        ask = AskScreen("Attach a file", hint, placeholder="~/notes/report.md", check=problem)
+        self._app.push_screen(ask, attached)
 
     def action_concurrency(self) -> None:
         def problem(text: str) -> str | None:

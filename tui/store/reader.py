@@ -217,8 +217,9 @@ def _chunks_of(conn: sqlite3.Connection, task_id: int, first: Any, last: Any) ->
     low, width = int(first), _FIRST_WINDOW
     while low <= last:
         query = "SELECT start, text FROM output_chunks WHERE seq >= ? AND seq < ? AND task_id = ? ORDER BY seq"
-        for chunk in conn.execute(query, (low, low + width, task_id)):
-            yield chunk  # not `yield from`: closing this generator later would close a cursor of a closed database
+        # not `yield from`: closing this generator later would close a cursor of a closed database
+        for chunk in conn.execute(query, (low, low + width, task_id)):  # noqa: UP028
+            yield chunk
         low, width = low + width, width * 2
 
 

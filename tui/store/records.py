@@ -82,7 +82,7 @@ def encode(field: str, value: Any) -> Any:
 
 
 def pack_text(text: str) -> str | bytes:
-    """A text chunk as stored: zlib at level 1 (model output shrinks ~2-3x) when that is smaller.
+    """A text chunk as stored: zlib at level 1 (model output shrinks well) when that is smaller.
 
     WAL mode writes every byte twice, so each byte saved here is two bytes not
     written. `text` must already be UTF-8-safe (`scalar_text`).

@@ -2,7 +2,7 @@
 
 Layout is chosen for few page writes per flush (each flush rewrites every
 page it touches). `tasks` holds only the small fields that change during a
-run, so updating a streaming task rewrites a ~200 byte row; the large,
+run, so updating a streaming task rewrites a small row; the large,
 write-once inputs (prompt, attachments, prior session) live in `task_inputs`,
 the final agent session in `task_results`. Text is appended to
 `output_chunks`, one row per task per flush, in rowid (`seq`) order, so a
@@ -228,7 +228,8 @@ def _refuse_foreign_objects(conn: sqlite3.Connection, path: Path) -> None:
     a file holding anything agentdeck does not create is never written to. SQLite's own objects
     (`sqlite_` names: automatic indexes, statistics) are fine."""
     try:
-        rows = conn.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").fetchall()
+        query = "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        rows = conn.execute(query).fetchall()
     except UnicodeDecodeError:
         raise SessionUnreadable(f"{path}: the file is damaged (its schema is unreadable)") from None
     for kind, name in rows:

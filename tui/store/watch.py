@@ -156,7 +156,8 @@ class SessionWatcher:
                     positions.pop(task_id, None)
                 events.append(TaskEvent(EventKind.REMOVED, self.tasks.pop(task_id)))
         if self.writer_pid is None:
-            targets = self.tasks.values() if writer_left else [self.tasks[r.id] for r in changes.rows if r.id in self.tasks]
+            changed = [self.tasks[r.id] for r in changes.rows if r.id in self.tasks]
+            targets = self.tasks.values() if writer_left else changed
             for task in targets:
                 if mark_interrupted(task, self._saved_at[task.id]):
                     task.rate = 0.0

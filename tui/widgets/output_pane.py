@@ -29,8 +29,8 @@ LIVE_MARKDOWN_LIMIT = 16_000
 
 Every append to a Markdown pane lays out all of its blocks again (Textual's
 compositor walks every widget), so the cost of each append grows with the
-answer: ~70 ms at 10 KB and ~200 ms at 45 KB here, which froze keys while a
-long answer streamed.
+answer, which froze keys while a long answer streamed (figures in
+docs/performance.md).
 """
 
 PLACEHOLDER = "No task selected. Type a prompt below and press Enter."
@@ -125,9 +125,8 @@ class OutputPane(Vertical):
     async def preview(self, task: Task | None) -> None:
         """Show a newly selected task at once as raw text; its Markdown waits for `settle`.
 
-        Laying out a Markdown answer takes ~0.1 s for a paragraph and a second
-        or more for a few pages, so moving the cursor row by row would wait
-        that long at every row.
+        Laying out a Markdown answer is slow and grows with its length, so
+        moving the cursor row by row would wait for it at every row.
         """
         await self._show(task, draft=True)
 
@@ -166,8 +165,8 @@ class OutputPane(Vertical):
         """Show a raw or a Markdown body in place of the current one, keeping the reader's focus.
 
         A preview only hides the Markdown body (kept as `_spare` and reused
-        when the pane settles): removing its hundreds of widgets cost ~50 ms
-        before the preview could show.
+        when the pane settles): removing its hundreds of widgets would delay
+        the preview.
         """
         old = self._body
         focused = old is not None and old.has_focus_within
@@ -245,7 +244,7 @@ class OutputPane(Vertical):
 
 
 def _markdown_body() -> MarkdownBody:
-    """Imported on first use: Textual's Markdown brings markdown-it and pygments, ~0.1 s the first screen never needs."""
+    """Imported on first use: Textual's Markdown brings markdown-it and pygments, which the first screen never needs."""
     from tui.widgets.markdown_body import MarkdownBody
 
     return MarkdownBody()

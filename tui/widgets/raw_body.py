@@ -18,8 +18,8 @@ def row_starts(line: str, width: int, first: int = 0) -> list[int]:
     """Where each visual row of `line` begins, from `first` (itself a row start) on.
 
     Rows break after a space; only a word longer than `width` is cut. ASCII
-    text (nearly every answer) takes a fast path, ~50 times quicker than
-    Rich's cell-aware `divide_line`, which wraps everything else the same way.
+    text (nearly every answer) takes a fast path, much quicker than Rich's
+    cell-aware `divide_line`, which wraps everything else the same way.
     """
     if not line.isascii():
         return [first, *(first + offset for offset in divide_line(line[first:], width))]

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from textual.content import Content
 from textual.widgets import Static
 
-from tui.safety import visible_controls
 from tui.engine import TaskStatus
 from tui.engine.task import STATUS_ORDER
+from tui.safety import visible_controls
 from tui.widgets.status import ICONS, THEME_COLOURS
 
 

@@ -2,7 +2,7 @@
 
 A line-API widget rather than a `DataTable`: changing one cell of a
 `DataTable` invalidates every cached row, so with fifty running tasks each tick
-re-rendered the whole table (~700 cells, 100–200 ms). Here a row is rendered
+re-rendered the whole table (docs/performance.md, UI lag). Here a row is rendered
 only when its own text changed, and each line is a cached strip.
 """
 
