@@ -91,6 +91,7 @@ class MainScreen(Screen[None]):
         return self.actions.selected
 
     def can(self, action: str) -> bool:
+        """Whether a task key applies now: the palette offers only these (see `TaskActions.can`)."""
         return self.actions.can(action)
 
     def compose(self) -> ComposeResult:
