@@ -20,6 +20,7 @@ from tui.safety import visible_controls
 
 STATUS_ORDER = (
     TaskStatus.RUNNING,
+    TaskStatus.WAITING,
     TaskStatus.QUEUED,
     TaskStatus.DONE,
     TaskStatus.FAILED,

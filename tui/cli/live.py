@@ -17,6 +17,7 @@ from tui.safety import visible_controls
 STATUS_STYLE = {
     TaskStatus.QUEUED: "dim",
     TaskStatus.RUNNING: "cyan",
+    TaskStatus.WAITING: "bold yellow",
     TaskStatus.DONE: "green",
     TaskStatus.FAILED: "red",
     TaskStatus.CANCELLED: "yellow",

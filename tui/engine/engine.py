@@ -16,6 +16,7 @@ from types import EllipsisType
 from typing import Any
 
 from tui.config import Config, ProviderConfig
+from tui.engine.approvals import Approvals
 from tui.engine.attachments import compose_request, read_attachment
 from tui.engine.clients import ClientFactory, MissingKeyError
 from tui.engine.errors import describe_failure
@@ -25,6 +26,7 @@ from tui.engine.redact import Redactor
 from tui.engine.retention import settle
 from tui.engine.runs import RunPlan, plan_run, stream_once
 from tui.engine.task import RESUMABLE, Task, TaskStatus
+from tui.engine.tool_calls import ApprovalDecision, ToolCall, ToolCallStatus
 
 log = logging.getLogger("agentdeck.engine")
 
@@ -56,6 +58,7 @@ class Engine:
         self._scopes: dict[int, asyncio.Timeout] = {}
         self._stop_reasons: dict[int, TaskStatus] = {}
         self._side_jobs: set[asyncio.Task[None]] = set()
+        self.approvals = Approvals()
 
     # -- observers -------------------------------------------------------
 
@@ -85,6 +88,16 @@ class Engine:
     def _changed(self, task: Task) -> None:
         self._throttle.flush(task)
         self._emit(EventKind.STATUS, task)
+
+    def _tool_changed(self, task: Task, call: ToolCall) -> None:
+        """A tool call started, waits, or ended: observers get the call (text before it is flushed first)."""
+        self._throttle.flush(task)
+        event = TaskEvent(EventKind.TOOL, task, call)
+        for observer in list(self._observers):
+            try:
+                observer(event)
+            except Exception:
+                log.exception("observer failed on a tool call of task %s", task.id)
 
     # -- creating tasks --------------------------------------------------
 
@@ -180,6 +193,7 @@ class Engine:
             raise EngineError(f"task {task_id} is {task.status}; cancel it first")
         del self.tasks[task_id]
         self._throttle.forget(task)
+        self.approvals.forget(task_id)
         self._emit(EventKind.REMOVED, task)
         return task
 
@@ -223,6 +237,34 @@ class Engine:
         self._stop_reasons[task_id] = reason
         runner.cancel()
         return True
+
+    def answer_approval(self, task_id: int, call_id: str, decision: ApprovalDecision | str) -> None:
+        """The operator's answer to a waiting tool call: run it once, run this tool for the whole task, or deny it."""
+        task = self.get(task_id)
+        call = task.tool_call(call_id)
+        if call is None:
+            raise EngineError(f"task {task_id} has no tool call {call_id!r}")
+        try:
+            decision = ApprovalDecision(decision)
+        except ValueError:
+            raise EngineError(f"an approval is once, always or deny, not {decision!r}") from None
+        if not self.approvals.answer(task_id, call_id, decision):
+            raise EngineError(f"tool call {call.name} of task {task_id} is {call.status}, not waiting for approval")
+
+    async def _await_approval(self, task: Task, call: ToolCall) -> ApprovalDecision:
+        """Pause the task as `waiting` until the operator answers for this call (or its tool is approved already)."""
+        if self.approvals.approved_for_task(task.id, call.name):
+            return ApprovalDecision.ALWAYS
+        call.status = ToolCallStatus.WAITING
+        task.status = TaskStatus.WAITING
+        self._tool_changed(task, call)
+        self._changed(task)
+        decision = await self.approvals.ask(task.id, call.call_id, call.name)
+        call.status = ToolCallStatus.RUNNING
+        if task.status is TaskStatus.WAITING and not task.waiting_calls:
+            task.status = TaskStatus.RUNNING
+            self._changed(task)
+        return decision
 
     @property
     def running(self) -> list[Task]:

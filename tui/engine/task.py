@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from tui.engine.tool_calls import ToolCall, ToolCallStatus
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -23,6 +24,8 @@ def scalar_text(text: str) -> str:
 class TaskStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
+    WAITING = "waiting"
+    """Running, but paused until the operator answers a tool call's approval (`Engine.answer_approval`)."""
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -31,7 +34,7 @@ class TaskStatus(StrEnum):
 
     @property
     def is_active(self) -> bool:
-        return self in (TaskStatus.QUEUED, TaskStatus.RUNNING)
+        return self in (TaskStatus.QUEUED, TaskStatus.RUNNING, TaskStatus.WAITING)
 
     @property
     def is_final(self) -> bool:
@@ -154,6 +157,8 @@ class Task:
     output: TaskOutput = field(default_factory=TaskOutput, repr=False)
     rate: float = 0.0
     """Recent characters per second."""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    """Every tool call of this task, in the order the model made them; `output` holds only the model's text."""
 
     @property
     def chars(self) -> int:
@@ -162,6 +167,14 @@ class Task:
     @property
     def text(self) -> str:
         return self.output.text()
+
+    def tool_call(self, call_id: str) -> ToolCall | None:
+        return next((call for call in self.tool_calls if call.call_id == call_id), None)
+
+    @property
+    def waiting_calls(self) -> list[ToolCall]:
+        """Calls waiting for the operator's approval (the task is `waiting` while there are any)."""
+        return [call for call in self.tool_calls if call.status is ToolCallStatus.WAITING]
 
     def elapsed(self, now: float | None = None) -> float:
         if self.started_at is None:
@@ -175,7 +188,7 @@ class Task:
         A timeout bounds a task's running time over all its runs (`elapsed`), so
         a continued task has what its earlier runs left of it.
         """
-        if self.timeout is None or self.status is not TaskStatus.RUNNING:
+        if self.timeout is None or self.status not in (TaskStatus.RUNNING, TaskStatus.WAITING):
             return None
         return max(0.0, self.timeout - self.elapsed(now))
 
@@ -203,5 +216,6 @@ class Task:
             "usage": self.usage.to_dict() or None,
             "attachments": list(self.attachments),
             "parent_id": self.parent_id,
+            "tool_calls": [call.summary() for call in self.tool_calls],
             "output": self.text,
         }

@@ -16,7 +16,7 @@ from tui.store.errors import StoreError, describe
 from tui.store.reader import SessionReader
 from tui.store.schema import file_version, fold_log
 
-_ACTIVE = (str(TaskStatus.RUNNING), str(TaskStatus.QUEUED))
+_ACTIVE = (str(TaskStatus.RUNNING), str(TaskStatus.WAITING), str(TaskStatus.QUEUED))
 
 
 @dataclass(frozen=True)

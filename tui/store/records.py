@@ -272,7 +272,7 @@ def mark_interrupted(task: Task, updated_at: float) -> bool:
     """Show a task left running or queued by a writer that is gone as `interrupted`."""
     if not task.status.is_active:
         return False
-    if task.status is TaskStatus.RUNNING and task.finished_at is None:
+    if task.status in (TaskStatus.RUNNING, TaskStatus.WAITING) and task.finished_at is None:
         task.finished_at = max(updated_at, task.started_at or updated_at)
     task.status = TaskStatus.INTERRUPTED
     task.error = task.error or INTERRUPTED_ON_OPEN

@@ -28,6 +28,7 @@ def counts_line(counts: Counter[TaskStatus]) -> str:
 
 
 STATUS_LABELS: tuple[tuple[TaskStatus, str], ...] = (
+    (TaskStatus.WAITING, "waiting"),
     (TaskStatus.RUNNING, "running"),
     (TaskStatus.QUEUED, "queued"),
     (TaskStatus.DONE, "done"),

@@ -59,6 +59,7 @@ _STATUS_ORDER = {
     status: rank
     for rank, status in enumerate(
         (
+            TaskStatus.WAITING,
             TaskStatus.RUNNING,
             TaskStatus.QUEUED,
             TaskStatus.FAILED,
