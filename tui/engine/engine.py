@@ -22,11 +22,13 @@ from tui.engine.clients import ClientFactory, MissingKeyError
 from tui.engine.errors import describe_failure
 from tui.engine.events import EventKind, Observer, ProgressThrottle, TaskEvent
 from tui.engine.limits import ConcurrencyLimit
+from tui.engine.mcp_servers import McpStartError, ToolNameClash
 from tui.engine.redact import Redactor
 from tui.engine.retention import settle
 from tui.engine.runs import RunPlan, plan_run, stream_once
 from tui.engine.task import RESUMABLE, Task, TaskStatus
-from tui.engine.tool_calls import ApprovalDecision, ToolCall, ToolCallStatus
+from tui.engine.tool_calls import ApprovalDecision, ApprovalPolicy, ToolCall, ToolCallStatus
+from tui.engine.tool_recorder import ToolRecorder
 
 log = logging.getLogger("agentdeck.engine")
 
@@ -44,11 +46,17 @@ class EngineError(ValueError):
 
 
 class Engine:
-    def __init__(self, config: Config, *, clients: ClientFactory | None = None, progress_hz: float = 10.0) -> None:
+    def __init__(
+        self, config: Config, *, clients: ClientFactory | None = None, progress_hz: float = 10.0,
+        approval_policy: ApprovalPolicy = ApprovalPolicy.OPERATOR,
+    ) -> None:
         self.config = config
         self.redactor = Redactor(config.secret_env_names)
-        """Hides every provider's key in what tasks are told (errors, notices) and in log lines."""
+        """Hides every provider's key and MCP header secret in what tasks are told (errors, notices, tool text)."""
         self.clients = clients or ClientFactory()
+        self.clients.mcp.configs = config.mcp
+        self.approval_policy = approval_policy
+        """What a tool of an `approve = "ask"` server gets: the operator's answer, or a fixed one when no one is there."""
         self.tasks: dict[int, Task] = {}
         self._ids = count(1)
         self._observers: list[Observer] = []
@@ -125,14 +133,19 @@ class Engine:
         system: str | None = None,
         parent: Task | None = None,
         like: Task | None = None,
+        tools: Iterable[str] | None = None,
     ) -> Task:
         """Create a queued task; attachments are read and checked now, before anything is sent.
 
         `like` copies another task's exact request (retry), so observers see it complete at ADDED.
+        `tools` names the MCP servers offered (None: the provider's `tools`).
         """
         if not prompt.strip():
             raise EngineError("the prompt is empty")
         spec = self.config.provider(provider)
+        servers = spec.tools if tools is None else tuple(dict.fromkeys(tools))
+        for name in servers:
+            self.config.mcp_server(name)
         files = [read_attachment(path, self.config.max_attachment_bytes) for path in attachments]
         if timeout is ...:
             timeout = spec.timeout if spec.timeout is not None else self.config.timeout
@@ -148,6 +161,7 @@ class Engine:
             request_text=compose_request(prompt, files),
             parent_id=parent.id if parent else None,
             base_session=parent.session_state if parent else None,
+            tools=servers,
         )
         if like is not None:
             task.attachments = list(like.attachments)
@@ -165,7 +179,7 @@ class Engine:
             raise EngineError(f"task {task_id} has no finished session to follow up on")
         return self.add_task(
             prompt, provider=parent.provider, model=parent.model, timeout=parent.timeout,
-            system=parent.system, parent=parent,
+            system=parent.system, parent=parent, tools=parent.tools,
         )
 
     def retry(self, task_id: int) -> Task:
@@ -174,7 +188,8 @@ class Engine:
         if old.status.is_active:
             raise EngineError(f"task {task_id} is still {old.status}")
         return self.add_task(
-            old.prompt, provider=old.provider, model=old.model, timeout=old.timeout, system=old.system, like=old
+            old.prompt, provider=old.provider, model=old.model, timeout=old.timeout, system=old.system, like=old,
+            tools=old.tools,
         )
 
     def prepare_continue(self, task_id: int) -> Task:
@@ -331,7 +346,7 @@ class Engine:
             if reason is TaskStatus.CANCELLED:
                 self._cancel_server_side(task, spec)
             raise
-        except MissingKeyError as exc:
+        except (MissingKeyError, McpStartError, ToolNameClash) as exc:
             self._finish(task, TaskStatus.FAILED, str(exc))
         except Exception as exc:
             failure = describe_failure(exc, spec, task.model, self.redactor)
@@ -339,11 +354,16 @@ class Engine:
             self._finish(task, TaskStatus.INTERRUPTED if resumable else TaskStatus.FAILED, failure.message)
 
     async def _attempt(self, task: Task, spec: ProviderConfig, plan: RunPlan) -> None:
-        outcome = await stream_once(self.clients, spec, task, plan, on_text=self._throttle.touch)
-        if outcome.fallback_notice:
-            task.notice = self.redactor.hide(outcome.fallback_notice)
-            fallback = plan_run(task, native_resume=False)
-            outcome = await stream_once(self.clients, spec, task, fallback, on_text=self._throttle.touch)
+        recorder = ToolRecorder(task, self.redactor, self._tool_changed, self._await_approval)
+        hooks: dict[str, Any] = {"on_text": self._throttle.touch, "on_tool": recorder.apply, "policy": self.approval_policy}
+        try:
+            outcome = await stream_once(self.clients, spec, task, plan, **hooks)
+            if outcome.fallback_notice:
+                task.notice = self.redactor.hide(outcome.fallback_notice)
+                fallback = plan_run(task, native_resume=False)
+                outcome = await stream_once(self.clients, spec, task, fallback, **hooks)
+        finally:
+            recorder.withdraw()
         task.usage.add(outcome.usage)
         if outcome.failure:
             self._finish(task, TaskStatus.FAILED, outcome.failure)
@@ -363,6 +383,10 @@ class Engine:
         self._changed(task)
 
     def _finish(self, task: Task, status: TaskStatus, error: str | None) -> None:
+        for call in task.tool_calls:
+            if not call.status.is_final:  # the stream side may not have said so before it stopped
+                call.finish(ToolCallStatus.CANCELLED, error=f"stopped with its task ({str(status).replace('_', ' ')})")
+                self._tool_changed(task, call)
         task.status = status
         task.error = self.redactor.hide(error)
         task.finished_at = time.time()

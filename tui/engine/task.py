@@ -157,6 +157,8 @@ class Task:
     output: TaskOutput = field(default_factory=TaskOutput, repr=False)
     rate: float = 0.0
     """Recent characters per second."""
+    tools: tuple[str, ...] = ()
+    """MCP servers (`[mcp.NAME]`) whose tools the model is offered."""
     tool_calls: list[ToolCall] = field(default_factory=list)
     """Every tool call of this task, in the order the model made them; `output` holds only the model's text."""
 

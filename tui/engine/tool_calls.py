@@ -28,6 +28,17 @@ class ToolCallStatus(StrEnum):
         return self not in (ToolCallStatus.RUNNING, ToolCallStatus.WAITING)
 
 
+class ApprovalPolicy(StrEnum):
+    """What a tool of an `approve = "ask"` server gets when no one may be there to answer."""
+
+    OPERATOR = "operator"
+    """Wait for the operator's answer (the app)."""
+    DENY = "deny"
+    """Deny it, telling the model why (`agentdeck run`)."""
+    APPROVE = "approve"
+    """Run it (`agentdeck run --approve-all`)."""
+
+
 class ApprovalDecision(StrEnum):
     """The operator's answer to a waiting call (`Engine.answer_approval`)."""
 
@@ -56,6 +67,8 @@ class ToolCall:
     """What the model was given back (set when the call is done)."""
     error: str | None = None
     """Why the call did not give a result (failed, denied, timed out, cancelled); the model is told this."""
+    offset: int = 0
+    """Characters of the task's text before the call: where it sits among the text."""
     started_at: float = field(default_factory=time.time)
     """Wall-clock time the model asked for the call (like `Task.started_at`); waiting for approval counts."""
     finished_at: float | None = None

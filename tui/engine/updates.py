@@ -109,3 +109,30 @@ def _response_problem(event: Any) -> str:
 
 def reader_for(api: str, state: RunState) -> UpdateReader:
     return ResponsesUpdateReader(state) if api == "responses" else ChatUpdateReader(state)
+
+
+class RoundCounter:
+    """Counts model -> tools rounds as the calls stream in; the first call past the limit stops the run.
+
+    A round starts with the first function call after text or after the previous
+    round's results; parallel calls of one model turn are one round. Stopping at
+    the call itself, before the framework runs it, keeps that call from happening.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.rounds = 0
+        self._in_calls = False
+
+    @property
+    def failure(self) -> str:
+        return f"stopped: the model wanted more than {self.limit} tool rounds (max_tool_rounds)"
+
+    def over_limit(self, update: Any) -> bool:
+        for content in update.contents or ():
+            if content.type == "function_call" and content.name and not self._in_calls:
+                self._in_calls = True
+                self.rounds += 1
+            elif content.type == "function_result":
+                self._in_calls = False
+        return self.rounds > self.limit
