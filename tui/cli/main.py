@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
+from tui.cli.mcp_command import add_mcp_parser
 from tui.cli.options import add_task_options
 from tui.cli.run_command import EXIT_USAGE, add_run_parser, run_command
 from tui.cli.resume_command import resume_command
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_run_parser(sub)
     add_session_parsers(sub)
+    add_mcp_parser(sub)
 
     config = sub.add_parser("config", help="show, locate or create the config file")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -102,6 +104,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return open_command(args, config)
     if args.command == "resume":
         return resume_command(args, config)
+    if args.command == "mcp":
+        from tui.cli.mcp_command import mcp_command
+
+        return mcp_command(args, config)
     from tui.cli.app_command import app_command
 
     return app_command(args, config)

@@ -74,8 +74,8 @@ class Engine:
         self._observers.append(observer)
         return lambda: self._observers.remove(observer)
 
-    def _emit(self, kind: EventKind, task: Task) -> None:
-        event = TaskEvent(kind, task)
+    def _emit(self, kind: EventKind, task: Task, call: ToolCall | None = None) -> None:
+        event = TaskEvent(kind, task, call)
         for observer in list(self._observers):
             try:
                 observer(event)
@@ -100,12 +100,7 @@ class Engine:
     def _tool_changed(self, task: Task, call: ToolCall) -> None:
         """A tool call started, waits, or ended: observers get the call (text before it is flushed first)."""
         self._throttle.flush(task)
-        event = TaskEvent(EventKind.TOOL, task, call)
-        for observer in list(self._observers):
-            try:
-                observer(event)
-            except Exception:
-                log.exception("observer failed on a tool call of task %s", task.id)
+        self._emit(EventKind.TOOL, task, call)
 
     # -- creating tasks --------------------------------------------------
 
@@ -266,21 +261,6 @@ class Engine:
         if not self.approvals.answer(task_id, call_id, decision):
             raise EngineError(f"tool call {call.name} of task {task_id} is {call.status}, not waiting for approval")
 
-    async def _await_approval(self, task: Task, call: ToolCall) -> ApprovalDecision:
-        """Pause the task as `waiting` until the operator answers for this call (or its tool is approved already)."""
-        if self.approvals.approved_for_task(task.id, call.name):
-            return ApprovalDecision.ALWAYS
-        call.status = ToolCallStatus.WAITING
-        task.status = TaskStatus.WAITING
-        self._tool_changed(task, call)
-        self._changed(task)
-        decision = await self.approvals.ask(task.id, call.call_id, call.name)
-        call.status = ToolCallStatus.RUNNING
-        if task.status is TaskStatus.WAITING and not task.waiting_calls:
-            task.status = TaskStatus.RUNNING
-            self._changed(task)
-        return decision
-
     @property
     def running(self) -> list[Task]:
         return [t for t in self.tasks.values() if t.status is TaskStatus.RUNNING]
@@ -354,7 +334,7 @@ class Engine:
             self._finish(task, TaskStatus.INTERRUPTED if resumable else TaskStatus.FAILED, failure.message)
 
     async def _attempt(self, task: Task, spec: ProviderConfig, plan: RunPlan) -> None:
-        recorder = ToolRecorder(task, self.redactor, self._tool_changed, self._await_approval)
+        recorder = ToolRecorder(task, self.redactor, self._tool_changed, self._changed, self.approvals)
         hooks: dict[str, Any] = {"on_text": self._throttle.touch, "on_tool": recorder.apply, "policy": self.approval_policy}
         try:
             outcome = await stream_once(self.clients, spec, task, plan, **hooks)

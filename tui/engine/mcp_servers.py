@@ -37,6 +37,10 @@ STDERR_TAIL_CHARS = 300
 class McpStartError(RuntimeError):
     """A server that did not start; the message names it and says why in one line."""
 
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"MCP server {name!r} did not start: {reason}")
+        self.reason = reason
+
 
 class ToolNameClash(RuntimeError):
     """Two servers enabled for one task offer a tool of the same name."""
@@ -125,10 +129,10 @@ class McpServers:
                 await tool.connect(reset=True)
         except TimeoutError:
             await _close_quietly(tool)
-            raise McpStartError(f"MCP server {config.name!r} did not answer within {START_TIMEOUT_S:g} s") from None
+            raise McpStartError(config.name, f"it did not answer within {START_TIMEOUT_S:g} s") from None
         except Exception as exc:
             await _close_quietly(tool)
-            raise McpStartError(f"MCP server {config.name!r} did not start: {_why(config, exc, stderr)}") from exc
+            raise McpStartError(config.name, _why(config, exc, stderr)) from exc
         self.start_seconds[config.name] = time.monotonic() - started
         log.info("MCP server %s started in %.2f s", config.name, self.start_seconds[config.name])
 

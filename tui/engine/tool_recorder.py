@@ -8,12 +8,13 @@ across the runs of a continued task, so a repeated id gets a suffix here;
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 
+from tui.engine.approvals import Approvals
 from tui.engine.feed import ToolEvent
 from tui.engine.redact import Redactor
-from tui.engine.task import Task
+from tui.engine.task import Task, TaskStatus
 from tui.engine.tool_calls import ApprovalDecision, ToolCall, ToolCallStatus
 
 
@@ -22,13 +23,15 @@ class ToolRecorder:
         self,
         task: Task,
         redactor: Redactor,
-        changed: Callable[[Task, ToolCall], None],
-        await_approval: Callable[[Task, ToolCall], Awaitable[ApprovalDecision]],
+        call_changed: Callable[[Task, ToolCall], None],
+        task_changed: Callable[[Task], None],
+        approvals: Approvals,
     ) -> None:
         self.task = task
         self._redactor = redactor
-        self._changed = changed
-        self._await_approval = await_approval
+        self._changed = call_changed
+        self._task_changed = task_changed
+        self._approvals = approvals
         self._by_model_id: dict[str, ToolCall] = {}
         self._questions: set[asyncio.Task[None]] = set()
 
@@ -47,8 +50,9 @@ class ToolRecorder:
             call.result = self._redactor.hide(seen.result)
             call.error = self._redactor.hide(seen.error)
             call.finished_at = seen.finished_at
-        self._changed(task, call)
-        if event.reply is not None:
+        if event.reply is None:
+            self._changed(task, call)
+        else:  # observers hear of it as waiting, or as running when its tool is approved for the task already
             self._ask(call, event.reply)
 
     def _unique_id(self, model_id: str) -> str:
@@ -59,9 +63,26 @@ class ToolRecorder:
             candidate = f"{model_id}-{number}"
         return candidate
 
+    async def _await_approval(self, call: ToolCall) -> ApprovalDecision:
+        """Pause the task as `waiting` until the operator answers for this call (or its tool is approved already)."""
+        task = self.task
+        if self._approvals.approved_for_task(task.id, call.name):
+            self._changed(task, call)
+            return ApprovalDecision.ALWAYS
+        call.status = ToolCallStatus.WAITING
+        task.status = TaskStatus.WAITING
+        self._changed(task, call)
+        self._task_changed(task)
+        decision = await self._approvals.ask(task.id, call.call_id, call.name)
+        call.status = ToolCallStatus.RUNNING
+        if task.status is TaskStatus.WAITING and not task.waiting_calls:
+            task.status = TaskStatus.RUNNING
+            self._task_changed(task)
+        return decision
+
     def _ask(self, call: ToolCall, reply: Callable[[ApprovalDecision], None]) -> None:
         async def ask() -> None:
-            reply(await self._await_approval(self.task, call))
+            reply(await self._await_approval(call))
 
         question = asyncio.create_task(ask(), name=f"agentdeck-approval-{self.task.id}-{call.call_id}")
         self._questions.add(question)
