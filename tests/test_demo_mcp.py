@@ -44,6 +44,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "big.txt").write_text("y" * (MAX_READ_BYTES + 10))
     (root / "blob.bin").write_bytes(b"\x00\x01\x02")
     (root.parent / "secret.txt").write_text("outside")
+    (root / "link.txt").symlink_to(root.parent / "secret.txt")
     return root
 
 
@@ -85,6 +86,7 @@ async def test_http_read_file_stays_under_the_current_directory(http_server: Htt
             ("../secret.txt", "outside the current directory"),
             (str(workdir.parent / "secret.txt"), "outside the current directory"),
             ("/etc/passwd", "outside the current directory"),
+            ("link.txt", "outside the current directory"),
             ("missing.txt", "no such file"),
             ("blob.bin", "not a text file"),
         ]:
