@@ -46,6 +46,8 @@ class ToolCall:
 
 @dataclass(frozen=True)
 class ToolResult:
+    """A result the client sent back, under the name of the call it answers."""
+
     name: str
     output: str
 
@@ -133,7 +135,7 @@ def tool_trace(items: Sequence[Item]) -> ToolTrace:
                 rounds += 1
             in_round = True
             continue
-        in_round = in_round and kind == "function_call"
+        in_round = in_round and kind == "function_call"  # a repeated call id does not end the round
         if kind == "function_call_output":
             name = names.get(item.get("call_id"), str(item.get("call_id")))
             results.append(ToolResult(name, content_text(item.get("output"))))
@@ -161,10 +163,9 @@ def next_step(
         rounds = min(len(available), 1) if directives.tool_parallel else len(available)
     if not available and not requested and rounds and offered:
         available = [ToolCall(offered[0])]
-    owed = not continuation and available and trace.rounds < rounds
+    owed = bool(available) and not continuation and trace.rounds < rounds
     if owed and tool_choice != "none":
-        k = trace.rounds
-        chosen = available if directives.tool_parallel else [available[k % len(available)]]
+        chosen = available if directives.tool_parallel else [available[trace.rounds % len(available)]]
         return ToolStep(tuple(replace(call, call_id=new_call_id()) for call in chosen))
     missing = list(dict.fromkeys(call.name for call in requested if call.name not in offered))
     preamble = tool_preamble(trace.results, missing)
