@@ -19,7 +19,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from tui.demo.script import expected_answer
 from tui.demo.server import DemoServerThread
-from tui.demo.tools import NO_TOOLS, expected_tool_answer
+from tui.demo.tools import NO_TOOLS, TOOLS_OFF, expected_tool_answer
 from tui.engine.prompts import CONTINUE_PROMPT
 
 pytestmark = pytest.mark.asyncio
@@ -38,7 +38,7 @@ def chat_tool(name: str) -> dict[str, Any]:
 TOOLS = [chat_tool("get_current_time"), chat_tool("word_count")]
 
 
-def get_current_time(timezone: str) -> str:
+def get_current_time(timezone: str = "UTC") -> str:
     """A plain Python function tool: Agent Framework runs it for real."""
     return f"10:42 in {timezone}"
 
@@ -214,4 +214,20 @@ async def test_agent_framework_chat_client_runs_a_tool_round(demo: DemoServerThr
     else:
         response = await agent.run(prompt)
     assert response.text == expected_tool_answer(prompt, [("get_current_time", "10:42 in UTC")])
+    await sdk.close()
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+async def test_agent_framework_round_limit_gets_a_text_answer(demo: DemoServerThread, api: str) -> None:
+    """`[[tool_rounds:N]]` outlasts the framework's limit; its last request (tool_choice "none") gets text."""
+    from agent_framework.openai import OpenAIChatClient, OpenAIChatCompletionClient
+
+    sdk = openai.AsyncOpenAI(base_url=demo.base_url, api_key="test", max_retries=0)
+    kind = OpenAIChatCompletionClient if api == "chat" else OpenAIChatClient
+    client = kind(model=MODEL, async_client=sdk)
+    client.function_invocation_configuration["max_iterations"] = 2
+    prompt = f"Loop [[tool_rounds:5]] {FAST}"
+    response = await Agent(client=client, tools=[get_current_time]).run(prompt)
+    results = [("get_current_time", "10:42 in UTC")] * 2
+    assert response.text == TOOLS_OFF + expected_tool_answer(prompt, results)
     await sdk.close()

@@ -116,7 +116,8 @@ async def test_responses_tool_rounds_through_previous_response_ids(demo: DemoSer
         assert [item.type for item in response.output] == ["function_call"]
         body = {"input": outputs_for(response, [f"r{round_}"]), "previous_response_id": response.id, "tools": TOOLS}
         response = await post(demo, body)
-    assert response.output_text == expected_tool_answer(prompt, [("get_current_time", "r0"), ("get_current_time", "r1")])
+    results = [("get_current_time", "r0"), ("get_current_time", "r1")]
+    assert response.output_text == expected_tool_answer(prompt, results)
 
 
 async def test_background_tool_call_is_retrievable(demo: DemoServerThread) -> None:

@@ -12,7 +12,7 @@ from tui.demo.conversation import chat_history
 from tui.demo.script import DIRECTIVE_HEADER
 from tui.demo.state import DemoServer, Plan
 from tui.demo.streaming import Frame, Pacing, SseStream, split_text
-from tui.demo.tools import ToolCall, chat_items, next_step, offered_names, tool_trace, with_preamble
+from tui.demo.tools import ToolCall, chat_items, step_for, with_preamble
 from tui.demo.wire import (
     SSE_DONE,
     ApiError,
@@ -57,9 +57,7 @@ class ChatApi:
         directives = plan.directives
         if directives.fault is not None:
             return fault_response(directives.fault, model, directives.retry_after)
-        trace = tool_trace(chat_items(messages))
-        offered = offered_names(body.get("tools"))
-        step = next_step(plan.turn.prompt, directives, offered, trace, continuation=plan.turn.continuation)
+        step = step_for(plan, body, chat_items(messages))
         if step.calls:
             return await self._call_tools(request, body, plan, step.calls)
         plan = with_preamble(plan, step.preamble)

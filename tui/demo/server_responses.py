@@ -20,7 +20,7 @@ from tui.demo.conversation import Message, responses_history
 from tui.demo.script import DIRECTIVE_HEADER, Directives, parse_directives
 from tui.demo.state import DemoServer, Plan
 from tui.demo.streaming import Frame, Pacer, Pacing, SseStream, split_text
-from tui.demo.tools import Item, ToolCall, next_step, offered_names, response_items, tool_trace, with_preamble
+from tui.demo.tools import Item, ToolCall, response_items, step_for, with_preamble
 from tui.demo.wire import ApiError, approx_tokens, error_response, fault_response, missing_param, read_json, sse_event
 
 _ECHOED = ("temperature", "top_p", "metadata", "max_output_tokens", "user", "parallel_tool_calls", "truncation")
@@ -284,8 +284,7 @@ class ResponsesApi:
         if directives.fault is not None:
             return fault_response(directives.fault, str(body["model"]), directives.retry_after)
         items = ([*previous.items, *previous.call_items()] if previous else []) + response_items(body.get("input", ""))
-        offered = offered_names(body.get("tools"))
-        step = next_step(plan.turn.prompt, directives, offered, tool_trace(items), continuation=plan.turn.continuation)
+        step = step_for(plan, body, items)
         plan = replace(plan, answer="") if step.calls else with_preamble(plan, step.preamble)
         background, store = bool(body.get("background")), body.get("store", True) is not False
         if background and not store:

@@ -28,6 +28,8 @@ QUOTE_LIMIT = 2000
 
 NO_TOOLS = "No tools were offered, so I called none.\n\n"
 """How a `[[tool_rounds:N]]` answer starts when the request offered no tools."""
+TOOLS_OFF = 'Tool calls were turned off (tool_choice "none"), so I stopped calling tools.\n\n'
+"""How the answer starts when calls were still due but the request forbade them."""
 
 Item = dict[str, Any]
 """A Responses-style input item: `message`, `function_call` or `function_call_output`."""
@@ -44,6 +46,8 @@ class ToolCall:
 
 @dataclass(frozen=True)
 class ToolResult:
+    """A result the client sent back, under the name of the call it answers."""
+
     name: str
     output: str
 
@@ -131,7 +135,7 @@ def tool_trace(items: Sequence[Item]) -> ToolTrace:
                 rounds += 1
             in_round = True
             continue
-        in_round = in_round and kind == "function_call"
+        in_round = in_round and kind == "function_call"  # a repeated call id does not end the round
         if kind == "function_call_output":
             name = names.get(item.get("call_id"), str(item.get("call_id")))
             results.append(ToolResult(name, content_text(item.get("output"))))
@@ -139,9 +143,19 @@ def tool_trace(items: Sequence[Item]) -> ToolTrace:
 
 
 def next_step(
-    prompt: str, directives: Directives, offered: Sequence[str], trace: ToolTrace, *, continuation: bool
+    prompt: str,
+    directives: Directives,
+    offered: Sequence[str],
+    trace: ToolTrace,
+    *,
+    continuation: bool,
+    tool_choice: Any = "auto",
 ) -> ToolStep:
-    """Call the next round's tools, or answer: requested tools that were not offered are never called."""
+    """Call the next round's tools, or answer: requested tools that were not offered are never called.
+
+    `tool_choice: "none"` (what Agent Framework sends once its round limit is reached)
+    makes the model answer now, saying it stopped calling tools.
+    """
     requested = requested_calls(prompt)
     available = [call for call in requested if call.name in offered]
     rounds = directives.tool_rounds
@@ -149,15 +163,24 @@ def next_step(
         rounds = min(len(available), 1) if directives.tool_parallel else len(available)
     if not available and not requested and rounds and offered:
         available = [ToolCall(offered[0])]
-    if not continuation and available and trace.rounds < rounds:
-        k = trace.rounds
-        chosen = available if directives.tool_parallel else [available[k % len(available)]]
+    owed = bool(available) and not continuation and trace.rounds < rounds
+    if owed and tool_choice != "none":
+        chosen = available if directives.tool_parallel else [available[trace.rounds % len(available)]]
         return ToolStep(tuple(replace(call, call_id=new_call_id()) for call in chosen))
     missing = list(dict.fromkeys(call.name for call in requested if call.name not in offered))
     preamble = tool_preamble(trace.results, missing)
-    if rounds and not requested and not offered:
+    if owed:
+        preamble = TOOLS_OFF + preamble
+    elif rounds and not requested and not offered:
         preamble = NO_TOOLS + preamble
     return ToolStep(preamble=preamble)
+
+
+def step_for(plan: Plan, body: dict[str, Any], items: Sequence[Item]) -> ToolStep:
+    """The step for one request: its `tools` and `tool_choice`, and its conversation as items."""
+    offered, trace, turn = offered_names(body.get("tools")), tool_trace(items), plan.turn
+    choice = body.get("tool_choice")
+    return next_step(turn.prompt, plan.directives, offered, trace, continuation=turn.continuation, tool_choice=choice)
 
 
 def tool_preamble(results: Iterable[ToolResult], missing: Iterable[str] = ()) -> str:
@@ -191,6 +214,7 @@ def new_call_id() -> str:
 __all__ = [
     "NO_TOOLS",
     "QUOTE_LIMIT",
+    "TOOLS_OFF",
     "ToolCall",
     "ToolResult",
     "ToolStep",
@@ -201,6 +225,7 @@ __all__ = [
     "offered_names",
     "requested_calls",
     "response_items",
+    "step_for",
     "tool_preamble",
     "tool_trace",
     "with_preamble",

@@ -177,10 +177,9 @@ class ChatChunks:
     def tool_call_start(self, index: int, call_id: str, name: str, *, first: bool) -> bytes:
         """A call's opening delta: id, type, name and empty arguments (the first also carries the role)."""
         call = {"index": index, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
-        delta: dict[str, Any] = {"role": "assistant", "content": None} if first else {}
-        delta["tool_calls"] = [call]
+        delta: dict[str, Any] = {"tool_calls": [call]}
         if first:
-            delta["refusal"] = None
+            delta = {"role": "assistant", "content": None, **delta, "refusal": None}
         return self._frame([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}])
 
     def tool_call_arguments(self, index: int, fragment: str) -> bytes:
