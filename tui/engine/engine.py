@@ -88,7 +88,7 @@ class Engine:
             self.tasks[event.task.id] = event.task
         elif event.kind is EventKind.REMOVED:
             self.tasks.pop(event.task.id, None)
-        self._emit(event.kind, event.task)
+        self._emit(event.kind, event.task, event.call)
 
     def _emit_progress(self, task: Task) -> None:
         self._emit(EventKind.PROGRESS, task)
