@@ -43,13 +43,13 @@ def call_block(number: int, call: dict[str, Any]) -> str:
     name, server = _inline_code(call.get("name") or "?"), _inline_code(call.get("server") or "?")
     elapsed = call.get("elapsed_s")
     duration = f" · {elapsed:.2f} s" if isinstance(elapsed, int | float) else ""
-    lines = [f"**Tool call {number}** · {name} on {server} · {call.get('status')}{duration}", ""]
-    lines += _fenced("Arguments", _pretty_json(call.get("arguments") or ""), "json")
+    parts = [f"**Tool call {number}** · {name} on {server} · {call.get('status')}{duration}\n"]
+    parts.append(_fenced("Arguments", _pretty_json(call.get("arguments") or ""), "json"))
     if call.get("result") is not None:
-        lines += _fenced("Result", call["result"], "text")
+        parts.append(_fenced("Result", call["result"], "text"))
     if call.get("error"):
-        lines += _fenced("Error", call["error"], "text")
-    return "\n".join(lines)
+        parts.append(_fenced("Error", call["error"], "text"))
+    return "\n".join(parts)
 
 
 def _pretty_json(arguments: str) -> str:
@@ -59,24 +59,20 @@ def _pretty_json(arguments: str) -> str:
         return arguments
 
 
-def _fenced(label: str, text: str, info: str) -> list[str]:
-    preview, cut = _preview(text)
-    fence = "`" * max(3, _longest_backticks(preview) + 1)
-    lines = [f"{label}:", "", f"{fence}{info}", preview, fence, ""]
-    if cut:
-        lines += [f"*({cut}; the JSON and TOML exports hold it whole)*", ""]
-    return lines
-
-
-def _preview(text: str) -> tuple[str, str | None]:
-    """The first lines of a text, and what was left out (None when nothing was)."""
-    lines = text.splitlines()
-    preview = "\n".join(lines[:PREVIEW_LINES])
+def _fenced(label: str, text: str, info: str) -> str:
+    """`label:` and a preview of `text` in a fence no line of it can close; its line ends kept as they are."""
+    lines = text.splitlines(keepends=True)
+    preview = "".join(lines[:PREVIEW_LINES])
+    cut = len(preview) < len(text)
     if len(preview) > PREVIEW_CHARS:
         preview = preview[:PREVIEW_CHARS] + "…"
-    elif len(lines) <= PREVIEW_LINES:
-        return preview, None
-    return preview, f"first {min(len(preview), PREVIEW_CHARS):,} of {len(text):,} characters shown"
+    fence = "`" * max(3, _longest_backticks(preview) + 1)
+    body = preview if preview.endswith(("\n", "\r")) or not preview else preview + "\n"
+    block = f"{label}:\n\n{fence}{info}\n{body}{fence}\n"
+    if cut:
+        shown = min(len(preview), PREVIEW_CHARS)
+        block += f"\n*(first {shown:,} of {len(text):,} characters; the JSON and TOML exports hold it whole)*\n"
+    return block
 
 
 def _longest_backticks(text: str) -> int:

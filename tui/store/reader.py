@@ -28,6 +28,8 @@ class Summary:
     updated_at: float
     counts: dict[str, int]
     """Tasks by saved status (a dead writer's `running` is still `running` here)."""
+    tool_calls: int = 0
+    """Tool calls of all tasks."""
 
 
 @dataclass
@@ -134,7 +136,8 @@ class SessionReader:
             created_at = float(created[0]) if created else 0.0
             updated = conn.execute("SELECT max(updated_at) FROM tasks").fetchone()[0]
             counts = dict(conn.execute("SELECT status, count(*) FROM tasks GROUP BY status").fetchall())
-            return Summary(created_at, max(created_at, updated or 0.0), counts)
+            calls = conn.execute("SELECT count(*) FROM tool_calls").fetchone()[0] if self._has_tools(conn) else 0
+            return Summary(created_at, max(created_at, updated or 0.0), counts, int(calls))
 
         return self._run(work)
 
