@@ -26,7 +26,7 @@ from tests.mcp_helpers import DEMO_TOOLS, engine_for, tool_config, wait_for
 from tui import paths
 from tui.demo.script import expected_answer
 from tui.demo.tools import expected_tool_answer
-from tui.engine import Engine, EventKind, Task, TaskOutput, TaskStatus, ToolCallStatus
+from tui.engine import Engine, EngineError, EventKind, Task, TaskOutput, TaskStatus, ToolCallStatus
 from tui.engine.clients import ClientFactory
 from tui.store import SessionStore, SessionWatcher, StoreError, import_file, list_sessions, render, session_document
 from tui.store.batch import Pending, write_batch
@@ -419,3 +419,29 @@ def test_a_task_removed_takes_its_calls_with_it(tmp_path: Path) -> None:
         assert conn.execute("SELECT count(*) FROM task_tools").fetchone() == (0,)
     finally:
         conn.close()
+
+
+def test_a_task_whose_mcp_server_is_gone_is_not_continued_and_says_why(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    doc = crafted_export([call_doc()], status="interrupted", tools=["gone"])
+    name = imported(doc, tmp_path)
+    done = subprocess.run([sys.executable, "-m", "tui", "resume", name], capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL, check=False)
+    assert done.returncode == 1
+    assert "agentdeck: task 1 not resumed: no MCP server named 'gone'" in done.stderr and "Traceback" not in done.stderr
+
+    async def continue_in_app() -> None:
+        engine = Engine(tool_config("http://127.0.0.1:9", DEMO_TOOLS))
+        store = SessionStore.open(name)
+        store.attach(engine)
+        try:
+            with pytest.raises(EngineError, match="task 1 was offered MCP server 'gone', which is not configured now"):
+                engine.prepare_continue(1)
+            assert engine.get(1).status is TaskStatus.INTERRUPTED
+        finally:
+            await store.aclose()
+            await engine.aclose()
+
+    asyncio.run(continue_in_app())

@@ -38,7 +38,8 @@ def resume_command(args: argparse.Namespace, config: Config) -> int:
 
 
 def _runnable(config: Config, task: Task) -> bool:
-    """A task resumes only with time left and on a provider that still exists and has its key; say why not."""
+    """A task resumes only with time left, on a provider that still exists and has its key, and with its MCP
+    servers still configured; say why not."""
     if task.timeout is not None and task.elapsed() >= task.timeout:
         print(
             f"agentdeck: task {task.id} not resumed: it has used all of its {task.timeout:g} s timeout "
@@ -48,6 +49,8 @@ def _runnable(config: Config, task: Task) -> bool:
         return False
     try:
         check_key(config.provider(task.provider))
+        for server in task.tools:  # the MCP servers it was offered, by name
+            config.mcp_server(server)
     except ConfigError as exc:
         hint = " (pass --base-url, --api and --model again)" if task.provider == "adhoc" else ""
         print(f"agentdeck: task {task.id} not resumed: {exc}{hint}", file=sys.stderr)

@@ -192,6 +192,9 @@ class Engine:
         task = self.get(task_id)
         if task.status not in RESUMABLE:
             raise EngineError(f"task {task_id} is {task.status}; only unfinished tasks can be continued")
+        missing = [name for name in task.tools if name not in self.config.mcp]
+        if missing:
+            raise EngineError(f"task {task_id} was offered MCP server {missing[0]!r}, which is not configured now")
         task.status = TaskStatus.QUEUED
         task.error = None
         self._changed(task)
