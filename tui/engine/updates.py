@@ -53,6 +53,11 @@ class ChatUpdateReader(UpdateReader):
 
 
 class ResponsesUpdateReader(UpdateReader):
+    def __init__(self, state: RunState) -> None:
+        super().__init__(state)
+        token = state.continuation_token or {}
+        self._response_id: str | None = token.get("response_id")
+
     def text_of(self, update: Any) -> str:
         text = self._read(update)
         release_raw(update)
@@ -63,6 +68,7 @@ class ResponsesUpdateReader(UpdateReader):
         if state.continuation_token is None and update.continuation_token is not None:
             state.continuation_token = dict(update.continuation_token)
         event = getattr(update.raw_representation, "raw_representation", None)
+        self._notice_new_response(event)
         sequence = getattr(event, "sequence_number", None)
         if sequence is not None:
             if state.last_sequence is not None and sequence <= state.last_sequence:
@@ -77,6 +83,16 @@ class ResponsesUpdateReader(UpdateReader):
         elif kind in ("response.failed", "response.incomplete", "response.cancelled"):
             self.failure = _response_problem(event)
         return ""
+
+
+    def _notice_new_response(self, event: Any) -> None:
+        """Each tool round is a new response numbering its events from 0; only a replay of one response repeats."""
+        if getattr(event, "type", None) != "response.created":
+            return
+        response_id = getattr(getattr(event, "response", None), "id", None)
+        if response_id is not None and response_id != self._response_id:
+            self._response_id = response_id
+            self.state.last_sequence = None
 
 
 def release_raw(update: Any) -> None:
