@@ -56,7 +56,7 @@ class Engine:
         self.clients = clients or ClientFactory()
         self.clients.mcp.configs = config.mcp
         self.approval_policy = approval_policy
-        """What a tool of an `approve = "ask"` server gets: the operator's answer, or a fixed one when no one is there."""
+        """What an `approve = "ask"` server's tool gets: the operator's answer, or a fixed one when nobody is there."""
         self.tasks: dict[int, Task] = {}
         self._ids = count(1)
         self._observers: list[Observer] = []
@@ -335,7 +335,9 @@ class Engine:
 
     async def _attempt(self, task: Task, spec: ProviderConfig, plan: RunPlan) -> None:
         recorder = ToolRecorder(task, self.redactor, self._tool_changed, self._changed, self.approvals)
-        hooks: dict[str, Any] = {"on_text": self._throttle.touch, "on_tool": recorder.apply, "policy": self.approval_policy}
+        hooks: dict[str, Any] = {
+            "on_text": self._throttle.touch, "on_tool": recorder.apply, "policy": self.approval_policy,
+        }
         try:
             outcome = await stream_once(self.clients, spec, task, plan, **hooks)
             if outcome.fallback_notice:

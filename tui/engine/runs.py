@@ -94,8 +94,13 @@ def _run_request(task: Task, plan: RunPlan, max_tool_rounds: int, policy: Approv
         tools=task.tools,
         max_tool_rounds=max_tool_rounds,
         policy=policy,
-        calls_so_far=tuple(replace(c) for c in task.tool_calls if c.status.is_final) if plan.mode is RunMode.CONTINUE else (),
+        calls_so_far=_finished_calls(task) if plan.mode is RunMode.CONTINUE else (),
     )
+
+
+def _finished_calls(task: Task) -> tuple[ToolCall, ...]:
+    """Copies: the stream loop reads them while the engine's loop may change the task."""
+    return tuple(replace(call) for call in task.tool_calls if call.status.is_final)
 
 
 def _messages_and_options(request: RunRequest) -> tuple[Any, dict[str, Any]]:
