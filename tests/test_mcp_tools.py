@@ -277,3 +277,17 @@ async def test_cancelling_a_waiting_task_withdraws_the_question(demo_url: str, c
     assert [c.status for c in task.tool_calls] == [ToolCallStatus.CANCELLED]
     with pytest.raises(EngineError):
         engine.answer_approval(task.id, call_id, "once")
+
+
+async def test_a_waiting_task_lets_queued_tasks_run(demo_url: str, clients: ClientFactory) -> None:
+    asking = McpServerConfig(**{**vars(DEMO_TOOLS), "approve": "ask"})
+    engine = engine_for(tool_config(demo_url, asking).with_overrides(concurrency=1), clients)
+    waiting = engine.add_task('[[tool:word_count {"text": "a"}]] [[len:40]] first')
+    queued = engine.add_task("[[len:40]] [[delay:0]] second", tools=[])
+    runners = [engine.start(waiting), engine.start(queued)]
+    await wait_for(lambda: waiting.status is TaskStatus.WAITING)
+    await wait_for(lambda: queued.status is TaskStatus.DONE)
+    assert waiting.status is TaskStatus.WAITING
+    engine.answer_approval(waiting.id, waiting.waiting_calls[0].call_id, "once")
+    await asyncio.gather(*runners)
+    assert waiting.status is TaskStatus.DONE and waiting.tool_calls[0].status is ToolCallStatus.DONE
