@@ -180,12 +180,13 @@ async def test_two_servers_offering_one_name_refuse_the_task(demo_url: str, clie
     assert task.error is not None and "offered by both MCP servers 'demo' and 'twin'" in task.error
 
 
+@pytest.mark.parametrize("provider", ["chat", "resp"])
 async def test_interrupted_after_a_call_continues_without_calling_again(
-    demo_url: str, clients: ClientFactory
+    demo_url: str, clients: ClientFactory, provider: str
 ) -> None:
     engine = engine_for(tool_config(demo_url, DEMO_TOOLS), clients)
     prompt = '[[tool:word_count {"text": "one two three"}]] [[len:400]] [[chunk:10]] [[drop:5]] go'
-    task = engine.add_task(prompt)
+    task = engine.add_task(prompt, provider=provider)
     await engine.run_task(task)
     assert task.status is TaskStatus.INTERRUPTED, task.error
     assert [c.status for c in task.tool_calls] == [ToolCallStatus.DONE]
