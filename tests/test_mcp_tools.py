@@ -20,7 +20,7 @@ import pytest
 from tests.mcp_helpers import DEMO_TOOLS, demo_mcp_over_http, engine_for, tool_config, wait_for
 from tui.config_mcp import McpServerConfig
 from tui.demo.tools import expected_tool_answer
-from tui.engine import EventKind, TaskEvent, TaskStatus, ToolCallStatus
+from tui.engine import EngineError, EventKind, TaskEvent, TaskStatus, ToolCallStatus
 from tui.engine.clients import ClientFactory
 
 pytestmark = pytest.mark.slow
@@ -180,12 +180,13 @@ async def test_two_servers_offering_one_name_refuse_the_task(demo_url: str, clie
     assert task.error is not None and "offered by both MCP servers 'demo' and 'twin'" in task.error
 
 
+@pytest.mark.parametrize("provider", ["chat", "resp"])
 async def test_interrupted_after_a_call_continues_without_calling_again(
-    demo_url: str, clients: ClientFactory
+    demo_url: str, clients: ClientFactory, provider: str
 ) -> None:
     engine = engine_for(tool_config(demo_url, DEMO_TOOLS), clients)
     prompt = '[[tool:word_count {"text": "one two three"}]] [[len:400]] [[chunk:10]] [[drop:5]] go'
-    task = engine.add_task(prompt)
+    task = engine.add_task(prompt, provider=provider)
     await engine.run_task(task)
     assert task.status is TaskStatus.INTERRUPTED, task.error
     assert [c.status for c in task.tool_calls] == [ToolCallStatus.DONE]
@@ -225,3 +226,69 @@ def test_no_tool_server_outlives_run_after_sigterm(tmp_path: Path) -> None:
     assert [c["status"] for c in task["tool_calls"]] in ([], ["cancelled"])
     time.sleep(0.5)
     assert not [pid for pid in servers if is_alive(pid)]
+
+
+@pytest.mark.parametrize(
+    ("answer", "statuses"),
+    [
+        ("once", ["done", "done"]),  # asked twice
+        ("always", ["done", "done"]),  # asked once
+        ("deny", ["denied", "denied"]),
+    ],
+)
+async def test_an_ask_tool_waits_for_the_operator(
+    demo_url: str, clients: ClientFactory, answer: str, statuses: list[str]
+) -> None:
+    asking = McpServerConfig(**{**vars(DEMO_TOOLS), "approve": "ask"})
+    engine = engine_for(tool_config(demo_url, asking), clients)
+    task = engine.add_task('[[tool:word_count {"text": "a"}]] [[tool:word_count {"text": "b"}]] [[len:40]] two')
+    runner = engine.start(task)
+    questions = 0
+    while not task.status.is_final:
+        await wait_for(lambda: task.status is TaskStatus.WAITING or task.status.is_final)
+        if task.status is TaskStatus.WAITING:
+            [call] = task.waiting_calls
+            assert call.status is ToolCallStatus.WAITING and call.name == "word_count"
+            await asyncio.sleep(0.3)  # nothing moves while it waits
+            assert task.status is TaskStatus.WAITING and call.result is None
+            questions += 1
+            engine.answer_approval(task.id, call.call_id, answer)
+            with pytest.raises(EngineError, match="not waiting for approval"):
+                engine.answer_approval(task.id, call.call_id, answer)
+            await wait_for(lambda: task.status is not TaskStatus.WAITING)
+    await runner
+    assert task.status is TaskStatus.DONE, task.error
+    assert [str(c.status) for c in task.tool_calls] == statuses
+    assert questions == (1 if answer == "always" else 2)
+    if answer == "deny":
+        assert task.tool_calls[0].error == "tool word_count was not run: the operator denied it"
+
+
+async def test_cancelling_a_waiting_task_withdraws_the_question(demo_url: str, clients: ClientFactory) -> None:
+    asking = McpServerConfig(**{**vars(DEMO_TOOLS), "approve": "ask"})
+    engine = engine_for(tool_config(demo_url, asking), clients)
+    task = engine.add_task('[[tool:clock]] [[len:40]] time?')
+    runner = engine.start(task)
+    await wait_for(lambda: task.status is TaskStatus.WAITING)
+    call_id = task.waiting_calls[0].call_id
+    engine.cancel(task.id)
+    with pytest.raises(asyncio.CancelledError):
+        await runner
+    assert task.status is TaskStatus.CANCELLED
+    assert [c.status for c in task.tool_calls] == [ToolCallStatus.CANCELLED]
+    with pytest.raises(EngineError):
+        engine.answer_approval(task.id, call_id, "once")
+
+
+async def test_a_waiting_task_lets_queued_tasks_run(demo_url: str, clients: ClientFactory) -> None:
+    asking = McpServerConfig(**{**vars(DEMO_TOOLS), "approve": "ask"})
+    engine = engine_for(tool_config(demo_url, asking).with_overrides(concurrency=1), clients)
+    waiting = engine.add_task('[[tool:word_count {"text": "a"}]] [[len:40]] first')
+    queued = engine.add_task("[[len:40]] [[delay:0]] second", tools=[])
+    runners = [engine.start(waiting), engine.start(queued)]
+    await wait_for(lambda: waiting.status is TaskStatus.WAITING)
+    await wait_for(lambda: queued.status is TaskStatus.DONE)
+    assert waiting.status is TaskStatus.WAITING
+    engine.answer_approval(waiting.id, waiting.waiting_calls[0].call_id, "once")
+    await asyncio.gather(*runners)
+    assert waiting.status is TaskStatus.DONE and waiting.tool_calls[0].status is ToolCallStatus.DONE

@@ -134,7 +134,9 @@ def parse_mcp_servers(check: _Checker, raw: object) -> dict[str, McpServerConfig
     return servers
 
 
-def parse_tool_list(check: _Checker, raw: Mapping[str, Any], prefix: str, servers: Mapping[str, Any]) -> tuple[str, ...]:
+def parse_tool_list(
+    check: _Checker, raw: Mapping[str, Any], prefix: str, servers: Mapping[str, Any]
+) -> tuple[str, ...]:
     """A provider's `tools`: names of configured MCP servers."""
     value = raw.get("tools", [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -142,13 +144,16 @@ def parse_tool_list(check: _Checker, raw: Mapping[str, Any], prefix: str, server
     for name in value:
         if name not in servers:
             known = ", ".join(sorted(servers))
-            raise check.fail(f"{prefix}tools", f"no MCP server named {name!r}; add an [mcp.{name}] table (known: {known})")
+            problem = f"no MCP server named {name!r}; add an [mcp.{name}] table (known: {known})"
+            raise check.fail(f"{prefix}tools", problem)
     return tuple(dict.fromkeys(value))
 
 
 def describe_server(server: McpServerConfig) -> dict[str, Any]:
     """The server as `config show` prints it; header values stay in their variables."""
-    entry: dict[str, Any] = {"command": server.command, "args": list(server.args)} if server.command else {"url": server.url}
+    entry: dict[str, Any] = {"url": server.url}
+    if server.command:
+        entry = {"command": server.command, "args": list(server.args)}
     if server.env:
         entry["env"] = dict(server.env)
     if server.cwd:
