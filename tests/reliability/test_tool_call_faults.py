@@ -20,7 +20,7 @@ import pytest
 from tests.mcp_helpers import DEMO_TOOLS
 from tui.demo.tools import expected_tool_answer
 from tui.engine import TaskStatus, ToolCallStatus
-from tui.store import SessionWatcher, session_document
+from tui.store import SessionWatcher, StoreError, session_document
 from tui.store.records import STOPPED_DURING_CALL
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,6 +55,14 @@ def end_group(process: subprocess.Popen[str]) -> None:
         pass
 
 
+def open_when_made(name: str) -> SessionWatcher | None:
+    """A watcher once the run has created its session (a file just created is still empty)."""
+    try:
+        return SessionWatcher.open(name)
+    except StoreError:
+        return None
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("api", ["chat", "responses"])
 def test_kill_9_during_a_tool_call_then_resume_keeps_the_calls_made(demo_url: str, api: str) -> None:
@@ -67,9 +75,9 @@ def test_kill_9_during_a_tool_call_then_resume_keeps_the_calls_made(demo_url: st
             assert time.monotonic() < deadline, "the sleep call never reached the session file"
             assert process.poll() is None, process.communicate()
             time.sleep(0.1)
-            if watcher is None and (Path(os.environ["AGENTDECK_DATA_DIR"]) / "sessions" / "tools-k9.sqlite").exists():
-                watcher = SessionWatcher.open("tools-k9")
-            if watcher is not None:
+            if watcher is None:
+                watcher = open_when_made("tools-k9")
+            else:
                 watcher.poll()
         shown = watcher.tasks[1]
         assert watcher.writer_alive and shown.status is TaskStatus.RUNNING

@@ -71,8 +71,8 @@ class RunRequest:
 
 
 def plan_run(task: Task, *, native_resume: bool = True) -> RunPlan:
-    if native_resume and task.api == "responses" and task.continuation_token and not task.tools:
-        return RunPlan(RunMode.REATTACH)  # a task with tools never runs in background: its token cannot re-attach
+    if native_resume and task.api == "responses" and task.continuation_token:
+        return RunPlan(RunMode.REATTACH)
     if task.chars > 0 or any(call.status.is_final for call in task.tool_calls):
         return RunPlan(RunMode.CONTINUE)  # calls made before any text: replayed, never made again
     return RunPlan(RunMode.FRESH)
