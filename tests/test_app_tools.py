@@ -10,11 +10,10 @@ from dataclasses import replace
 
 import pytest
 
-from tests.app_helpers import cell, demo_engine, finished, has_status, screen_lines, submit, wait_for
+from tests.app_helpers import SharedDemoServer, cell, demo_engine, finished, has_status, screen_lines, submit, wait_for
 from tests.mcp_helpers import DEMO_TOOLS
 from tui.app.app import AgentDeckApp
 from tui.engine import Engine, TaskStatus, ToolCallStatus
-from tui.engine.clients import ClientFactory
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +24,7 @@ async def test_a_waiting_task_shows_as_waiting_and_runs_once_approved(demo_url: 
     providers = {**config.providers, "demo": replace(config.providers["demo"], tools=("demo",))}
     engine = Engine(
         config.with_overrides(mcp={**config.mcp, "demo": asking}, providers=providers),
-        clients=ClientFactory(demo_url=demo_url),
+        local_server=SharedDemoServer(demo_url),
     )
     app = AgentDeckApp(engine, demo_notice=False)
     async with app.run_test(size=(120, 36)) as pilot:

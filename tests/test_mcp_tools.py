@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.app_helpers import SharedDemoServer
 from tests.mcp_helpers import DEMO_TOOLS, demo_mcp_over_http, engine_for, tool_config, wait_for
 from tui.config_mcp import McpServerConfig
 from tui.demo.tools import expected_tool_answer
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def clients(demo_server: object) -> Iterator[ClientFactory]:
-    factory = ClientFactory(demo_url=demo_server.base_url)  # type: ignore[attr-defined]
+    factory = ClientFactory(SharedDemoServer(demo_server.base_url))  # type: ignore[attr-defined]
     yield factory
     asyncio.run(factory.close())
 

@@ -11,10 +11,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
-
-if TYPE_CHECKING:
-    from tui.config import _Checker
+from typing import Any, Literal, Protocol
 
 ApproveMode = Literal["auto", "ask", "deny"]
 APPROVE_MODES: tuple[ApproveMode, ...] = ("auto", "ask", "deny")
@@ -24,6 +21,18 @@ DEFAULT_MAX_TOOL_ROUNDS = 20
 MAX_TOOL_ROUNDS = 1000
 DEMO_SERVER = "demo"
 MCP_KEYS = {"command", "args", "env", "cwd", "url", "headers_env", "approve", "tool_timeout"}
+
+
+class _Checker(Protocol):
+    """What tui.config's checker offers (this module sits below tui.config, which imports it)."""
+
+    def fail(self, key: str, problem: str) -> Exception: ...
+
+    def unknown_keys(self, table: Mapping[str, Any], allowed: set[str], prefix: str) -> None: ...
+
+    def string(self, table: Mapping[str, Any], key: str, prefix: str, *, required: bool = False) -> str | None: ...
+
+    def number(self, table: Mapping[str, Any], key: str, prefix: str, low: float, high: float) -> float | None: ...
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import sys
 
+from tui.cli.demo_on_demand import DemoServerOnDemand
 from tui.cli.options import apply_task_options, check_key, concurrency_value
 from tui.cli.run_command import EXIT_NOT_ALL_DONE, EXIT_OK, drive, report_store_problem
 from tui.config import API_KINDS, Config, ConfigError
@@ -62,7 +63,8 @@ def _runnable(config: Config, task: Task) -> bool:
 
 async def _resume(args: argparse.Namespace, config: Config) -> int:
     store = SessionStore.open(resolve(args.ref), create=False, on_problem=report_store_problem)
-    engine = Engine(config, approval_policy=ApprovalPolicy.APPROVE if args.approve_all else ApprovalPolicy.DENY)
+    policy = ApprovalPolicy.APPROVE if args.approve_all else ApprovalPolicy.DENY
+    engine = Engine(config, local_server=DemoServerOnDemand(), approval_policy=policy)
     store.attach(engine)
     interrupted = store.interrupted()
     tasks = [task for task in interrupted if _runnable(config, task)]

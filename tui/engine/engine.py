@@ -18,7 +18,7 @@ from typing import Any
 from tui.config import Config, ProviderConfig
 from tui.engine.approvals import Approvals
 from tui.engine.attachments import compose_request, read_attachment
-from tui.engine.clients import ClientFactory, MissingKeyError
+from tui.engine.clients import ClientFactory, LocalServer, MissingKeyError, NoServerError
 from tui.engine.errors import describe_failure
 from tui.engine.events import EventKind, Observer, ProgressThrottle, TaskEvent
 from tui.engine.limits import ConcurrencyLimit, Slot
@@ -47,13 +47,15 @@ class EngineError(ValueError):
 
 class Engine:
     def __init__(
-        self, config: Config, *, clients: ClientFactory | None = None, progress_hz: float = 10.0,
-        approval_policy: ApprovalPolicy = ApprovalPolicy.OPERATOR,
+        self, config: Config, *, local_server: LocalServer | None = None, clients: ClientFactory | None = None,
+        progress_hz: float = 10.0, approval_policy: ApprovalPolicy = ApprovalPolicy.OPERATOR,
     ) -> None:
+        """`local_server` serves the providers with no `base_url` (the CLI passes the demo server); `clients`
+        lends another engine's factory instead (its stream loop and MCP servers)."""
         self.config = config
         self.redactor = Redactor(config.secret_env_names)
         """Hides every provider's key and MCP header secret in what tasks are told (errors, notices, tool text)."""
-        self.clients = clients or ClientFactory()
+        self.clients = clients or ClientFactory(local_server)
         self.clients.mcp.configs = config.mcp
         self.approval_policy = approval_policy
         """What an `approve = "ask"` server's tool gets: the operator's answer, or a fixed one when nobody is there."""
@@ -330,7 +332,7 @@ class Engine:
             if reason is TaskStatus.CANCELLED:
                 self._cancel_server_side(task, spec)
             raise
-        except (MissingKeyError, McpStartError, ToolNameClash) as exc:
+        except (MissingKeyError, NoServerError, McpStartError, ToolNameClash) as exc:
             self._finish(task, TaskStatus.FAILED, str(exc))
         except Exception as exc:
             failure = describe_failure(exc, spec, task.model, self.redactor)
