@@ -40,9 +40,10 @@ PROMPT = '[[tool:word_count {"text": "one two three"}]] [[tool:sleep {"seconds":
 
 
 @pytest.fixture(scope="module")
-def clients(demo_server: Any) -> Iterator[ClientFactory]:
-    """One client factory for the module: the demo MCP server starts once and serves every test."""
-    factory = ClientFactory(demo_url=demo_server.base_url)
+def clients() -> Iterator[ClientFactory]:
+    """One client factory for the module: the demo MCP server starts once and serves every test.
+    (The providers name the demo server's URL, so the factory needs no local server.)"""
+    factory = ClientFactory()
     yield factory
     asyncio.run(factory.close())
 
