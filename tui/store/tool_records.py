@@ -92,7 +92,8 @@ class TaskTools:
 
 def has_tool_tables(conn: sqlite3.Connection) -> bool:
     """Files from before version 3 have no tool tables (they are read as they are, never changed by a reader)."""
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tool_calls'").fetchone() is not None
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tool_calls'").fetchone()
+    return found is not None
 
 
 def read_tools(conn: sqlite3.Connection, task_id: int | None = None) -> dict[int, TaskTools]:

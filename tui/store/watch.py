@@ -176,7 +176,8 @@ class SessionWatcher:
             task = self.tasks[row.id] = changes.added[row.id]
             _apply_calls(task, changes.tools.calls.get(row.id, ()))
             return [TaskEvent(EventKind.ADDED, task)]
-        events = [TaskEvent(EventKind.TOOL, task, call) for call in _apply_calls(task, changes.tools.calls.get(row.id, ()))]
+        changed_calls = _apply_calls(task, changes.tools.calls.get(row.id, ()))
+        events = [TaskEvent(EventKind.TOOL, task, call) for call in changed_calls]
         if isinstance(task.output, StoredOutput) and not task.output.loaded and row.chars > len(task.output):
             task.output.saved_grew(row.chars)
             self._progress(task)
