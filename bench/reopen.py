@@ -116,10 +116,11 @@ def _pane_filled(screen: Any) -> bool:
 def _child(quick: bool) -> dict[str, Any]:
     name = sys.argv[sys.argv.index("--open") + 1]
     # Warm every import first: start-up is measured elsewhere.
+    from textual.widgets import Markdown  # noqa: F401
+
     import tui.app.app  # noqa: F401
     import tui.screens.main  # noqa: F401
     import tui.store  # noqa: F401
-    from textual.widgets import Markdown  # noqa: F401
 
     return {"seconds": asyncio.run(_open_to_first_frame(name))}
 

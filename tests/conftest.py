@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-
-from typing import TYPE_CHECKING
 
 from tui.config import Config, ProviderConfig, parse_config
 

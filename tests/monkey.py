@@ -18,8 +18,8 @@ from textual.pilot import Pilot
 
 from tests.app_helpers import demo_engine, main_screen, wait_for
 from tui.app.app import AgentDeckApp
-from tui.screens.bindings import APP_BINDINGS, TASK_BINDINGS
 from tui.engine import Engine
+from tui.screens.bindings import APP_BINDINGS, TASK_BINDINGS
 from tui.store import SessionStore, SessionWatcher
 from tui.widgets.prompt_box import PromptBox
 

@@ -10,8 +10,8 @@ import pytest
 from textual import events
 from textual.pilot import Pilot
 
-from tests.terminal_app import TerminalApp
 from tests.app_helpers import finished, main_screen, running_app, submit, wait_for
+from tests.terminal_app import TerminalApp
 from tui.app.app import AgentDeckApp
 from tui.engine import Task, TaskStatus
 from tui.screens.main import MainScreen

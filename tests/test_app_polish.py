@@ -13,9 +13,9 @@ from textual.widgets._toast import Toast
 
 from tests.app_helpers import finished, main_screen, running_app, screen_lines, select, submit, wait_for
 from tui.app.commands import DeckCommands
-from tui.screens import main as main_module
 from tui.demo.script import expected_answer
 from tui.engine import TaskStatus
+from tui.screens import main as main_module
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.sessions import SessionsScreen
 from tui.store import SessionStore

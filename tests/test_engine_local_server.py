@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tui.config import parse_config
 from tui.cli.demo_on_demand import DemoServerOnDemand
+from tui.config import parse_config
 from tui.engine import Engine, TaskStatus
 
 

@@ -21,8 +21,8 @@ from tests.conftest import config_for
 from tui.demo.script import expected_answer
 from tui.engine import Engine, Task, TaskStatus
 from tui.engine.clients import ClientFactory
-from tui.engine.retention import EVERY, Compactor, _layers
 from tui.engine.feed import RunState
+from tui.engine.retention import EVERY, Compactor, _layers
 from tui.engine.updates import reader_for
 
 LONG = "[[len:40000]][[chunk:12]][[delay:0]]"

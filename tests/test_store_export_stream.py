@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 
-from tui.store import import_file, render, session_document
-from tui.store import schema
+from tui.store import import_file, render, schema, session_document
 from tui.store.export import FORMATS, export_pieces
 
 

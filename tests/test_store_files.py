@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import config_for
 from tui import paths
 from tui.demo.script import expected_answer
-from tui.engine import Engine, TaskStatus
+from tui.engine import Engine, Task, TaskStatus
 from tui.store import (
     SessionLocked,
     SessionNotFound,
@@ -28,7 +28,6 @@ from tui.store import (
     session_document,
     write_private,
 )
-from tui.engine import Task
 from tui.store.batch import Pending, write_batch
 from tui.store.records import capture_inputs, capture_state
 from tui.store.schema import MIGRATIONS, SCHEMA_VERSION, connect_writer

@@ -19,6 +19,15 @@ from urllib.parse import urlparse
 import tomli_w
 
 from tui import paths
+from tui.config_mcp import (
+    DEFAULT_MAX_TOOL_ROUNDS,
+    MAX_TOOL_ROUNDS,
+    McpServerConfig,
+    builtin_mcp_servers,
+    describe_server,
+    parse_mcp_servers,
+    parse_tool_list,
+)
 from tui.timeouts import MAX_TIMEOUT_S as MAX_TIMEOUT_S  # re-exported: the config's limits live here
 from tui.timeouts import NOT_A_NUMBER, check_timeout, timeout_or_none
 from tui.user_files import CONFIG_LIMIT, UnreadableFile, read_user_file
@@ -60,6 +69,10 @@ class ProviderConfig:
     """SDK retries for 429/5xx before a stream starts."""
     instructions: str | None = None
     """System prompt sent with every task of this provider."""
+    tools: tuple[str, ...] = ()
+    """MCP servers (`[mcp.NAME]`) whose tools this provider's tasks are offered by default."""
+    max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
+    """Model -> tools -> model rounds per task before it stops as failed."""
     builtin: bool = False
 
     @property
@@ -97,6 +110,8 @@ class Config:
     bell: bool = False
     """Ring the terminal bell when a task ends (app only)."""
     providers: dict[str, ProviderConfig] = field(default_factory=dict)
+    mcp: dict[str, McpServerConfig] = field(default_factory=builtin_mcp_servers)
+    """MCP servers by name; the built-in `demo` one unless the file defines its own."""
     loaded_from_file: bool = False
 
     def provider(self, name: str | None) -> ProviderConfig:
@@ -109,16 +124,27 @@ class Config:
             hint = _did_you_mean(key, self.providers)
             raise ConfigError(f"unknown provider {key!r}{hint} (known: {known})") from None
 
+    def mcp_server(self, name: str) -> McpServerConfig:
+        try:
+            return self.mcp[name]
+        except KeyError:
+            known = ", ".join(sorted(self.mcp))
+            raise ConfigError(f"no MCP server named {name!r}{_did_you_mean(name, self.mcp)} (known: {known})") from None
+
     @property
     def secret_env_names(self) -> tuple[str, ...]:
-        return tuple(name for p in self.providers.values() for name in p.secret_env_names)
+        keys = [name for p in self.providers.values() for name in p.secret_env_names]
+        headers = [var for server in self.mcp.values() for var in server.headers_env.values()]
+        return tuple(keys + headers)
 
     def with_overrides(self, **changes: Any) -> Config:
         return replace(self, **changes)
 
 
-TOP_LEVEL_KEYS = {"default_provider", "concurrency", "timeout", "max_attachment_bytes", "bell", "providers"}
-PROVIDER_KEYS = {"api", "base_url", "model", "api_key_env", "timeout", "max_retries", "instructions"}
+TOP_LEVEL_KEYS = {"default_provider", "concurrency", "timeout", "max_attachment_bytes", "bell", "providers", "mcp"}
+PROVIDER_KEYS = {
+    "api", "base_url", "model", "api_key_env", "timeout", "max_retries", "instructions", "tools", "max_tool_rounds",
+}
 
 
 def _did_you_mean(word: str, options: Mapping[str, object] | set[str]) -> str:
@@ -181,6 +207,16 @@ class _Checker:
         except ValueError as exc:
             raise self.fail(f"{prefix}timeout", f"{exc}, got {value}") from None
 
+    def number(self, table: Mapping[str, Any], key: str, prefix: str, low: float, high: float) -> float | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(f"{prefix}{key}", f"must be a number, got {_show(value)}")
+        if not low <= value <= high:
+            raise self.fail(f"{prefix}{key}", f"must be between {low:g} and {high:g}, got {value}")
+        return float(value)
+
     def integer(self, table: Mapping[str, Any], key: str, prefix: str, low: int, high: int) -> int | None:
         value = table.get(key)
         if value is None:
@@ -198,7 +234,7 @@ def _show(value: object) -> str:
     return f"{kind} {text[:40]}"
 
 
-def _parse_provider(check: _Checker, name: str, raw: object) -> ProviderConfig:
+def _parse_provider(check: _Checker, name: str, raw: object, servers: Mapping[str, McpServerConfig]) -> ProviderConfig:
     prefix = f"providers.{name}."
     if not isinstance(raw, dict):
         raise check.fail(f"providers.{name}", "must be a table like [providers.NAME]")
@@ -220,6 +256,7 @@ def _parse_provider(check: _Checker, name: str, raw: object) -> ProviderConfig:
         )
     timeout = check.timeout(raw, prefix)
     retries = check.integer(raw, "max_retries", prefix, 0, 10)
+    rounds = check.integer(raw, "max_tool_rounds", prefix, 1, MAX_TOOL_ROUNDS)
     return ProviderConfig(
         name=name,
         api=cast(ApiKind, api),
@@ -229,6 +266,8 @@ def _parse_provider(check: _Checker, name: str, raw: object) -> ProviderConfig:
         timeout=timeout,
         max_retries=2 if retries is None else retries,
         instructions=check.string(raw, "instructions", prefix),
+        tools=parse_tool_list(check, raw, prefix, servers),
+        max_tool_rounds=DEFAULT_MAX_TOOL_ROUNDS if rounds is None else rounds,
     )
 
 
@@ -237,10 +276,11 @@ def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]
     check = _Checker(path)
     check.unknown_keys(data, TOP_LEVEL_KEYS, "")
     providers = builtin_providers(environ)
+    servers = parse_mcp_servers(check, data.get("mcp"))
     raw_providers = data.get("providers", {})
     if not isinstance(raw_providers, dict):
         raise check.fail("providers", "must be a table of [providers.NAME] tables")
-    configured = {name: _parse_provider(check, name, raw) for name, raw in raw_providers.items()}
+    configured = {name: _parse_provider(check, name, raw, servers) for name, raw in raw_providers.items()}
     providers.update(configured)
 
     default = check.string(data, "default_provider", "")
@@ -269,6 +309,7 @@ def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]
         max_attachment_bytes=1_000_000 if max_bytes is None else max_bytes,
         bell=bell,
         providers=providers,
+        mcp=servers,
         loaded_from_file=True,
     )
 
@@ -347,6 +388,9 @@ def describe(config: Config) -> str:
         entry["max_retries"] = p.max_retries
         if p.instructions:
             entry["instructions"] = p.instructions
+        if p.tools:
+            entry["tools"] = list(p.tools)
+        entry["max_tool_rounds"] = p.max_tool_rounds
         if p.builtin:
             entry["builtin"] = True
         providers[name] = entry
@@ -357,6 +401,7 @@ def describe(config: Config) -> str:
         "max_attachment_bytes": config.max_attachment_bytes,
         "bell": config.bell,
         "providers": providers,
+        "mcp": {name: describe_server(server) for name, server in sorted(config.mcp.items())},
     }
     source = str(config.path) if config.loaded_from_file else f"{config.path} (not found; defaults)"
     return f"# {source}\n" + tomli_w.dumps(doc)

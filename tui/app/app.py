@@ -6,9 +6,9 @@ import asyncio
 import gc
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -16,17 +16,17 @@ from textual.app import App
 from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
-from tui.screens.bindings import APP_BINDINGS
 from tui.app.commands import DeckCommands
 from tui.engine import Engine, Task, TaskEvent, TaskStatus
 from tui.engine.redact import Redactor
+from tui.safety import visible_controls
+from tui.screens.bindings import APP_BINDINGS
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.sessions import SessionsScreen
-from tui.widgets.formatting import one_line
-from tui.safety import visible_controls
 from tui.stop_report import UnexpectedStop, write_crash_log
+from tui.widgets.formatting import one_line
 from tui.widgets.status_bar import StatusBar, counts_line
 
 if TYPE_CHECKING:

@@ -7,9 +7,9 @@ import gc
 import sys
 from collections.abc import Callable
 
+from tui.app.app import SessionSwitch
 from tui.cli.options import apply_task_options, check_key
 from tui.config import Config, ConfigError
-from tui.app.app import SessionSwitch
 from tui.stop_report import crash_report, exit_line
 from tui.store import SessionLocked, SessionStore, StorageUnavailable, new_session_name
 

@@ -11,12 +11,13 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from tui.engine import Engine, EventKind, TaskEvent, TaskStatus
+from tui.engine import Engine, EventKind, Task, TaskEvent, TaskStatus
 from tui.safety import one_line, visible_controls
 
 STATUS_STYLE = {
     TaskStatus.QUEUED: "dim",
     TaskStatus.RUNNING: "cyan",
+    TaskStatus.WAITING: "bold yellow",
     TaskStatus.DONE: "green",
     TaskStatus.FAILED: "red",
     TaskStatus.CANCELLED: "yellow",
@@ -25,6 +26,12 @@ STATUS_STYLE = {
 }
 
 
+def _tools_cell(task: Task) -> str:
+    """Calls made, and the one running or waiting now: `3 · git_log`."""
+    if not task.tool_calls:
+        return ""
+    current = next((call.name for call in reversed(task.tool_calls) if not call.status.is_final), None)
+    return visible_controls(f"{len(task.tool_calls)}" + (f" · {current}" if current else ""))
 
 
 class TerminalProgress:
@@ -41,7 +48,7 @@ class TerminalProgress:
 
     def _table(self) -> Table:
         table = Table(box=None, pad_edge=False, show_edge=False)
-        for column in ("id", "status", "chars", "chars/s", "elapsed", "prompt"):
+        for column in ("id", "status", "chars", "chars/s", "elapsed", "tools", "prompt"):
             table.add_column(column, justify="right" if column in ("chars", "chars/s", "elapsed") else "left")
         now = time.time()
         for task in self.engine.tasks.values():
@@ -51,6 +58,7 @@ class TerminalProgress:
                 f"{task.chars:,}",
                 f"{task.rate:,.0f}" if task.status is TaskStatus.RUNNING else "",
                 f"{task.elapsed(now):.1f}s",
+                Text(_tools_cell(task)),
                 Text(one_line(task.prompt, 48)),
             )
         return table
@@ -80,6 +88,11 @@ class PlainProgress:
         if event.kind is EventKind.STATUS:
             extra = f" ({task.error})" if task.error else ""
             self._line(f"task {task.id} {task.status} chars={task.chars} elapsed={task.elapsed():.1f}s{extra}")
+        elif event.kind is EventKind.TOOL and event.call is not None:
+            call = event.call
+            took = f" {call.elapsed_s:.1f}s" if call.status.is_final else ""
+            extra = f" ({call.error})" if call.error else ""
+            self._line(f"task {task.id} tool {call.name} ({call.server}) {call.status}{took}{extra}")
         elif event.kind is EventKind.PROGRESS:
             now = time.monotonic()
             if now - self._last_beat.get(task.id, 0.0) >= self.HEARTBEAT_S:

@@ -8,9 +8,11 @@ import warnings
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
+from tui import paths
+from tui.cli.mcp_command import add_mcp_parser
 from tui.cli.options import add_task_options
-from tui.cli.run_command import EXIT_USAGE, add_run_parser, run_command
 from tui.cli.resume_command import resume_command
+from tui.cli.run_command import EXIT_USAGE, add_run_parser, run_command
 from tui.cli.session_commands import (
     add_session_parsers,
     export_command,
@@ -21,7 +23,6 @@ from tui.cli.session_commands import (
 from tui.config import ConfigError, describe, load_config, write_starter
 from tui.safety import visible_controls
 from tui.store import StoreError
-from tui import paths
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_run_parser(sub)
     add_session_parsers(sub)
+    add_mcp_parser(sub)
 
     config = sub.add_parser("config", help="show, locate or create the config file")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -103,6 +105,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return open_command(args, config)
     if args.command == "resume":
         return resume_command(args, config)
+    if args.command == "mcp":
+        from tui.cli.mcp_command import mcp_command
+
+        return mcp_command(args, config)
     from tui.cli.app_command import app_command
 
     return app_command(args, config)

@@ -14,9 +14,9 @@ from tui.cli.demo_on_demand import DemoServerOnDemand
 from tui.cli.options import apply_task_options, check_key, check_text
 from tui.cli.prompts_file import read_prompt_lines
 from tui.config import Config, ConfigError
+from tui.engine import ApprovalPolicy, AttachmentError, Engine, EngineError, Task, TaskStatus
 from tui.safety import one_line, visible_controls
 from tui.stop_report import exit_line
-from tui.engine import AttachmentError, Engine, EngineError, Task, TaskStatus
 
 if TYPE_CHECKING:
     from tui.store import SessionStore
@@ -32,6 +32,10 @@ def add_run_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
     run.add_argument("-f", "--file", metavar="FILE", help="prompts, one per line ('-' = stdin)")
     run.add_argument("-a", "--attach", action="append", default=[], metavar="FILE", help="attach a text file")
     run.add_argument("--json", action="store_true", help="print one JSON object per task at the end")
+    run.add_argument("--tools", metavar="NAMES", help="MCP servers whose tools the tasks may call, comma-separated, "
+                     "or 'none' (default: the provider's `tools`)")
+    run.add_argument("--approve-all", action="store_true",
+                     help='run the tools of approve = "ask" servers without asking (without it they are denied)')
     add_task_options(run, subcommand=True)
 
 
@@ -49,12 +53,29 @@ def collect_prompts(args: argparse.Namespace) -> list[str]:
 def run_command(args: argparse.Namespace, config: Config) -> int:
     config = apply_task_options(config, args)
     check_key(config.provider(None))
+    args.tools = tool_servers(args.tools, config)
     prompts = collect_prompts(args)
     return asyncio.run(_run(args, config, prompts))
 
 
+def tool_servers(value: str | None, config: Config) -> tuple[str, ...] | None:
+    """`--tools a,b` / `--tools none`: the MCP servers offered, checked against the config; None = the provider's."""
+    if value is None:
+        return None
+    check_text("--tools", value)
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if names == ["none"]:
+        return ()
+    if not names:
+        raise ConfigError("--tools needs MCP server names separated by commas, or 'none'")
+    for name in names:
+        config.mcp_server(name)
+    return tuple(dict.fromkeys(names))
+
+
 async def _run(args: argparse.Namespace, config: Config, prompts: list[str]) -> int:
-    engine = Engine(config, local_server=DemoServerOnDemand())
+    policy = ApprovalPolicy.APPROVE if args.approve_all else ApprovalPolicy.DENY
+    engine = Engine(config, local_server=DemoServerOnDemand(), approval_policy=policy)
     store = _open_store(args, engine)
     try:
         tasks = _add_tasks(engine, args, prompts)
@@ -135,7 +156,8 @@ def report_store_problem(message: str | None) -> None:
 def _add_tasks(engine: Engine, args: argparse.Namespace, prompts: list[str]) -> list[Task]:
     timeout = ... if args.timeout is None else (args.timeout or None)
     return [
-        engine.add_task(p, model=args.model, timeout=timeout, attachments=args.attach, system=args.system)
+        engine.add_task(p, model=args.model, timeout=timeout, attachments=args.attach, system=args.system,
+                        tools=args.tools)
         for p in prompts
     ]
 

@@ -26,7 +26,7 @@ from tui.store import (
     write_private,
 )
 
-_STATUS_ORDER = ("running", "queued", "interrupted", "done", "failed", "timed_out", "cancelled")
+_STATUS_ORDER = ("waiting", "running", "queued", "interrupted", "done", "failed", "timed_out", "cancelled")
 
 
 def add_session_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

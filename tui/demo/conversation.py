@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tui.demo.script import Directives
 from tui.engine.prompts import CONTINUE_PROMPT
 
 Message = tuple[str, str]
@@ -78,3 +79,15 @@ def resolve_turn(history: list[Message]) -> Turn:
 
 def _is_continue(text: str) -> bool:
     return text.lstrip().startswith(CONTINUE_PROMPT)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to answer one request, decided before any byte is sent."""
+
+    turn: Turn
+    directives: Directives
+    answer: str
+    """The text to produce now (the missing tail, for a continuation)."""
+    prompt_chars: int
+    """Characters of conversation sent, for usage numbers."""

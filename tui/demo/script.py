@@ -30,6 +30,8 @@ _NAMES: dict[str, tuple[str, type]] = {
     "silent_after": ("silent_after", int),
     "malformed": ("malformed", int),
     "hostile": ("hostile", int),
+    "tool_rounds": ("tool_rounds", int),
+    "tool_parallel": ("tool_parallel", int),
 }
 # What a continuation keeps from the original prompt: its size and speed, never its faults.
 _PACING_NAMES = frozenset({"len", "chunk", "delay"})
@@ -62,6 +64,10 @@ class Directives:
     """Send one malformed SSE data line after this many content chunks."""
     hostile: int = 0
     """Answer with text built to attack a terminal: markup, escapes, controls, bad Unicode."""
+    tool_rounds: int | None = None
+    """Answer the first N requests of a prompt with tool calls (see `tui.demo.tools`)."""
+    tool_parallel: int = 0
+    """Make all `[[tool:...]]` calls at once, in one response, instead of one per round."""
 
     @property
     def has_faults(self) -> bool:

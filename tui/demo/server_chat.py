@@ -8,10 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
-from tui.demo.conversation import chat_history
+from tui.demo.conversation import Plan, chat_history
 from tui.demo.script import DIRECTIVE_HEADER
 from tui.demo.state import DemoServer
 from tui.demo.streaming import Frame, Pacing, SseStream, split_text
+from tui.demo.tools import ToolCall, chat_items, step_for, with_preamble
 from tui.demo.wire import (
     SSE_DONE,
     ApiError,
@@ -56,6 +57,10 @@ class ChatApi:
         directives = plan.directives
         if directives.fault is not None:
             return fault_response(directives.fault, model, directives.retry_after)
+        step = step_for(plan, body, chat_items(messages))
+        if step.calls:
+            return await self._call_tools(request, body, plan, step.calls)
+        plan = with_preamble(plan, step.preamble)
         usage = chat_usage(plan.prompt_chars, len(plan.answer))
         pieces = split_text(plan.answer, directives.chunk)
         if not body.get("stream"):
@@ -66,6 +71,34 @@ class ChatApi:
         async with SseStream(request, self._server.stats, directives, "chat") as stream:
             await stream.play(_frames(chunks, pieces, usage if include_usage else None))
         return stream.response
+
+    async def _call_tools(
+        self, request: web.Request, body: dict[str, Any], plan: Plan, calls: tuple[ToolCall, ...]
+    ) -> web.StreamResponse:
+        """Answer with tool calls instead of text (unpaced; stream faults apply to text only)."""
+        model, directives = str(body["model"]), plan.directives
+        usage = chat_usage(plan.prompt_chars, sum(len(c.name) + len(c.arguments) for c in calls))
+        if not body.get("stream"):
+            return web.json_response(chat_completion(model, "", usage, calls))
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        chunks = ChatChunks(model, include_usage)
+        async with SseStream(request, self._server.stats, directives, "chat") as stream:
+            await stream.play(_call_frames(chunks, calls, directives.chunk, usage if include_usage else None))
+        return stream.response
+
+
+async def _call_frames(
+    chunks: ChatChunks, calls: tuple[ToolCall, ...], size: int, usage: dict[str, Any] | None
+) -> AsyncIterator[Frame]:
+    """The chunks OpenAI sends for tool calls: per call its id and name, argument fragments; then "tool_calls"."""
+    for index, call in enumerate(calls):
+        yield chunks.tool_call_start(index, call.call_id, call.name, first=index == 0), None
+        for fragment in split_text(call.arguments, size):
+            yield chunks.tool_call_arguments(index, fragment), None
+    yield chunks.finish("tool_calls"), None
+    if usage is not None:
+        yield chunks.usage(usage), None
+    yield SSE_DONE, None
 
 
 async def _frames(chunks: ChatChunks, pieces: list[str], usage: dict[str, Any] | None) -> AsyncIterator[Frame]:

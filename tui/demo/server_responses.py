@@ -10,15 +10,17 @@ import asyncio
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
-from tui.demo.conversation import Message, responses_history
+from tui.demo.conversation import Message, Plan, responses_history
 from tui.demo.script import DIRECTIVE_HEADER, Directives, parse_directives
-from tui.demo.state import DemoServer, Plan
+from tui.demo.state import DemoServer
 from tui.demo.streaming import Frame, Pacer, Pacing, SseStream, split_text
+from tui.demo.tools import Item, ToolCall, response_items, step_for, with_preamble
 from tui.demo.wire import ApiError, approx_tokens, error_response, fault_response, missing_param, read_json, sse_event
 
 _ECHOED = ("temperature", "top_p", "metadata", "max_output_tokens", "user", "parallel_tool_calls", "truncation")
@@ -38,10 +40,22 @@ MAX_STORED_RESPONSES = 2000
 class ResponseRun:
     """One response: its object as it evolves, its event log, and live listeners."""
 
-    def __init__(self, body: dict[str, Any], history: list[Message], plan: Plan, background: bool) -> None:
+    def __init__(
+        self,
+        body: dict[str, Any],
+        history: list[Message],
+        plan: Plan,
+        background: bool,
+        items: list[Item] | None = None,
+        calls: tuple[ToolCall, ...] = (),
+    ) -> None:
         self.id = "resp_" + secrets.token_hex(24)
         self.item_id = "msg_" + secrets.token_hex(24)
         self.history = history
+        self.items = items or []
+        """Input items of the whole chain (tool calls and results included), for tool rounds."""
+        self.calls = calls
+        """Tool calls this response makes instead of a message."""
         self.plan = plan
         self.background = background
         self.events: list[Frame] = []
@@ -53,6 +67,10 @@ class ResponseRun:
         self._completed_at: int | None = None
         self._pieces: list[str] = []
         self._item = "none"  # none -> open -> part -> done
+        self._call_ids = ["fc_" + secrets.token_hex(24) for _ in calls]
+        self._call_arguments: list[str] = []
+        """Arguments sent so far of each call begun (the last one may be partial)."""
+        self._calls_done = 0
         self._seq = 0
         self._tick = asyncio.Event()
         self._delta_head = (f"event: {_DELTA}\ndata: " + '{"type": "' + _DELTA + '", "sequence_number": ').encode()
@@ -86,8 +104,8 @@ class ResponseRun:
             "service_tier": "default",
             "store": body.get("store", True) is not False,
             "text": {"format": {"type": "text"}, "verbosity": "medium"},
-            "tool_choice": "auto",
-            "tools": [],
+            "tool_choice": body.get("tool_choice", "auto"),
+            "tools": body.get("tools") or [],
             "usage": self._usage() if ended else None,
             **echoed,
         }
@@ -99,6 +117,13 @@ class ResponseRun:
             yield self._event("response.queued", response=self.snapshot()), None
             self.status = "in_progress"
         yield self._event("response.in_progress", response=self.snapshot()), None
+        for frame in self._call_frames() if self.calls else self._message_frames():
+            yield frame
+        self.status, self._completed_at = "completed", int(time.time())
+        yield self._event("response.completed", response=self.snapshot()), None
+        self._finish()
+
+    def _message_frames(self) -> Iterator[Frame]:
         self._item = "open"
         yield self._event("response.output_item.added", output_index=0, item=self._message()), None
         self._item = "part"
@@ -110,9 +135,26 @@ class ResponseRun:
         yield self._event("response.content_part.done", **self._where(), part=self._part(text)), None
         self._item = "done"
         yield self._event("response.output_item.done", output_index=0, item=self._message()), None
-        self.status, self._completed_at = "completed", int(time.time())
-        yield self._event("response.completed", response=self.snapshot()), None
-        self._finish()
+
+    def _call_frames(self) -> Iterator[Frame]:
+        """Per call, as OpenAI streams it: item added, argument deltas, arguments done, item done."""
+        for index, call in enumerate(self.calls):
+            self._call_arguments.append("")
+            yield self._event("response.output_item.added", output_index=index, item=self._call_item(index)), None
+            where = {"item_id": self._call_ids[index], "output_index": index}
+            for fragment in split_text(call.arguments, self.plan.directives.chunk):
+                self._call_arguments[index] += fragment
+                yield self._event("response.function_call_arguments.delta", **where, delta=fragment), None
+            yield self._event("response.function_call_arguments.done", **where, arguments=call.arguments), None
+            self._calls_done += 1
+            yield self._event("response.output_item.done", output_index=index, item=self._call_item(index)), None
+
+    def call_items(self) -> list[Item]:
+        """This response's tool calls as input items, for a request that continues it."""
+        return [
+            {"type": "function_call", "call_id": c.call_id, "name": c.name, "arguments": c.arguments}
+            for c in self.calls
+        ]
 
     def commit(self, frame: bytes, piece: str | None) -> None:
         """Record an emitted event and wake the listeners."""
@@ -177,13 +219,28 @@ class ResponseRun:
         content = [self._part(self.text)] if self._item in ("part", "done") else []
         return {"id": self.item_id, "type": "message", "status": status, "content": content, "role": "assistant"}
 
+    def _call_item(self, index: int) -> dict[str, Any]:
+        call = self.calls[index]
+        status = "completed" if index < self._calls_done else "incomplete" if self.finished else "in_progress"
+        return {
+            "id": self._call_ids[index],
+            "type": "function_call",
+            "status": status,
+            "arguments": self._call_arguments[index],
+            "call_id": call.call_id,
+            "name": call.name,
+        }
+
     def _output(self) -> list[dict[str, Any]]:
+        if self.calls:
+            return [self._call_item(index) for index in range(len(self._call_arguments))]
         return [] if self._item == "none" else [self._message()]
 
     def _usage(self) -> dict[str, Any]:
         instructions = self._body.get("instructions")
         prompt_chars = self.plan.prompt_chars + (len(instructions) if isinstance(instructions, str) else 0)
-        inp, out = approx_tokens(prompt_chars), approx_tokens(sum(map(len, self._pieces)))
+        output_chars = sum(map(len, self._pieces)) + sum(map(len, self._call_arguments))
+        inp, out = approx_tokens(prompt_chars), approx_tokens(output_chars)
         return {
             "input_tokens": inp,
             "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
@@ -222,15 +279,19 @@ class ResponsesApi:
         body = await read_json(request)
         if not body.get("model"):
             raise ApiError(missing_param("model"))
-        history = self._previous_history(body.get("previous_response_id")) + responses_history(body.get("input", ""))
+        previous = self._previous(body.get("previous_response_id"))
+        history = self._previous_history(previous) + responses_history(body.get("input", ""))
         plan = self._server.plan(history, request.headers.get(DIRECTIVE_HEADER))
         directives = plan.directives
         if directives.fault is not None:
             return fault_response(directives.fault, str(body["model"]), directives.retry_after)
+        items = ([*previous.items, *previous.call_items()] if previous else []) + response_items(body.get("input", ""))
+        step = step_for(plan, body, items)
+        plan = replace(plan, answer="") if step.calls else with_preamble(plan, step.preamble)
         background, store = bool(body.get("background")), body.get("store", True) is not False
         if background and not store:
             raise ApiError(error_response(400, "Background mode requires `store` to be true.", param="store"))
-        run = ResponseRun(body, history, plan, background)
+        run = ResponseRun(body, history, plan, background, items, step.calls)
         if store:
             self._store(run)
         if background:
@@ -300,12 +361,16 @@ class ResponsesApi:
             raise ApiError(error_response(404, f"Response with id '{response_id}' not found."))
         return run
 
-    def _previous_history(self, previous_id: Any) -> list[Message]:
-        """The stored conversation a `previous_response_id` continues, ending with its output."""
+    def _previous(self, previous_id: Any) -> ResponseRun | None:
+        """The stored response a `previous_response_id` continues (400 like OpenAI if unknown)."""
         if not previous_id:
-            return []
+            return None
         run = self._responses.get(str(previous_id))
         if run is None:
             message = f"Previous response with id '{previous_id}' not found."
             raise ApiError(error_response(400, message, param="previous_response_id"))
-        return [*run.history, ("assistant", run.text)]
+        return run
+
+    def _previous_history(self, run: ResponseRun | None) -> list[Message]:
+        """The stored conversation a previous response continues, ending with its output."""
+        return [*run.history, ("assistant", run.text)] if run is not None else []

@@ -5,24 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Coroutine
-from dataclasses import dataclass
 from typing import Any
 
-from tui.demo.conversation import Message, Turn, resolve_turn
-from tui.demo.script import Directives, expected_answer, parse_directives
+from tui.demo.conversation import Message, Plan, resolve_turn
+from tui.demo.script import expected_answer, parse_directives
 from tui.demo.streaming import DemoStats
-
-
-@dataclass(frozen=True)
-class Plan:
-    """How to answer one request, decided before any byte is sent."""
-
-    turn: Turn
-    directives: Directives
-    answer: str
-    """The text to produce now (the missing tail, for a continuation)."""
-    prompt_chars: int
-    """Characters of conversation sent, for usage numbers."""
 
 
 class DemoServer:

@@ -10,9 +10,12 @@ import json
 import secrets
 import string
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
+
+from tui.demo.tools import ToolCall
 
 SSE_DONE = b"data: [DONE]\n\n"
 MALFORMED_SSE = b'data: {"broken\n\n'
@@ -168,23 +171,44 @@ class ChatChunks:
     def content(self, text: str) -> bytes:
         return self._content_prefix + json.dumps(text).encode() + self._content_suffix
 
-    def finish(self) -> bytes:
-        return self._frame([{"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"}])
+    def finish(self, reason: str = "stop") -> bytes:
+        return self._frame([{"index": 0, "delta": {}, "logprobs": None, "finish_reason": reason}])
+
+    def tool_call_start(self, index: int, call_id: str, name: str, *, first: bool) -> bytes:
+        """A call's opening delta: id, type, name and empty arguments (the first also carries the role)."""
+        call = {"index": index, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
+        delta: dict[str, Any] = {"tool_calls": [call]}
+        if first:
+            delta = {"role": "assistant", "content": None, **delta, "refusal": None}
+        return self._frame([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}])
+
+    def tool_call_arguments(self, index: int, fragment: str) -> bytes:
+        delta = {"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}
+        return self._frame([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}])
 
     def usage(self, usage: dict[str, Any]) -> bytes:
         """The extra last chunk `stream_options.include_usage` asks for: no choices, usage set."""
         return self._frame([], usage=usage)
 
 
-def chat_completion(model: str, text: str, usage: dict[str, Any]) -> dict[str, Any]:
-    """A whole non-streamed `chat.completion` object."""
+def chat_completion(
+    model: str, text: str, usage: dict[str, Any], tool_calls: Sequence[ToolCall] = ()
+) -> dict[str, Any]:
+    """A whole non-streamed `chat.completion` object; `tool_calls`, if any, replace the text."""
     message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None, "annotations": []}
+    finish_reason = "stop"
+    if tool_calls:
+        message["content"], finish_reason = None, "tool_calls"
+        message["tool_calls"] = [
+            {"id": call.call_id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+            for call in tool_calls
+        ]
     return {
         "id": new_id("chatcmpl-"),
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}],
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason}],
         "usage": usage,
         "service_tier": "default",
         "system_fingerprint": SYSTEM_FINGERPRINT,

@@ -4,9 +4,12 @@ from tui.engine.attachments import AttachmentError
 from tui.engine.engine import Engine, EngineError
 from tui.engine.events import EventKind, Observer, TaskEvent
 from tui.engine.task import RESUMABLE, Task, TaskOutput, TaskStatus, Usage
+from tui.engine.tool_calls import ApprovalDecision, ApprovalPolicy, ToolCall, ToolCallStatus
 
 __all__ = [
     "RESUMABLE",
+    "ApprovalDecision",
+    "ApprovalPolicy",
     "AttachmentError",
     "Engine",
     "EngineError",
@@ -16,5 +19,7 @@ __all__ = [
     "TaskEvent",
     "TaskOutput",
     "TaskStatus",
+    "ToolCall",
+    "ToolCallStatus",
     "Usage",
 ]

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tui.config import ProviderConfig
+from tui.engine.mcp_servers import McpServers
 from tui.engine.stream_loop import StreamLoop
 
 if TYPE_CHECKING:
@@ -56,6 +57,8 @@ class ClientFactory:
 
     def __init__(self, local_server: LocalServer | None = None) -> None:
         self.streams = StreamLoop()
+        self.mcp = McpServers({})
+        """MCP servers, used on `streams` only; the engine gives them their config."""
         self._sdk_clients: dict[str, openai.AsyncOpenAI] = {}
         self._agents: OrderedDict[tuple[str, str, str | None], Agent] = OrderedDict()
         self._local_server = local_server
@@ -111,6 +114,8 @@ class ClientFactory:
             from agent_framework.openai import OpenAIChatCompletionClient
 
             chat_client = OpenAIChatCompletionClient(model=model, async_client=sdk)
+        # One round more than max_tool_rounds: the engine stops at the call past the limit, the framework never does.
+        chat_client.function_invocation_configuration["max_iterations"] = provider.max_tool_rounds + 1
         return Agent(chat_client, instructions=instructions or provider.instructions)
 
     async def cancel_background(self, provider: ProviderConfig, response_id: str) -> None:
@@ -131,6 +136,7 @@ class ClientFactory:
             await asyncio.to_thread(server.stop)
 
     async def _close_clients(self) -> None:
+        await self.mcp.close()
         clients = list(self._sdk_clients.values())
         self._sdk_clients.clear()
         self._agents.clear()

@@ -17,15 +17,19 @@ from types import EllipsisType, MappingProxyType
 from typing import Any
 
 from tui.config import Config, ProviderConfig
+from tui.engine.approvals import Approvals
 from tui.engine.attachments import compose_request, read_attachment
 from tui.engine.clients import ClientFactory, LocalServer, MissingKeyError, NoServerError
 from tui.engine.errors import describe_failure
 from tui.engine.events import EventKind, Observer, ProgressThrottle, TaskEvent
-from tui.engine.limits import ConcurrencyLimit
+from tui.engine.limits import ConcurrencyLimit, Slot
+from tui.engine.mcp_servers import McpStartError, ToolNameClash
 from tui.engine.redact import Redactor
 from tui.engine.retention import settle
 from tui.engine.runs import RunPlan, plan_run, stream_once
 from tui.engine.task import RESUMABLE, Task, TaskStatus, count_statuses
+from tui.engine.tool_calls import ApprovalDecision, ApprovalPolicy, ToolCall, ToolCallStatus
+from tui.engine.tool_recorder import ToolRecorder
 from tui.timeouts import check_timeout
 
 log = logging.getLogger("agentdeck.engine")
@@ -44,12 +48,19 @@ class EngineError(ValueError):
 
 
 class Engine:
-    def __init__(self, config: Config, *, local_server: LocalServer | None = None, progress_hz: float = 10.0) -> None:
-        """`local_server` serves the providers with no `base_url` (the CLI passes the demo server)."""
+    def __init__(
+        self, config: Config, *, local_server: LocalServer | None = None, clients: ClientFactory | None = None,
+        progress_hz: float = 10.0, approval_policy: ApprovalPolicy = ApprovalPolicy.OPERATOR,
+    ) -> None:
+        """`local_server` serves the providers with no `base_url` (the CLI passes the demo server); `clients`
+        lends another engine's factory instead (its stream loop and MCP servers)."""
         self.config = config
         self.redactor = Redactor(config.secret_env_names)
-        """Hides every provider's key in what tasks are told (errors, notices) and in log lines."""
-        self.clients = ClientFactory(local_server)
+        """Hides every provider's key and MCP header secret in what tasks are told (errors, notices, tool text)."""
+        self.clients = clients or ClientFactory(local_server)
+        self.clients.mcp.configs = config.mcp
+        self.approval_policy = approval_policy
+        """What an `approve = "ask"` server's tool gets: the operator's answer, or a fixed one when nobody is there."""
         self._tasks: dict[int, Task] = {}
         self.tasks: Mapping[int, Task] = MappingProxyType(self._tasks)
         """Every task by id, read-only: tasks come and go through the engine's methods, which tell observers."""
@@ -61,6 +72,7 @@ class Engine:
         self._scopes: dict[int, asyncio.Timeout] = {}
         self._stop_reasons: dict[int, TaskStatus] = {}
         self._side_jobs: set[asyncio.Task[None]] = set()
+        self.approvals = Approvals()
 
     # -- observers -------------------------------------------------------
 
@@ -68,8 +80,8 @@ class Engine:
         self._observers.append(observer)
         return lambda: self._observers.remove(observer)
 
-    def _emit(self, kind: EventKind, task: Task) -> None:
-        event = TaskEvent(kind, task)
+    def _emit(self, kind: EventKind, task: Task, call: ToolCall | None = None) -> None:
+        event = TaskEvent(kind, task, call)
         for observer in list(self._observers):
             try:
                 observer(event)
@@ -82,7 +94,7 @@ class Engine:
             self._tasks[event.task.id] = event.task
         elif event.kind is EventKind.REMOVED:
             self._tasks.pop(event.task.id, None)
-        self._emit(event.kind, event.task)
+        self._emit(event.kind, event.task, event.call)
 
     def _emit_progress(self, task: Task) -> None:
         self._emit(EventKind.PROGRESS, task)
@@ -90,6 +102,11 @@ class Engine:
     def _changed(self, task: Task) -> None:
         self._throttle.flush(task)
         self._emit(EventKind.STATUS, task)
+
+    def _tool_changed(self, task: Task, call: ToolCall) -> None:
+        """A tool call started, waits, or ended: observers get the call (text before it is flushed first)."""
+        self._throttle.flush(task)
+        self._emit(EventKind.TOOL, task, call)
 
     # -- creating tasks --------------------------------------------------
 
@@ -117,14 +134,19 @@ class Engine:
         system: str | None = None,
         parent: Task | None = None,
         like: Task | None = None,
+        tools: Iterable[str] | None = None,
     ) -> Task:
         """Create a queued task; attachments are read and checked now, before anything is sent.
 
         `like` copies another task's exact request (retry), so observers see it complete at ADDED.
+        `tools` names the MCP servers offered (None: the provider's `tools`).
         """
         if not prompt.strip():
             raise EngineError("the prompt is empty")
         spec = self.config.provider(provider)
+        servers = spec.tools if tools is None else tuple(dict.fromkeys(tools))
+        for name in servers:
+            self.config.mcp_server(name)
         files = [read_attachment(path, self.config.max_attachment_bytes) for path in attachments]
         if timeout is ...:
             timeout = spec.timeout if spec.timeout is not None else self.config.timeout
@@ -140,6 +162,7 @@ class Engine:
             request_text=compose_request(prompt, files),
             parent_id=parent.id if parent else None,
             base_session=parent.session_state if parent else None,
+            tools=servers,
         )
         if like is not None:
             task.attachments = list(like.attachments)
@@ -157,7 +180,7 @@ class Engine:
             raise EngineError(f"task {task_id} has no finished session to follow up on")
         return self.add_task(
             prompt, provider=parent.provider, model=parent.model, timeout=parent.timeout,
-            system=parent.system, parent=parent,
+            system=parent.system, parent=parent, tools=parent.tools,
         )
 
     def retry(self, task_id: int) -> Task:
@@ -166,7 +189,8 @@ class Engine:
         if old.status.is_active:
             raise EngineError(f"task {task_id} is still {old.status}")
         return self.add_task(
-            old.prompt, provider=old.provider, model=old.model, timeout=old.timeout, system=old.system, like=old
+            old.prompt, provider=old.provider, model=old.model, timeout=old.timeout, system=old.system, like=old,
+            tools=old.tools,
         )
 
     def prepare_continue(self, task_id: int) -> Task:
@@ -174,6 +198,9 @@ class Engine:
         task = self.get(task_id)
         if task.status not in RESUMABLE:
             raise EngineError(f"task {task_id} is {task.status}; only unfinished tasks can be continued")
+        missing = [name for name in task.tools if name not in self.config.mcp]
+        if missing:
+            raise EngineError(f"task {task_id} was offered MCP server {missing[0]!r}, which is not configured now")
         task.status = TaskStatus.QUEUED
         task.error = None
         self._changed(task)
@@ -185,6 +212,7 @@ class Engine:
             raise EngineError(f"task {task_id} is {task.status}; cancel it first")
         del self._tasks[task_id]
         self._throttle.forget(task)
+        self.approvals.forget(task_id)
         self._emit(EventKind.REMOVED, task)
         return task
 
@@ -210,8 +238,8 @@ class Engine:
 
     @property
     def active(self) -> list[Task]:
-        """Queued or running: what a quit or `cancel all` would stop."""
-        return self.by_status(TaskStatus.QUEUED, TaskStatus.RUNNING)
+        """Queued, running or waiting: what a quit or `cancel all` would stop."""
+        return self.by_status(TaskStatus.QUEUED, TaskStatus.RUNNING, TaskStatus.WAITING)
 
     def counts(self) -> Counter[TaskStatus]:
         return count_statuses(self._tasks.values())
@@ -254,6 +282,18 @@ class Engine:
         runner.cancel()
         return True
 
+    def answer_approval(self, task_id: int, call_id: str, decision: ApprovalDecision | str) -> None:
+        """The operator's answer to a waiting tool call: run it once, run this tool for the whole task, or deny it."""
+        task = self.get(task_id)
+        call = task.tool_call(call_id)
+        if call is None:
+            raise EngineError(f"task {task_id} has no tool call {call_id!r}")
+        try:
+            decision = ApprovalDecision(decision)
+        except ValueError:
+            raise EngineError(f"an approval is once, always or deny, not {decision!r}") from None
+        if not self.approvals.answer(task_id, call_id, decision):
+            raise EngineError(f"tool call {call.name} of task {task_id} is {call.status}, not waiting for approval")
     def start(self, task: Task) -> asyncio.Task[Task]:
         """Schedule `run_task` as a plain asyncio task (the headless way)."""
         return asyncio.create_task(self.run_task(task), name=f"agentdeck-task-{task.id}")
@@ -273,22 +313,23 @@ class Engine:
         runner = asyncio.current_task()
         assert runner is not None
         self._runners[task.id] = runner
+        slot = Slot(self._limit)
         try:
-            await self._limit.acquire()
+            await slot.take()
         except asyncio.CancelledError:
             self._runners.pop(task.id, None)
             reason = self._stop_reasons.pop(task.id, TaskStatus.INTERRUPTED)
             self._finish(task, reason, STOP_MESSAGES[reason])
             raise
         try:
-            await self._run_started(task)
+            await self._run_started(task, slot)
         finally:
-            self._limit.release()
+            slot.give_back()
             self._runners.pop(task.id, None)
             self._scopes.pop(task.id, None)
         return task
 
-    async def _run_started(self, task: Task) -> None:
+    async def _run_started(self, task: Task, slot: Slot) -> None:
         spec = self.config.provider(task.provider)
         plan = plan_run(task)
         self._begin(task)
@@ -304,7 +345,7 @@ class Engine:
         self._scopes[task.id] = scope
         try:
             async with scope:
-                await self._attempt(task, spec, plan)
+                await self._attempt(task, spec, plan, slot)
         except TimeoutError:
             if not scope.expired():
                 raise
@@ -316,19 +357,26 @@ class Engine:
             if reason is TaskStatus.CANCELLED:
                 self._cancel_server_side(task, spec)
             raise
-        except (MissingKeyError, NoServerError) as exc:
+        except (MissingKeyError, NoServerError, McpStartError, ToolNameClash) as exc:
             self._finish(task, TaskStatus.FAILED, str(exc))
         except Exception as exc:
             failure = describe_failure(exc, spec, task.model, self.redactor)
             resumable = failure.dropped and (task.chars > 0 or task.is_native_background)
             self._finish(task, TaskStatus.INTERRUPTED if resumable else TaskStatus.FAILED, failure.message)
 
-    async def _attempt(self, task: Task, spec: ProviderConfig, plan: RunPlan) -> None:
-        outcome = await stream_once(self.clients, spec, task, plan, on_text=self._throttle.touch)
-        if outcome.fallback_notice:
-            task.notice = self.redactor.hide(outcome.fallback_notice)
-            fallback = plan_run(task, native_resume=False)
-            outcome = await stream_once(self.clients, spec, task, fallback, on_text=self._throttle.touch)
+    async def _attempt(self, task: Task, spec: ProviderConfig, plan: RunPlan, slot: Slot) -> None:
+        recorder = ToolRecorder(task, self.redactor, self._tool_changed, self._changed, self.approvals, slot)
+        hooks: dict[str, Any] = {
+            "on_text": self._throttle.touch, "on_tool": recorder.apply, "policy": self.approval_policy,
+        }
+        try:
+            outcome = await stream_once(self.clients, spec, task, plan, **hooks)
+            if outcome.fallback_notice:
+                task.notice = self.redactor.hide(outcome.fallback_notice)
+                fallback = plan_run(task, native_resume=False)
+                outcome = await stream_once(self.clients, spec, task, fallback, **hooks)
+        finally:
+            recorder.withdraw()
         task.usage.add(outcome.usage)
         if outcome.failure:
             self._finish(task, TaskStatus.FAILED, outcome.failure)
@@ -348,6 +396,10 @@ class Engine:
         self._changed(task)
 
     def _finish(self, task: Task, status: TaskStatus, error: str | None) -> None:
+        for call in task.tool_calls:
+            if not call.status.is_final:  # the stream side may not have said so before it stopped
+                call.finish(ToolCallStatus.CANCELLED, error=f"stopped with its task ({str(status).replace('_', ' ')})")
+                self._tool_changed(task, call)
         task.status = status
         task.error = self.redactor.hide(error)
         task.finished_at = time.time()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tui.engine.task import Task
+from tui.engine.tool_calls import ToolCall
 
 
 class EventKind(StrEnum):
@@ -17,6 +18,8 @@ class EventKind(StrEnum):
     """Status, error, timeout or other metadata changed."""
     PROGRESS = "progress"
     """New text arrived; read it with `task.output.since(offset)`."""
+    TOOL = "tool"
+    """A tool call started, now waits for approval, or ended: `event.call` (also in `task.tool_calls`)."""
     REMOVED = "removed"
 
 
@@ -24,6 +27,8 @@ class EventKind(StrEnum):
 class TaskEvent:
     kind: EventKind
     task: Task
+    call: ToolCall | None = None
+    """The tool call a TOOL event is about."""
 
 
 Observer = Callable[[TaskEvent], None]

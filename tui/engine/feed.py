@@ -12,8 +12,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from tui.engine.tool_calls import ApprovalDecision, ToolCall
 
 HANDOFF_INTERVAL_S = 0.02
 """How often, at most, the engine's loop is woken for new text (the UI shows it at 10 Hz)."""
@@ -70,10 +73,23 @@ class RunState:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolEvent:
+    """A copy of a tool call as the stream loop saw it start, wait or end; `reply` answers a waiting one."""
+
+    call: ToolCall
+    reply: Callable[[ApprovalDecision], None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
-    text: str
+    items: list[str | ToolEvent]
+    """Text and tool events in the order they happened."""
     state: RunState
     ended: bool
+
+    @property
+    def text(self) -> str:
+        return "".join(item for item in self.items if isinstance(item, str))
 
 
 class StreamFeed:
@@ -82,6 +98,7 @@ class StreamFeed:
         self._ready = asyncio.Event()
         self._lock = threading.Lock()
         self._parts: list[str] = []
+        self._items: list[str | ToolEvent] = []
         self._state = state.copy()
         self._ended = False
         self._signalled = False
@@ -105,6 +122,17 @@ class StreamFeed:
             self._state.last_sequence = state.last_sequence
             self._wake()
 
+    def put_tool(self, event: ToolEvent) -> None:
+        with self._lock:
+            self._fold_text()
+            self._items.append(event)
+            self._wake()
+
+    def _fold_text(self) -> None:
+        if self._parts:
+            self._items.append("".join(self._parts))
+            self._parts.clear()
+
     def end(self) -> None:
         with self._lock:
             self._ended = True
@@ -123,10 +151,10 @@ class StreamFeed:
         self._ready.clear()
         with self._lock:
             self._signalled = False
-            text = "".join(self._parts)
-            self._parts.clear()
+            self._fold_text()
+            items, self._items = self._items, []
             state = self._state.copy()
-            return Delivery(text, state, self._ended)
+            return Delivery(items, state, self._ended)
 
     def cancel(self) -> None:
         """Stop the reading coroutine, even one that has not started yet."""

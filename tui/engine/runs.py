@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from tui.engine.errors import caused_by
-from tui.engine.feed import RunState, StreamFeed
+from tui.engine.feed import RunState, StreamFeed, ToolEvent
 from tui.engine.prompts import CONTINUE_PROMPT
 from tui.engine.retention import Compactor
 from tui.engine.task import Task, Usage, scalar_text
-from tui.engine.updates import reader_for
+from tui.engine.tool_calls import ApprovalPolicy, ToolCall
+from tui.engine.updates import RoundCounter, reader_for
 
 if TYPE_CHECKING:
     from tui.config import ProviderConfig
@@ -62,17 +63,23 @@ class RunRequest:
     text_so_far: str
     base_session: dict[str, Any] | None
     state: RunState
+    tools: tuple[str, ...] = ()
+    """MCP servers whose tools the model is offered."""
+    max_tool_rounds: int = 20
+    policy: ApprovalPolicy = ApprovalPolicy.OPERATOR
+    calls_so_far: tuple[ToolCall, ...] = ()
+    """Finished calls of earlier runs, replayed with the text when continuing."""
 
 
 def plan_run(task: Task, *, native_resume: bool = True) -> RunPlan:
     if native_resume and task.api == "responses" and task.continuation_token:
         return RunPlan(RunMode.REATTACH)
-    if task.chars > 0:
-        return RunPlan(RunMode.CONTINUE)
+    if task.chars > 0 or any(call.status.is_final for call in task.tool_calls):
+        return RunPlan(RunMode.CONTINUE)  # calls made before any text: replayed, never made again
     return RunPlan(RunMode.FRESH)
 
 
-def _run_request(task: Task, plan: RunPlan) -> RunRequest:
+def _run_request(task: Task, plan: RunPlan, max_tool_rounds: int, policy: ApprovalPolicy) -> RunRequest:
     if task.api == "responses" and plan.mode is not RunMode.REATTACH:
         task.continuation_token = None
         task.last_sequence = None
@@ -85,7 +92,16 @@ def _run_request(task: Task, plan: RunPlan) -> RunRequest:
         text_so_far=task.text if plan.mode is RunMode.CONTINUE else "",
         base_session=task.base_session,
         state=RunState(task.continuation_token, task.last_sequence),
+        tools=task.tools,
+        max_tool_rounds=max_tool_rounds,
+        policy=policy,
+        calls_so_far=_finished_calls(task) if plan.mode is RunMode.CONTINUE else (),
     )
+
+
+def _finished_calls(task: Task) -> tuple[ToolCall, ...]:
+    """Copies: the stream loop reads them while the engine's loop may change the task."""
+    return tuple(replace(call) for call in task.tool_calls if call.status.is_final)
 
 
 def _messages_and_options(request: RunRequest) -> tuple[Any, dict[str, Any]]:
@@ -95,16 +111,30 @@ def _messages_and_options(request: RunRequest) -> tuple[Any, dict[str, Any]]:
     if request.mode is RunMode.REATTACH:
         options["continuation_token"] = dict(request.state.continuation_token or {})
         return None, options
-    if request.api == "responses":
+    if request.api == "responses" and not request.tools:
+        # A re-attached background response would replay its tool calls into the framework's tool loop.
         options["background"] = True
     if request.mode is RunMode.CONTINUE:
-        messages = [
-            Message("user", [request.request_text]),
-            Message("assistant", [request.text_so_far]),
-            Message("user", [CONTINUE_PROMPT]),
-        ]
-        return messages, options
+        return [*_history(request), Message("user", [CONTINUE_PROMPT])], options
     return request.request_text, options
+
+
+def _history(request: RunRequest) -> list[Any]:
+    """The conversation so far: the request, then the text with each finished tool call where it happened."""
+    from agent_framework import Content, Message
+
+    messages = [Message("user", [request.request_text])]
+    text, position = request.text_so_far, 0
+    for call in request.calls_so_far:
+        before = text[position : call.offset]
+        position = max(position, call.offset)
+        asked = Content.from_function_call(call.call_id, call.name, arguments=call.arguments)
+        messages.append(Message("assistant", [before, asked] if before else [asked]))
+        answer = call.result if call.result is not None else f"Error: {call.error}"
+        messages.append(Message("tool", [Content.from_function_result(call.call_id, result=answer)]))
+    if text[position:]:
+        messages.append(Message("assistant", [text[position:]]))
+    return messages
 
 
 async def _close(stream: Any) -> None:
@@ -121,17 +151,23 @@ async def _read_stream(clients: ClientFactory, spec: ProviderConfig, request: Ru
         feed.bind()
         from agent_framework import AgentSession
 
+        tools = await _tools_for(clients, request, feed)
         agent = await clients.agent(spec, request.model, request.system)
         session = AgentSession.from_dict(request.base_session) if request.base_session else agent.create_session()
         messages, options = _messages_and_options(request)
         state = request.state.copy()
-        reader = reader_for(request.api, state)
-        stream = agent.run(messages, stream=True, session=session, options=options)
+        background = bool(options.get("background") or options.get("continuation_token"))
+        reader = reader_for(request.api, state, background=background)
+        rounds = RoundCounter(request.max_tool_rounds)
+        stream = agent.run(messages, stream=True, session=session, options=options, **tools)
         compact = Compactor(stream)
         clock = asyncio.get_running_loop().time
         yielded = clock()
         try:
             async for update in stream:
+                if rounds.over_limit(update):
+                    reader.failure = rounds.failure
+                    break
                 text = reader.text_of(update)
                 feed.put(scalar_text(text) if text else "", state)
                 if reader.failure:
@@ -161,11 +197,23 @@ async def _read_stream(clients: ClientFactory, spec: ProviderConfig, request: Ru
     )
 
 
+async def _tools_for(clients: ClientFactory, request: RunRequest, feed: StreamFeed) -> dict[str, Any]:
+    """The run's tools and the gate around their calls; starting the servers first (a clash refuses the run)."""
+    if not request.tools:
+        return {}
+    from tui.engine.tool_gate import ToolRun
+
+    offered = await clients.mcp.offered(request.tools)
+    run = ToolRun(offered, clients.mcp, feed, request.policy)
+    return {"tools": [tool.function for tool in offered.values()], "middleware": [run.middleware()]}
+
+
 async def stream_once(
-    clients: ClientFactory, spec: ProviderConfig, task: Task, plan: RunPlan, on_text: Callable[[Task], None]
+    clients: ClientFactory, spec: ProviderConfig, task: Task, plan: RunPlan, on_text: Callable[[Task], None],
+    on_tool: Callable[[Task, ToolEvent], None], policy: ApprovalPolicy = ApprovalPolicy.OPERATOR,
 ) -> Outcome:
-    """Stream one run, appending text to the task as it arrives. Cancelling this cancels the stream."""
-    request = _run_request(task, plan)
+    """Stream one run, appending text and tool calls to the task as they arrive. Cancelling this cancels the stream."""
+    request = _run_request(task, plan, spec.max_tool_rounds, policy)
     feed = StreamFeed(request.state, clients.streams.handoff())
     future = clients.streams.submit(_read_stream(clients, spec, request, feed))
     ended = False
@@ -174,9 +222,12 @@ async def stream_once(
             delivery = await feed.next()
             task.continuation_token = delivery.state.continuation_token
             task.last_sequence = delivery.state.last_sequence
-            if delivery.text:
-                task.output.append(delivery.text)
-                on_text(task)
+            for item in delivery.items:
+                if isinstance(item, ToolEvent):
+                    on_tool(task, item)
+                elif item:
+                    task.output.append(item)
+                    on_text(task)
             ended = delivery.ended
     finally:
         if not ended:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from tui.engine.tool_calls import ToolCall, ToolCallStatus
+
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -24,6 +26,9 @@ def scalar_text(text: str) -> str:
 class TaskStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
+    WAITING = "waiting"
+    """Paused until the operator answers a tool call's approval (`Engine.answer_approval`); holds no place
+    under the concurrency limit meanwhile (once answered, it may wait for one, still `waiting`)."""
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -32,7 +37,7 @@ class TaskStatus(StrEnum):
 
     @property
     def is_active(self) -> bool:
-        return self in (TaskStatus.QUEUED, TaskStatus.RUNNING)
+        return self in (TaskStatus.QUEUED, TaskStatus.RUNNING, TaskStatus.WAITING)
 
     @property
     def is_final(self) -> bool:
@@ -47,6 +52,7 @@ class TaskStatus(StrEnum):
 RESUMABLE = frozenset({TaskStatus.INTERRUPTED, TaskStatus.TIMED_OUT, TaskStatus.CANCELLED, TaskStatus.FAILED})
 
 STATUS_ORDER = (
+    TaskStatus.WAITING,
     TaskStatus.RUNNING,
     TaskStatus.QUEUED,
     TaskStatus.DONE,
@@ -55,7 +61,7 @@ STATUS_ORDER = (
     TaskStatus.INTERRUPTED,
     TaskStatus.CANCELLED,
 )
-"""The order counts are listed in, in the header and the exit line alike."""
+"""The order counts are listed in, in the header and the exit line alike (waiting first: it needs the operator)."""
 
 
 def count_statuses(tasks: Iterable[Task]) -> Counter[TaskStatus]:
@@ -175,6 +181,10 @@ class Task:
     output: TaskOutput = field(default_factory=TaskOutput, repr=False)
     rate: float = 0.0
     """Recent characters per second."""
+    tools: tuple[str, ...] = ()
+    """MCP servers (`[mcp.NAME]`) whose tools the model is offered."""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    """Every tool call of this task, in the order the model made them; `output` holds only the model's text."""
 
     @property
     def chars(self) -> int:
@@ -183,6 +193,14 @@ class Task:
     @property
     def text(self) -> str:
         return self.output.text()
+
+    def tool_call(self, call_id: str) -> ToolCall | None:
+        return next((call for call in self.tool_calls if call.call_id == call_id), None)
+
+    @property
+    def waiting_calls(self) -> list[ToolCall]:
+        """Calls waiting for the operator's approval (the task is `waiting` while there are any)."""
+        return [call for call in self.tool_calls if call.status is ToolCallStatus.WAITING]
 
     def elapsed(self, now: float | None = None) -> float:
         if self.started_at is None:
@@ -196,7 +214,7 @@ class Task:
         A timeout bounds a task's running time over all its runs (`elapsed`), so
         a continued task has what its earlier runs left of it.
         """
-        if self.timeout is None or self.status is not TaskStatus.RUNNING:
+        if self.timeout is None or self.status not in (TaskStatus.RUNNING, TaskStatus.WAITING):
             return None
         return max(0.0, self.timeout - self.elapsed(now))
 
@@ -224,5 +242,6 @@ class Task:
             "usage": self.usage.to_dict() or None,
             "attachments": list(self.attachments),
             "parent_id": self.parent_id,
+            "tool_calls": [call.summary() for call in self.tool_calls],
             "output": self.text,
         }

@@ -53,6 +53,13 @@ class ChatUpdateReader(UpdateReader):
 
 
 class ResponsesUpdateReader(UpdateReader):
+    def __init__(self, state: RunState, *, background: bool = True) -> None:
+        super().__init__(state)
+        self._background = background
+        """Only a background response can be re-attached: a foreground one's token would lead nowhere."""
+        token = state.continuation_token or {}
+        self._response_id: str | None = token.get("response_id")
+
     def text_of(self, update: Any) -> str:
         text = self._read(update)
         release_raw(update)
@@ -60,9 +67,10 @@ class ResponsesUpdateReader(UpdateReader):
 
     def _read(self, update: Any) -> str:
         state = self.state
-        if state.continuation_token is None and update.continuation_token is not None:
+        if self._background and state.continuation_token is None and update.continuation_token is not None:
             state.continuation_token = dict(update.continuation_token)
         event = getattr(update.raw_representation, "raw_representation", None)
+        self._notice_new_response(event)
         sequence = getattr(event, "sequence_number", None)
         if sequence is not None:
             if state.last_sequence is not None and sequence <= state.last_sequence:
@@ -77,6 +85,16 @@ class ResponsesUpdateReader(UpdateReader):
         elif kind in ("response.failed", "response.incomplete", "response.cancelled"):
             self.failure = _response_problem(event)
         return ""
+
+
+    def _notice_new_response(self, event: Any) -> None:
+        """Each tool round is a new response numbering its events from 0; only a replay of one response repeats."""
+        if getattr(event, "type", None) != "response.created":
+            return
+        response_id = getattr(getattr(event, "response", None), "id", None)
+        if response_id is not None and response_id != self._response_id:
+            self._response_id = response_id
+            self.state.last_sequence = None
 
 
 def release_raw(update: Any) -> None:
@@ -107,5 +125,32 @@ def _response_problem(event: Any) -> str:
     return f"response {status}" + (f": {reason}" if reason else "")
 
 
-def reader_for(api: str, state: RunState) -> UpdateReader:
-    return ResponsesUpdateReader(state) if api == "responses" else ChatUpdateReader(state)
+def reader_for(api: str, state: RunState, *, background: bool = True) -> UpdateReader:
+    return ResponsesUpdateReader(state, background=background) if api == "responses" else ChatUpdateReader(state)
+
+
+class RoundCounter:
+    """Counts model -> tools rounds as the calls stream in; the first call past the limit stops the run.
+
+    A round starts with the first function call after text or after the previous
+    round's results; parallel calls of one model turn are one round. Stopping at
+    the call itself, before the framework runs it, keeps that call from happening.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.rounds = 0
+        self._in_calls = False
+
+    @property
+    def failure(self) -> str:
+        return f"stopped: the model wanted more than {self.limit} tool rounds (max_tool_rounds)"
+
+    def over_limit(self, update: Any) -> bool:
+        for content in update.contents or ():
+            if content.type == "function_call" and content.name and not self._in_calls:
+                self._in_calls = True
+                self.rounds += 1
+            elif content.type == "function_result":
+                self._in_calls = False
+        return self.rounds > self.limit

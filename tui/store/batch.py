@@ -3,10 +3,13 @@
 Text deltas are appended as new `output_chunks` rows (zlib-compressed when
 that is smaller); the task row gets its latest small state. Nothing already
 saved is ever rewritten, so the bytes written grow with the new text only.
+A tool call's row is the exception: it is rewritten as the call starts, waits
+and ends (a few times per call, never per text chunk).
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -14,6 +17,7 @@ from typing import Any
 
 from tui.engine.task import scalar_text
 from tui.store.records import INPUT_FIELDS, STATE_FIELDS, encode, pack_text
+from tui.store.tool_records import CALL_COLUMNS, CALL_FIELDS, CallSnapshot, call_values
 
 
 @dataclass
@@ -24,19 +28,26 @@ class Pending:
     state: dict[str, Any] | None = None
     text: list[str] = field(default_factory=list)
     session_state: dict[str, Any] | None = None
+    servers: tuple[str, ...] | None = None
+    """The MCP servers the task is offered (written once, with its inputs, when it has any)."""
+    calls: dict[int, CallSnapshot] = field(default_factory=dict)
+    """Tool calls that started or changed, by position; the latest snapshot of each."""
     removed: bool = False
 
     def absorb(self, newer: Pending) -> None:
         """Fold later changes in (used when a failed batch is put back in front of newer ones)."""
         if newer.removed:
-            self.inputs = self.state = self.session_state = None
+            self.inputs = self.state = self.session_state = self.servers = None
             self.text = []
+            self.calls = {}
             self.removed = True
             return
         self.inputs = newer.inputs or self.inputs
         self.state = newer.state or self.state
         self.text.extend(newer.text)
         self.session_state = newer.session_state or self.session_state
+        self.servers = newer.servers or self.servers
+        self.calls.update(newer.calls)
 
 
 Batch = dict[int, Pending]
@@ -45,6 +56,11 @@ _STATE_SET = ", ".join(f"{name} = ?" for name in STATE_FIELDS)
 _POSITION_SET = "chars = ?, first_seq = coalesce(first_seq, ?), rev = ?, updated_at = ?"
 _INPUT_COLUMNS = ", ".join(("task_id", *INPUT_FIELDS))
 _INPUT_MARKS = ", ".join("?" for _ in range(len(INPUT_FIELDS) + 1))
+_CALL_UPSERT = (
+    f"INSERT INTO tool_calls (task_id, position, rev, {CALL_COLUMNS}) "
+    f"VALUES (?, ?, ?, {', '.join('?' for _ in CALL_FIELDS)}) ON CONFLICT (task_id, position) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in ("rev", *CALL_FIELDS))
+)
 
 
 def merge(older: Batch, newer: Batch) -> Batch:
@@ -79,7 +95,8 @@ def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], r
             if pending.removed:
                 conn.execute("DELETE FROM output_chunks WHERE seq >= (SELECT first_seq FROM tasks WHERE id = ?) "
                              "AND task_id = ?", (task_id, task_id))
-                for table, column in (("tasks", "id"), ("task_inputs", "task_id"), ("task_results", "task_id")):
+                for table, column in (("tasks", "id"), ("task_inputs", "task_id"), ("task_results", "task_id"),
+                                      ("task_tools", "task_id"), ("tool_calls", "task_id")):
                     conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (task_id,))
                 saved.pop(task_id, None)
                 continue
@@ -110,6 +127,7 @@ def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], r
             session_state = encode("session_state", pending.session_state)
             if session_state is not None:
                 conn.execute("INSERT OR REPLACE INTO task_results VALUES (?, ?)", (task_id, session_state))
+            _write_tools(conn, task_id, pending, rev)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -118,3 +136,12 @@ def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], r
     chars.clear()
     chars.update(saved)
     return Written(new_chars, new_bytes, stored_bytes)
+
+
+def _write_tools(conn: sqlite3.Connection, task_id: int, pending: Pending, rev: int) -> None:
+    """The task's MCP servers and its changed tool calls; a task without tools touches neither table."""
+    if pending.servers:
+        servers = json.dumps([scalar_text(name) for name in pending.servers], ensure_ascii=False)
+        conn.execute("INSERT OR REPLACE INTO task_tools VALUES (?, ?)", (task_id, servers))
+    for position, snapshot in sorted(pending.calls.items()):
+        conn.execute(_CALL_UPSERT, (task_id, position, rev, *call_values(snapshot)))

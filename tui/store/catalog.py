@@ -16,7 +16,7 @@ from tui.store.errors import StoreError, describe
 from tui.store.reader import SessionReader
 from tui.store.schema import file_version, fold_log
 
-_ACTIVE = (str(TaskStatus.RUNNING), str(TaskStatus.QUEUED))
+_ACTIVE = (str(TaskStatus.RUNNING), str(TaskStatus.WAITING), str(TaskStatus.QUEUED))
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class SessionInfo:
     """Bytes on disk (database and write-ahead log)."""
     writer_pid: int | None
     """Pid of the process writing it now (0 if unknown), None when nobody does."""
+    tool_calls: int = 0
+    """Tool calls made by all its tasks."""
 
     @property
     def task_count(self) -> int:
@@ -40,7 +42,7 @@ class SessionInfo:
         return {
             "name": self.name, "path": str(self.path), "created_at": self.created_at,
             "updated_at": self.updated_at, "tasks": self.task_count, "by_status": dict(self.counts),
-            "size": self.size, "writer_pid": self.writer_pid,
+            "size": self.size, "writer_pid": self.writer_pid, "tool_calls": self.tool_calls,
         }
 
 
@@ -74,7 +76,7 @@ def session_info(path: Path) -> SessionInfo:
         if stranded:
             counts[str(TaskStatus.INTERRUPTED)] = counts.get(str(TaskStatus.INTERRUPTED), 0) + stranded
     return SessionInfo(files.name_of(path), path, summary.created_at, summary.updated_at, counts,
-                       files.file_size(path), pid)
+                       files.file_size(path), pid, summary.tool_calls)
 
 
 def list_sessions(directory: Path | None = None) -> Listing:

@@ -7,6 +7,10 @@ are left out, and the agent session dicts are stored as JSON strings (their
 inner nulls matter when they are restored). Long texts are TOML multi-line
 strings unless the task holds a carriage return (see `_toml_pieces`).
 
+Tool calls are in `tool_calls`, in call order: in JSON one object per line, in
+TOML a `[[tasks.tool_calls]]` table each; in Markdown each call sits in the
+answer where it happened (`markdown_tools`).
+
 `export_pieces` streams: each task is read, written and dropped before the
 next, so an export takes time linear in the session and memory for one task.
 """
@@ -26,10 +30,10 @@ from typing import Any
 
 import tomli_w
 
-from tui.engine import Task
+from tui.engine import Task, ToolCall
 from tui.store import files
 from tui.store.errors import StoreError, describe
-from tui.store.markdown_nesting import nest_headings
+from tui.store.markdown_tools import answer_with_calls
 from tui.store.reader import SessionReader, Summary
 from tui.store.records import mark_interrupted
 
@@ -39,11 +43,20 @@ FORMATS = ("md", "json", "toml")
 SESSION_DICTS = ("base_session", "session_state", "continuation_token")
 
 
+def call_document(call: ToolCall) -> dict[str, Any]:
+    """`ToolCall.summary()` (the `--json` fields) plus where and when it happened, which import restores."""
+    return call.summary() | {
+        "call_id": call.call_id, "offset": call.offset, "started_at": call.started_at,
+        "finished_at": call.finished_at,
+    }
+
+
 def task_document(task: Task) -> dict[str, Any]:
     """`Task.summary()` plus what a restore needs; `output` last so the file reads well."""
     doc = task.summary()
     output = doc.pop("output")
     doc.update(
+        tool_calls=[call_document(call) for call in task.tool_calls], tools=list(task.tools),
         system=task.system, request_text=task.request_text, prior_elapsed=task.prior_elapsed,
         base_session=task.base_session, session_state=task.session_state,
         continuation_token=task.continuation_token, last_sequence=task.last_sequence, output=output,
@@ -117,12 +130,16 @@ def _json_object(doc: dict[str, Any], indent: str) -> str:
     """A task as a JSON object, one field per line at `indent`. Nested values (usage, agent sessions)
     are written on one line: json's indenting encoder is pure Python and took most of an export's time."""
     inner = indent + "  "
-    fields = [f"{inner}{encode_basestring(str(key))}: {_json_value(value)}" for key, value in doc.items()]
+    fields = [f"{inner}{encode_basestring(str(key))}: {_json_value(value, inner)}" for key, value in doc.items()]
     return "{\n" + ",\n".join(fields) + "\n" + indent + "}" if fields else "{}"
 
 
-def _json_value(value: Any) -> str:
-    """Common scalars directly (each `json.dumps` call builds an encoder), the rest by json's C encoder."""
+def _json_value(value: Any, indent: str = "") -> str:
+    """Common scalars directly (each `json.dumps` call builds an encoder), the rest by json's C encoder;
+    a list of objects (tool calls) one object per line."""
+    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        inner = indent + "  "
+        return "[\n" + ",\n".join(inner + _COMPACT.encode(item) for item in value) + "\n" + indent + "]"
     if isinstance(value, str):
         return encode_basestring(value)
     if value is None or isinstance(value, bool):
@@ -149,12 +166,15 @@ def _toml_pieces(session: dict[str, Any], count: int, tasks: Iterator[dict[str, 
         for name in SESSION_DICTS:
             if name in entry:
                 entry[name] = json.dumps(entry[name], ensure_ascii=False)
-        multiline = not _has_carriage_return(entry)
+        calls = [{k: v for k, v in call.items() if v is not None} for call in entry.pop("tool_calls", [])]
+        multiline = not _has_carriage_return(entry) and not _has_carriage_return(calls)
         values = {k: v for k, v in entry.items() if not isinstance(v, dict)}
         parts = ["\n[[tasks]]\n", tomli_w.dumps(values, multiline_strings=multiline)]
         for key, table in entry.items():  # under this [[tasks]] entry: [tasks.usage]
             if isinstance(table, dict):
                 parts += ["\n", tomli_w.dumps({"tasks": {key: table}}, multiline_strings=multiline)]
+        if calls:  # under it too, one [[tasks.tool_calls]] table per call
+            parts += ["\n", tomli_w.dumps({"tasks": {"tool_calls": calls}}, multiline_strings=multiline)]
         yield "".join(parts)
 
 
@@ -197,7 +217,7 @@ def _markdown_pieces(session: dict[str, Any], count: int, tasks: Iterator[dict[s
         if task["attachments"]:
             lines.append(f"- attachments: {', '.join(task['attachments'])}")
         lines += ["", "**Prompt**", "", *(f"> {line}" for line in task["prompt"].splitlines()), ""]
-        lines += ["**Answer**", "", nest_headings(task["output"])]
+        lines += ["**Answer**", "", answer_with_calls(task["output"], task.get("tool_calls") or [])]
         yield "\n".join(lines) + "\n"
 
 

@@ -13,7 +13,7 @@ import json
 import math
 from typing import Any
 
-from tui.engine import TaskStatus, Usage
+from tui.engine import TaskStatus, ToolCall, ToolCallStatus, Usage
 from tui.store.errors import StoreError
 from tui.timeouts import check_timeout, timeout_or_none
 
@@ -25,6 +25,14 @@ MAX_DEPTH = 64
 """Nesting allowed inside an agent session state (Agent Framework's are about ten deep)."""
 KNOWN_VERSIONS = frozenset({1})
 STATUSES = frozenset(s.value for s in TaskStatus)
+CALL_STATUSES = frozenset(s.value for s in ToolCallStatus)
+MAX_TOOL_CALLS = 100_000
+"""Tool calls of one task (`max_tool_rounds` is at most 1,000 per run; a continued task adds runs)."""
+MAX_NAME_CHARS = 1024
+"""A call's id, tool name and server name, and each name in `tools`."""
+MAX_TOOL_TEXT_CHARS = 64 * 2**20
+"""A call's arguments, result or error (the whole export is at most 512 MiB anyway)."""
+MAX_SERVERS = 1000
 USAGE_KEYS = frozenset(Usage().__dict__)
 
 
@@ -88,13 +96,14 @@ def check_session_header(session: Any, source: str, fmt: str) -> dict[str, Any]:
 class TaskFields:
     """Typed, checked access to one task of the document; each mistake names the task and the key."""
 
-    def __init__(self, source: str, index: int, raw: Any) -> None:
+    def __init__(self, source: str, index: int, raw: Any, where: str | None = None) -> None:
+        """`where` names something inside a task (one of its tool calls) instead of the task."""
         if not isinstance(raw, dict):
-            raise StoreError(f"{source}: tasks[{index}] must be an object/table")
+            raise StoreError(f"{where or f'{source}: tasks[{index}]'} must be an object/table")
         self.raw = raw
         task_id = raw.get("id")
-        self.where = f"{source}: " + (f"task {task_id}" if whole_number(task_id, 1, MAX_TASK_ID) else
-                                      f"tasks[{index}]")
+        self.where = where or f"{source}: " + (f"task {task_id}" if whole_number(task_id, 1, MAX_TASK_ID) else
+                                               f"tasks[{index}]")
 
     def fail(self, key: str, problem: str) -> StoreError:
         return StoreError(f"{self.where}: '{key}' {problem}")
@@ -176,3 +185,50 @@ class TaskFields:
         if problem:
             raise self.fail(key, problem)
         return value
+
+
+def _call(f: TaskFields, index: int, raw: Any, chars: int, after: int, default_start: float) -> ToolCall:
+    call = TaskFields("", index, raw, where=f"{f.where}: tool_calls[{index}]")
+    texts = {name: call.text(name, required=True, blank=False) for name in ("call_id", "name", "server")}
+    for name, value in texts.items():
+        if len(value) > MAX_NAME_CHARS:
+            raise call.fail(name, f"is longer than {MAX_NAME_CHARS:,} characters")
+    bodies = {name: call.text(name) for name in ("arguments", "result", "error")}
+    for name, value in bodies.items():
+        if value is not None and len(value) > MAX_TOOL_TEXT_CHARS:
+            raise call.fail(name, f"is longer than {MAX_TOOL_TEXT_CHARS:,} characters")
+    offset = call.whole("offset", 0, chars)
+    offset = after if offset is None else offset
+    if offset < after:
+        raise call.fail("offset", f"must not be before the previous call's ({after}), got {offset}")
+    started_at = call.seconds("started_at")
+    finished_at = call.seconds("finished_at")
+    return ToolCall(
+        call_id=texts["call_id"], name=texts["name"], server=texts["server"], arguments=bodies["arguments"] or "{}",
+        status=ToolCallStatus(call.choice("status", CALL_STATUSES)), result=bodies["result"],
+        error=bodies["error"], offset=offset, finished_at=finished_at,
+        started_at=min(default_start, finished_at or default_start) if started_at is None else started_at,
+    )
+
+
+def tool_calls(f: TaskFields, chars: int, default_start: float) -> list[ToolCall]:
+    """`tool_calls`: objects in call order, ids unique in the task, each `offset` within the text and in order;
+    a call without `started_at` started at `default_start` (its task's start)."""
+    raw = f.get("tool_calls", list, [])
+    if len(raw) > MAX_TOOL_CALLS:
+        raise f.fail("tool_calls", f"holds more than {MAX_TOOL_CALLS:,} calls")
+    calls: list[ToolCall] = []
+    for index, item in enumerate(raw):
+        calls.append(_call(f, index, item, chars, calls[-1].offset if calls else 0, default_start))
+    ids = [call.call_id for call in calls]
+    if len(set(ids)) != len(ids):
+        raise f.fail("tool_calls", "holds two calls with the same 'call_id'")
+    return calls
+
+
+def servers(f: TaskFields) -> tuple[str, ...]:
+    """`tools`: the MCP servers the task is offered, as names."""
+    names = f.get("tools", list, [])
+    if len(names) > MAX_SERVERS or not all(isinstance(n, str) and n and len(n) <= MAX_NAME_CHARS for n in names):
+        raise f.fail("tools", f"must be a list of at most {MAX_SERVERS} MCP server names")
+    return tuple(dict.fromkeys(names))

@@ -23,9 +23,12 @@ from tui.store.import_rules import (
     TaskFields,
     check_session_header,
     finite_seconds,
+    servers,
+    tool_calls,
 )
-from tui.store.records import capture_inputs, capture_state, mark_interrupted
+from tui.store.records import capture_inputs, capture_state, mark_interrupted, settle_calls
 from tui.store.schema import connect_writer, migrate
+from tui.store.tool_records import capture_call
 from tui.user_files import IMPORT_LIMIT, UnreadableFile, read_user_file
 
 
@@ -38,16 +41,19 @@ def _task(source: str, index: int, raw: Any) -> Task:
     continuation_token = f.session_dict("continuation_token")
     if continuation_token is not None and not isinstance(continuation_token.get("response_id"), str):
         raise f.fail("continuation_token", "must hold a 'response_id' string")
+    output = f.text("output", required=True)
+    created_at, started_at = _or(f.seconds("created_at"), time.time()), f.seconds("started_at")
     return Task(
         id=task_id, prompt=prompt, provider=f.text("provider", "demo", blank=False), model=f.text("model", ""),
         api=f.choice("api", API_KINDS, "chat"), status=TaskStatus(f.choice("status", STATUSES)),
-        created_at=_or(f.seconds("created_at"), time.time()), started_at=f.seconds("started_at"),
+        created_at=created_at, started_at=started_at,
         finished_at=f.seconds("finished_at"), prior_elapsed=_or(f.seconds("prior_elapsed"), 0.0),
         timeout=f.timeout(), error=f.text("error"), notice=f.text("notice"), usage=f.usage(),
         system=f.text("system"), attachments=f.paths("attachments"), request_text=f.text("request_text", prompt),
         parent_id=f.whole("parent_id", 1, MAX_TASK_ID), base_session=f.session_dict("base_session"),
         session_state=f.session_dict("session_state"), continuation_token=continuation_token,
-        last_sequence=f.whole("last_sequence", 0, INT64_MAX), output=TaskOutput(f.text("output", required=True)),
+        last_sequence=f.whole("last_sequence", 0, INT64_MAX), output=TaskOutput(output),
+        tools=servers(f), tool_calls=tool_calls(f, len(output), _or(started_at, created_at)),
     )
 
 
@@ -136,8 +142,11 @@ def _write(path: Path, tasks: list[Task], created_at: Any) -> None:
     batch = {}
     for task in tasks:
         mark_interrupted(task, task.finished_at or task.started_at or task.created_at)
+        settle_calls(task, task.finished_at or task.started_at or task.created_at)  # a finished task's calls too
         batch[task.id] = Pending(inputs=capture_inputs(task), state=capture_state(task),
-                                 text=[task.text] if task.chars else [], session_state=task.session_state)
+                                 text=[task.text] if task.chars else [], session_state=task.session_state,
+                                 servers=task.tools or None,
+                                 calls={position: capture_call(call) for position, call in enumerate(task.tool_calls)})
     try:
         conn = connect_writer(path)
         try:

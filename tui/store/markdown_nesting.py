@@ -20,15 +20,29 @@ def nest_headings(text: str) -> str:
     lines = text.splitlines(keepends=True)
     fence: str | None = None
     for index, line in enumerate(lines):
-        marker = _FENCE.match(line)
-        if fence is not None:
-            if marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
-                fence = None
-        elif marker:
-            fence = marker.group(1)
-        elif heading := _HEADING.match(line):
+        fence, plain = _after(fence, line)
+        if plain and (heading := _HEADING.match(line)):
             lines[index] = _deeper(heading) + line[heading.end():]
     return "".join(lines)
+
+
+def open_fence(text: str) -> str | None:
+    """The fence a text leaves open at its end (what would close it), or None."""
+    fence: str | None = None
+    for line in text.splitlines():
+        fence, _ = _after(fence, line)
+    return fence
+
+
+def _after(fence: str | None, line: str) -> tuple[str | None, bool]:
+    """The fence open after `line`, and whether the line is plain text outside any fence."""
+    marker = _FENCE.match(line)
+    if fence is not None:
+        closes = marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence)
+        return (None if closes else fence), False
+    if marker:
+        return marker.group(1), False
+    return None, True
 
 
 def _deeper(match: re.Match[str]) -> str:

@@ -7,14 +7,23 @@ import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tui.engine import Task, TaskOutput
+from tui.engine import Task, TaskOutput, ToolCall
 from tui.store.errors import SessionUnreadable, describe
-from tui.store.records import TASK_COLUMNS, TASK_QUERY, TASK_TABLES, StoredOutput, state_from_row, task_from_row, unpack_text
+from tui.store.records import (
+    TASK_COLUMNS,
+    TASK_QUERY,
+    TASK_TABLES,
+    StoredOutput,
+    state_from_row,
+    task_from_row,
+    unpack_text,
+)
 from tui.store.schema import connect_reader
+from tui.store.tool_records import TaskTools, has_tool_tables, read_changed_calls, read_tools
 
 T = TypeVar("T")
 _FIRST_WINDOW = 8
@@ -27,6 +36,17 @@ class Summary:
     updated_at: float
     counts: dict[str, int]
     """Tasks by saved status (a dead writer's `running` is still `running` here)."""
+    tool_calls: int = 0
+    """Tool calls of all tasks."""
+
+
+@dataclass
+class ToolChanges:
+    """What a watcher's poll found about tools: servers of the changed tasks, and their changed calls."""
+
+    servers: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    calls: dict[int, list[tuple[int, ToolCall]]] = field(default_factory=dict)
+    """Per task, (position, call) of each call saved since the revision asked about."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +87,8 @@ class SessionReader:
         self.path = path
         self._conn = connect_reader(path)
         self._lock = threading.Lock()
+        self._tools_seen = False
+        """Whether the file has the tool tables (version 3); once true it stays so."""
 
     def close(self) -> None:
         with self._lock:
@@ -122,22 +144,41 @@ class SessionReader:
             created_at = float(created[0]) if created else 0.0
             updated = conn.execute("SELECT max(updated_at) FROM tasks").fetchone()[0]
             counts = dict(conn.execute("SELECT status, count(*) FROM tasks GROUP BY status").fetchall())
-            return Summary(created_at, max(created_at, updated or 0.0), counts)
+            calls = conn.execute("SELECT count(*) FROM tool_calls").fetchone()[0] if self._has_tools(conn) else 0
+            return Summary(created_at, max(created_at, updated or 0.0), counts, int(calls))
 
         return self._run(work)
+
+    def _has_tools(self, conn: sqlite3.Connection) -> bool:
+        """A file written by an older agentdeck has no tool tables; a writer may add them while it is watched."""
+        self._tools_seen = self._tools_seen or has_tool_tables(conn)
+        return self._tools_seen
 
     def rows(self) -> list[TaskRow]:
         return self._run(lambda conn: [TaskRow.checked(row) for row in conn.execute(f"{TASK_QUERY} ORDER BY t.id")])
 
-    def load_tasks(self) -> list[Task]:
-        """Every task with its metadata; each text stays on disk until first asked for."""
-        return [self.task(row) for row in self.rows()]
+    def snapshot(self) -> tuple[list[TaskRow], dict[int, TaskTools]]:
+        """Every task row, and the servers and tool calls of those that have any, from one snapshot."""
 
-    def task(self, row: TaskRow) -> Task:
+        def work(conn: sqlite3.Connection) -> tuple[list[TaskRow], dict[int, TaskTools]]:
+            rows = [TaskRow.checked(row) for row in conn.execute(f"{TASK_QUERY} ORDER BY t.id")]
+            return rows, read_tools(conn) if self._has_tools(conn) else {}
+
+        return self._run(work)
+
+    def load_tasks(self) -> list[Task]:
+        """Every task with its metadata and tool calls; each text stays on disk until first asked for."""
+        rows, tools = self.snapshot()
+        return [self.task(row, tools.get(row.id)) for row in rows]
+
+    def task(self, row: TaskRow, tools: TaskTools | None = None) -> Task:
         """A `Task` whose text is read from this file when first used."""
         task_id = row.id
         output = StoredOutput(row.chars, lambda upto: self.read_text(task_id, 0, upto))
-        return self._decoded(row, lambda: task_from_row(row.row, output, f"{self.path}: task {task_id}"))
+        task = self._decoded(row, lambda: task_from_row(row.row, output, f"{self.path}: task {task_id}"))
+        if tools is not None:
+            task.tools, task.tool_calls = tools.servers, tools.calls
+        return task
 
     def state(self, row: TaskRow) -> dict[str, Any]:
         """Only the changing fields of a row (what a watcher copies onto a task it shows)."""
@@ -149,13 +190,25 @@ class SessionReader:
         except (ValueError, TypeError, zlib.error) as exc:
             raise SessionUnreadable(f"{self.path}: task {row.id} is damaged ({exc})") from None
 
-    def changed_since(self, rev: int) -> tuple[list[TaskRow], set[int]]:
-        """Rows written after revision `rev`, and the ids of every task still in the file."""
+    def changed_since(self, rev: int, known: set[int] = frozenset()) -> tuple[list[TaskRow], set[int], ToolChanges]:
+        """Rows written after revision `rev`, the ids of every task still in the file, and their tool changes:
+        every call and the servers of a task not in `known`, the calls saved after `rev` of the others (a call
+        is saved with its task's row, so only changed tasks are looked at, each through the table's key)."""
 
-        def work(conn: sqlite3.Connection) -> tuple[list[TaskRow], set[int]]:
-            rows = conn.execute(f"{TASK_QUERY} WHERE t.rev > ? ORDER BY t.id", (rev,)).fetchall()
+        def work(conn: sqlite3.Connection) -> tuple[list[TaskRow], set[int], ToolChanges]:
+            rows = [TaskRow.checked(row) for row in conn.execute(f"{TASK_QUERY} WHERE t.rev > ? ORDER BY t.id", (rev,))]
             ids = {row[0] for row in conn.execute("SELECT id FROM tasks")}
-            return [TaskRow.checked(row) for row in rows], ids
+            tools = ToolChanges()
+            if self._has_tools(conn):
+                for row in rows:
+                    if row.id in known:
+                        calls = read_changed_calls(conn, row.id, rev)
+                    else:
+                        saved = read_tools(conn, row.id).get(row.id, TaskTools())
+                        tools.servers[row.id], calls = saved.servers, list(enumerate(saved.calls))
+                    if calls:
+                        tools.calls[row.id] = calls
+            return rows, ids, tools
 
         return self._run(work)
 
@@ -185,11 +238,16 @@ class SessionReader:
         with self._reading() as conn:
             try:
                 last = conn.execute("SELECT max(seq) FROM output_chunks").fetchone()[0]
+                has_tools = self._has_tools(conn)
                 for raw in conn.execute(f"SELECT {TASK_COLUMNS}, t.first_seq FROM {TASK_TABLES} ORDER BY t.id"):
                     row = TaskRow.checked(raw[:-1])
                     output = TaskOutput(self._text(conn, row.id, 0, row.chars, (raw[-1], last)))
                     where = f"{self.path}: task {row.id}"
-                    yield row, self._decoded(row, lambda: task_from_row(row.row, output, where))
+                    task = self._decoded(row, lambda: task_from_row(row.row, output, where))
+                    tools = read_tools(conn, row.id).get(row.id) if has_tools else None
+                    if tools is not None:
+                        task.tools, task.tool_calls = tools.servers, tools.calls
+                    yield row, task
             except (ValueError, TypeError, OverflowError, zlib.error) as exc:
                 raise SessionUnreadable(f"{self.path}: the file is damaged ({describe(exc)})") from None
 

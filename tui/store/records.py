@@ -18,6 +18,7 @@ from typing import Any
 
 from tui.engine import Task, TaskOutput, TaskStatus, Usage
 from tui.engine.task import scalar_text
+from tui.engine.tool_calls import ToolCallStatus
 from tui.store.errors import SessionUnreadable
 
 log = logging.getLogger("agentdeck.store")
@@ -37,6 +38,8 @@ TEXT_LEVEL = 1
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 """No stored value expands beyond this: a damaged or crafted file must not exhaust memory."""
 INTERRUPTED_ON_OPEN = "agentdeck stopped while this task was running"
+STOPPED_DURING_CALL = "agentdeck stopped during this call; it did not finish"
+STOPPED_WHILE_WAITING = "agentdeck stopped while this call waited for approval; it was not run"
 
 
 def capture_inputs(task: Task) -> dict[str, Any]:
@@ -269,14 +272,30 @@ def task_from_row(row: tuple[Any, ...], output: TaskOutput, where: str = "") -> 
 
 
 def mark_interrupted(task: Task, updated_at: float) -> bool:
-    """Show a task left running or queued by a writer that is gone as `interrupted`."""
+    """Show a task left running, waiting or queued by a writer that is gone as `interrupted`
+    (its unfinished tool calls `cancelled`, see `settle_calls`)."""
     if not task.status.is_active:
         return False
-    if task.status is TaskStatus.RUNNING and task.finished_at is None:
+    if task.status in (TaskStatus.RUNNING, TaskStatus.WAITING) and task.finished_at is None:
         task.finished_at = max(updated_at, task.started_at or updated_at)
     task.status = TaskStatus.INTERRUPTED
     task.error = task.error or INTERRUPTED_ON_OPEN
+    settle_calls(task, task.finished_at or updated_at)
     return True
+
+
+def settle_calls(task: Task, at: float) -> list[int]:
+    """Calls left running or waiting (their writer is gone) become `cancelled`; returns their positions."""
+    settled = []
+    for position, call in enumerate(task.tool_calls):
+        if call.status.is_final:
+            continue
+        why = STOPPED_WHILE_WAITING if call.status is ToolCallStatus.WAITING else STOPPED_DURING_CALL
+        call.status = ToolCallStatus.CANCELLED
+        call.error = call.error or why
+        call.finished_at = max(at, call.started_at) if call.finished_at is None else call.finished_at
+        settled.append(position)
+    return settled
 
 
 async def load_text(task: Task) -> str:

@@ -18,6 +18,11 @@ states, which are zlib-compressed BLOBs (a chat session repeats the answer).
 Since version 2 a chunk's `text` is a zlib-compressed BLOB when that is
 smaller (TEXT otherwise): WAL mode writes every page twice, so compressing
 the text is what brings the bytes written per byte of text under 1.5.
+Since version 3 `tool_calls` holds each tool call, keyed by task and position
+(the order the model made them); a row is rewritten as its call starts, waits
+and ends, its `rev` tells a watcher which calls changed, and its small columns
+come first so a scan never reads the large `arguments`/`result` (zlib BLOBs
+over 1 KB) of rows it skips.
 """
 
 from __future__ import annotations
@@ -101,7 +106,36 @@ def _to_v2(conn: sqlite3.Connection) -> None:
     older agentdeck refuses a file it would misread ("saved by a newer agentdeck")."""
 
 
-MIGRATIONS: list[Migration] = [_to_v1, _to_v2]
+_V3 = """
+CREATE TABLE task_tools (task_id INTEGER PRIMARY KEY, servers TEXT NOT NULL);
+CREATE TABLE tool_calls (
+    task_id INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    rev INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    offset INTEGER NOT NULL,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    call_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    server TEXT NOT NULL,
+    error TEXT,
+    arguments NOT NULL,
+    result,
+    PRIMARY KEY (task_id, position)
+);
+"""
+
+
+def _to_v3(conn: sqlite3.Connection) -> None:
+    """Tool calls: `task_tools` (the MCP servers a task is offered) and one `tool_calls` row per call.
+    A version 2 file has neither and gains both empty; its tasks read as having no tools."""
+    for statement in _V3.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+MIGRATIONS: list[Migration] = [_to_v1, _to_v2, _to_v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -220,7 +254,10 @@ def fold_log(conn: sqlite3.Connection, path: Path) -> None:
         raise StoreError(f"{path}: another program is reading this session; close it and try again")
 
 
-OWN_TABLES = frozenset({"schema_version", "session_info", "tasks", "task_inputs", "task_results", "output_chunks"})
+OWN_TABLES = frozenset({
+    "schema_version", "session_info", "tasks", "task_inputs", "task_results", "output_chunks", "task_tools",
+    "tool_calls",
+})
 
 
 def _refuse_foreign_objects(conn: sqlite3.Connection, path: Path) -> None:

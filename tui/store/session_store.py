@@ -24,6 +24,7 @@ from tui.store.reader import SessionReader
 from tui.store.records import capture_inputs, capture_state, mark_interrupted
 from tui.store.restore import FileGuard
 from tui.store.schema import connect_writer, fold_log, migrate
+from tui.store.tool_records import CallTracker, capture_call
 from tui.store.writer import Report, Writer, WriteStats
 
 
@@ -43,6 +44,7 @@ class SessionStore:
         self._writer = writer
         self._offsets: dict[int, int] = {}
         self._statuses: dict[int, TaskStatus] = {}
+        self._calls = CallTracker()
         self._unsubscribe: Callable[[], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
@@ -72,8 +74,8 @@ class SessionStore:
             reader = None
             try:
                 reader = SessionReader(path)
-                rows = reader.rows()
-                tasks = [reader.task(row) for row in rows]
+                rows, tools = reader.snapshot()
+                tasks = [reader.task(row, tools.get(row.id)) for row in rows]
                 chars, rev = _saved_positions(conn, path)
                 guard = FileGuard(path, lock, reader, relay)
                 writer = Writer(conn, files.name_of(path), chars, rev, relay, interval=flush_interval, guard=guard)
@@ -131,6 +133,8 @@ class SessionStore:
         engine.adopt(self.tasks)
         self._offsets = {task.id: task.chars for task in self.tasks}
         self._statuses = {task.id: task.status for task in self.tasks}
+        for task in self.tasks:
+            self._calls.saved(task)
         self._unsubscribe = engine.subscribe(self._on_event)
 
     def rename(self, new_name: str) -> None:
@@ -190,11 +194,13 @@ class SessionStore:
         if event.kind is EventKind.REMOVED:
             self._offsets.pop(task.id, None)
             self._statuses.pop(task.id, None)
+            self._calls.forget(task.id)
             self._writer.submit(task.id, Pending(removed=True), urgent=True)
             return
         change = Pending(state=capture_state(task))
         if event.kind is EventKind.ADDED:
             change.inputs = capture_inputs(task)
+            change.servers = task.tools or None
             self._offsets[task.id] = 0
             if self._loop is not None:  # engine.retry sets request fields just after ADDED
                 self._loop.call_soon(self._recheck_inputs, task, change.inputs)
@@ -203,6 +209,8 @@ class SessionStore:
         if text:
             change.text.append(text)
             self._offsets[task.id] = offset + len(text)
+        if event.kind is not EventKind.PROGRESS:  # a call starts, waits or ends with a TOOL or STATUS event
+            change.calls = self._calls.changed(task)
         if task.status is not self._statuses.get(task.id):
             if task.status is TaskStatus.DONE:  # the engine sets session_state just before DONE
                 change.session_state = task.session_state
@@ -218,8 +226,10 @@ class SessionStore:
     def _recover(self, saved_at: dict[int, float]) -> None:
         """Tasks a previous writer left running were cut off with it: save them as `interrupted`."""
         for task in self.tasks:
+            unfinished = [position for position, call in enumerate(task.tool_calls) if not call.status.is_final]
             if mark_interrupted(task, saved_at[task.id]):
-                self._writer.submit(task.id, Pending(state=capture_state(task)), urgent=True)
+                calls = {position: capture_call(task.tool_calls[position]) for position in unfinished}
+                self._writer.submit(task.id, Pending(state=capture_state(task), calls=calls), urgent=True)
         self._writer.flush()
 
 

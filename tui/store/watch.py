@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui.engine import EventKind, Observer, Task, TaskEvent, TaskStatus
+from tui.engine import EventKind, Observer, Task, TaskEvent, TaskStatus, ToolCall
 from tui.store import files
-from tui.store.reader import SessionReader, TaskRow, stitch
+from tui.store.reader import SessionReader, TaskRow, ToolChanges, stitch
 from tui.store.records import StoredOutput, mark_interrupted
 
 POLL_INTERVAL_S = 0.3
@@ -35,6 +35,7 @@ class _Changes:
     added: dict[int, Task] = field(default_factory=dict)
     states: dict[int, dict[str, Any]] = field(default_factory=dict)
     texts: dict[int, tuple[int, str]] = field(default_factory=dict)
+    tools: ToolChanges = field(default_factory=ToolChanges)
 
 
 class SessionWatcher:
@@ -51,8 +52,8 @@ class SessionWatcher:
         self._version = self._reader.data_version()
         self.writer_pid = files.writer_pid(path)
         """Pid of the process writing the session (0 if unknown), None when nobody writes it."""
-        rows = self._reader.rows()
-        self.tasks: dict[int, Task] = {row.id: self._reader.task(row) for row in rows}
+        rows, tools = self._reader.snapshot()
+        self.tasks: dict[int, Task] = {row.id: self._reader.task(row, tools.get(row.id)) for row in rows}
         self._rev = max((row.rev for row in rows), default=0)
         self._seq = self._reader.chunks_after(0, set())[1]
         self._chars = {row.id: row.chars for row in rows}
@@ -86,12 +87,12 @@ class SessionWatcher:
 
     async def refresh(self) -> list[TaskEvent]:
         """One poll: read in a worker thread, then update `tasks` and notify on this loop."""
-        wanted = self._wanted()
-        return self._apply(await asyncio.to_thread(self._read, wanted))
+        wanted, known = self._wanted(), set(self.tasks)
+        return self._apply(await asyncio.to_thread(self._read, wanted, known))
 
     def poll(self) -> list[TaskEvent]:
         """The same as `refresh`, blocking, for callers without an event loop."""
-        return self._apply(self._read(self._wanted()))
+        return self._apply(self._read(self._wanted(), set(self.tasks)))
 
     # -- reading (worker thread: touches no live Task) --------------------
 
@@ -103,21 +104,22 @@ class SessionWatcher:
             if not isinstance(task.output, StoredOutput) or task.output.loaded
         }
 
-    def _read(self, wanted: dict[int, int]) -> _Changes:
+    def _read(self, wanted: dict[int, int], known: set[int]) -> _Changes:
         pid = files.writer_pid(self.path)
         version = self._reader.data_version()
         changes = _Changes(pid, version, self._seq)
         behind = any(self._chars.get(task_id, 0) > offset for task_id, offset in wanted.items())
         if version == self._version and not behind:
             return changes
-        changes.rows, changes.ids = self._reader.changed_since(self._rev)
+        changes.rows, changes.ids, changes.tools = self._reader.changed_since(self._rev, known)
         chars = dict(self._chars)
         for row in changes.rows:
             chars[row.id] = row.chars
-            if row.id in self.tasks:
+            if row.id in known:
                 changes.states[row.id] = self._reader.state(row)
             else:
-                changes.added[row.id] = self._reader.task(row)
+                task = changes.added[row.id] = self._reader.task(row)
+                task.tools = changes.tools.servers.get(row.id, ())
         chunks, changes.seq = self._reader.chunks_after(self._seq, set(wanted))
         pieces: dict[int, list[tuple[int, str]]] = {}
         for task_id, start, text in chunks:
@@ -159,8 +161,10 @@ class SessionWatcher:
             changed = [self.tasks[r.id] for r in changes.rows if r.id in self.tasks]
             targets = self.tasks.values() if writer_left else changed
             for task in targets:
+                unfinished = [call for call in task.tool_calls if not call.status.is_final]
                 if mark_interrupted(task, self._saved_at[task.id]):
                     task.rate = 0.0
+                    events.extend(TaskEvent(EventKind.TOOL, task, call) for call in unfinished)
                     events.append(TaskEvent(EventKind.STATUS, task))
         for event in events:
             for observer in list(self._observers):
@@ -171,8 +175,10 @@ class SessionWatcher:
         task = self.tasks.get(row.id)
         if task is None:
             task = self.tasks[row.id] = changes.added[row.id]
+            _apply_calls(task, changes.tools.calls.get(row.id, ()))
             return [TaskEvent(EventKind.ADDED, task)]
-        events = []
+        changed_calls = _apply_calls(task, changes.tools.calls.get(row.id, ()))
+        events = [TaskEvent(EventKind.TOOL, task, call) for call in changed_calls]
         if isinstance(task.output, StoredOutput) and not task.output.loaded and row.chars > len(task.output):
             task.output.saved_grew(row.chars)
             self._progress(task)
@@ -194,3 +200,20 @@ class SessionWatcher:
         if previous is not None and now > previous[0] and task.status is TaskStatus.RUNNING:
             instant = (task.chars - previous[1]) / (now - previous[0])
             task.rate = instant if task.rate == 0 else 0.6 * instant + 0.4 * task.rate
+
+
+def _apply_calls(task: Task, saved: Iterable[tuple[int, ToolCall]]) -> list[ToolCall]:
+    """Put calls read from the file in their places; a call already shown is updated in place
+    (views may hold it). Returns the calls that are new or changed."""
+    changed = []
+    for position, call in saved:
+        if position < len(task.tool_calls):
+            shown = task.tool_calls[position]
+            if shown == call:
+                continue
+            vars(shown).update(vars(call))
+            changed.append(shown)
+        elif position == len(task.tool_calls):
+            task.tool_calls.append(call)
+            changed.append(call)
+    return changed

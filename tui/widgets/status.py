@@ -11,6 +11,7 @@ from tui.engine import TaskStatus
 ICONS: dict[TaskStatus, str] = {
     TaskStatus.QUEUED: "◌",
     TaskStatus.RUNNING: "▶",
+    TaskStatus.WAITING: "?",
     TaskStatus.DONE: "✓",
     TaskStatus.FAILED: "✗",
     TaskStatus.CANCELLED: "⊘",
@@ -21,6 +22,7 @@ ICONS: dict[TaskStatus, str] = {
 THEME_COLOURS: dict[TaskStatus, str] = {
     TaskStatus.QUEUED: "foreground-muted",
     TaskStatus.RUNNING: "accent",
+    TaskStatus.WAITING: "warning",
     TaskStatus.DONE: "success",
     TaskStatus.FAILED: "error",
     TaskStatus.CANCELLED: "warning",

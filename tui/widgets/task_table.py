@@ -21,9 +21,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.widgets.focus_follow import KeysFollowFocus
-
 from tui.engine import Task, TaskStatus
+from tui.widgets.focus_follow import KeysFollowFocus
 from tui.widgets.formatting import count, duration, one_line
 from tui.widgets.status import ICONS, status_style
 from tui.widgets.table_columns import CELL_PADDING, COLUMNS, Column, Layout, fit_columns
@@ -59,6 +58,7 @@ _STATUS_ORDER = {
     status: rank
     for rank, status in enumerate(
         (
+            TaskStatus.WAITING,
             TaskStatus.RUNNING,
             TaskStatus.QUEUED,
             TaskStatus.FAILED,
