@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple, TypeVar
+
 from textual import events, on
 from textual.app import ComposeResult
+from textual.reactive import var
 from textual.timer import Timer
 
 from tui.app.bindings import TASK_BINDINGS
@@ -16,7 +19,7 @@ from tui.widgets.next_task_bar import NextTaskBar
 from tui.widgets.output_area import OutputArea
 from tui.widgets.prompt_box import PromptBox
 from tui.widgets.status_bar import StatusBar
-from tui.widgets.task_table import Clock, TaskTable
+from tui.widgets.task_table import Clock, TaskFilter, TaskSort, TaskTable
 
 TABLE_INTERVAL_S = 0.25
 """The table, counts and footer refresh at 4 Hz whatever the number of chunks."""
@@ -34,6 +37,21 @@ WRITING_KEYS = {
 """Keys that change the session: hidden in watch mode, and explained when pressed there."""
 
 
+class Highlight(NamedTuple):
+    """The task under the table's cursor and its status: what the footer's keys apply to."""
+
+    task_id: int | None
+    status: TaskStatus | None
+
+
+ViewChoice = TypeVar("ViewChoice", TaskFilter, TaskSort)
+
+
+def _next(current: ViewChoice) -> ViewChoice:
+    values = list(type(current))
+    return values[(values.index(current) + 1) % len(values)]
+
+
 class MainScreen(TaskActions):
     """Engine events only mark tasks dirty here; two timers turn marks into cell and pane updates.
 
@@ -44,6 +62,15 @@ class MainScreen(TaskActions):
     CSS_PATH = "main.tcss"
     BINDINGS = TASK_BINDINGS
 
+    grid: var[bool] = var(False, init=False)
+    """Panes side by side: the selected task's and up to three other running tasks'."""
+    raw: var[bool] = var(False, init=False)
+    """Panes show literal text rather than rendered Markdown."""
+    task_filter: var[TaskFilter] = var(TaskFilter.ALL, init=False)
+    task_sort: var[TaskSort] = var(TaskSort.ID, init=False)
+    highlight: var[Highlight] = var(Highlight(None, None), init=False, bindings=True)
+    """Followed on the table's tick too (a task that ends changes which keys apply); the footer dims the others."""
+
     def __init__(
         self, engine: Engine, *, demo: bool, clock: Clock, model: str | None = None, system: str | None = None
     ) -> None:
@@ -53,7 +80,6 @@ class MainScreen(TaskActions):
         self._system = system
         self._table_dirty: set[int] = set()
         self._pane_dirty: set[int] = set()
-        self._selected_status: TaskStatus | None = None
         self._settle_timer: Timer | None = None
         self._unsubscribe = lambda: None
 
@@ -92,11 +118,7 @@ class MainScreen(TaskActions):
         dirty.update(task.id for task in self.engine.tasks.values() if task.status is TaskStatus.RUNNING)
         self.table.sync(dirty)
         self.show_counts()
-        selected = self.selected
-        status = selected.status if selected else None
-        if status is not self._selected_status:
-            self._selected_status = status
-            self.refresh_bindings()
+        self.highlight = self._highlight_now(self.highlight.task_id)
         if self.pane_ids() != self.output.shown_ids and not self._layout_running:
             self.layout_panes()  # a task started or ended (grid), or the shown one was deleted
 
@@ -106,28 +128,71 @@ class MainScreen(TaskActions):
         if shown:
             await self.output.sync(shown, self.engine.tasks)
 
-    @on(TaskTable.Highlighted)
-    def _row_highlighted(self) -> None:
-        selected = self.selected
-        self._selected_status = selected.status if selected else None
-        self.refresh_bindings()
+    @on(TaskTable.Highlighted, "#tasks")
+    def _row_highlighted(self, event: TaskTable.Highlighted) -> None:
+        self.highlight = self._highlight_now(event.task_id)
+
+    def _highlight_now(self, task_id: int | None) -> Highlight:
+        task = None if task_id is None else self.engine.tasks.get(task_id)
+        return Highlight(task_id, task.status if task else None)
+
+    def watch_highlight(self, old: Highlight, new: Highlight) -> None:
+        """Preview a newly highlighted task at once; render it properly once the cursor rests."""
+        if new.task_id == old.task_id:
+            return
         self.layout_panes(preview=True)
         if self._settle_timer is not None:
             self._settle_timer.stop()
         self._settle_timer = self.set_timer(PANE_SETTLE_S, self.layout_panes)
 
-    @on(TaskTable.Selected)
+    @on(TaskTable.Selected, "#tasks")
     def _row_selected(self) -> None:
         self.output.panes[0].focus_text()
 
+    # -- view settings ---------------------------------------------------
+
+    def watch_grid(self, grid: bool) -> None:
+        self.output.grid = grid
+        self.layout_panes()
+
+    def watch_raw(self, raw: bool) -> None:
+        self.output.raw = raw
+        self.layout_panes()
+
+    def watch_task_filter(self, task_filter: TaskFilter) -> None:
+        self.table.task_filter = task_filter
+        self.show_counts()
+
+    def watch_task_sort(self, task_sort: TaskSort) -> None:
+        self.table.task_sort = task_sort
+        self.show_counts()
+
+    def action_grid(self) -> None:
+        self.grid = not self.grid
+
+    def action_raw(self) -> None:
+        self.raw = not self.raw
+
+    def action_filter(self) -> None:
+        self.task_filter = _next(self.task_filter)
+
+    def action_sort(self) -> None:
+        self.task_sort = _next(self.task_sort)
+
+    def set_filter(self, task_filter: TaskFilter) -> None:
+        self.task_filter = task_filter
+
+    def set_sort(self, task_sort: TaskSort) -> None:
+        self.task_sort = task_sort
+
     # -- submitting ------------------------------------------------------
 
-    @on(PromptBox.Submitted)
+    @on(PromptBox.Submitted, "#prompt")
     def _submitted(self, event: PromptBox.Submitted) -> None:
         if self.submit([event.text]):
             self.prompt.clear()
 
-    @on(PromptBox.MultiLinePaste)
+    @on(PromptBox.MultiLinePaste, "#prompt")
     def _multi_line_paste(self, event: PromptBox.MultiLinePaste) -> None:
         count = len(event.lines)
 
@@ -140,14 +205,14 @@ class MainScreen(TaskActions):
         question = f"You pasted {count} lines. Run them as {count} separate tasks, one per line?"
         self.app.push_screen(ConfirmScreen(question, yes=f"Run {count} tasks", no="Paste as one prompt"), answer)
 
-    @on(PromptBox.AttachRequested)
+    @on(PromptBox.AttachRequested, "#prompt")
     def _attach_requested(self) -> None:
         self.action_attach()
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._place_toasts)  # once the bars have their new places
 
-    @on(PromptBox.Resized)
+    @on(PromptBox.Resized, "#prompt")
     def _place_toasts(self) -> None:
         """Toasts stack up from just above the next-task bar: never over the prompt being typed."""
         shown = [bar.region.y for bar in (self.next_task, self.prompt) if bar.display]
@@ -156,7 +221,7 @@ class MainScreen(TaskActions):
             rack.styles.margin = (0, 0, self.size.height - top_of_bars, 0)
             rack.styles.max_height = max(1, top_of_bars - 1)
 
-    @on(PromptBox.LeaveRequested)
+    @on(PromptBox.LeaveRequested, "#prompt")
     def _leave_requested(self) -> None:
         self.set_focus(self.table)
 

@@ -20,7 +20,7 @@ from tui.widgets.next_task_bar import NextTaskBar
 from tui.widgets.output_area import GRID_MAX, OutputArea
 from tui.widgets.prompt_box import PromptBox
 from tui.widgets.status_bar import StatusBar, count_statuses
-from tui.widgets.task_table import Clock, TaskFilter, TaskSort, TaskTable
+from tui.widgets.task_table import Clock, TaskTable
 
 if TYPE_CHECKING:
     from tui.app.app import AgentDeckApp
@@ -59,10 +59,6 @@ def timeout_problem(text: str) -> str | None:
 
 READ_ONLY_ACTIONS = frozenset({"copy", "grid", "raw", "filter", "sort", "help"})
 """What a watcher may do to another process's session: look, never change."""
-
-
-def _next(values: list[str], current: str) -> str:
-    return values[(values.index(current) + 1) % len(values)]
 
 
 class TaskActions(Screen[None]):
@@ -295,28 +291,6 @@ class TaskActions(Screen[None]):
 
         question = f"Delete task #{task.id} ({one_line(task.prompt, 40)}) and its output?"
         self.app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)
-
-    def action_grid(self) -> None:
-        self.output.grid = not self.output.grid
-        self.layout_panes()
-
-    def action_raw(self) -> None:
-        self.output.raw = not self.output.raw
-        self.layout_panes()
-
-    def action_filter(self) -> None:
-        self.set_filter(TaskFilter(_next(list(TaskFilter), self.table.task_filter)))
-
-    def action_sort(self) -> None:
-        self.set_sort(TaskSort(_next(list(TaskSort), self.table.task_sort)))
-
-    def set_filter(self, task_filter: TaskFilter) -> None:
-        self.table.set_view(task_filter=task_filter)
-        self.show_counts()
-
-    def set_sort(self, task_sort: TaskSort) -> None:
-        self.table.set_view(task_sort=task_sort)
-        self.show_counts()
 
     def action_attach(self) -> None:
         """The file is read while the dialog is open: a bad path is explained there, ready to be corrected."""
