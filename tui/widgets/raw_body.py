@@ -7,7 +7,9 @@ from bisect import bisect_right
 
 from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
+from rich.style import Style
 from textual import events
+from textual.cache import LRUCache
 from textual.geometry import Offset, Size
 from textual.reactive import var
 from textual.scroll_view import ScrollView
@@ -94,6 +96,8 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
         """For each line that wraps (by index): where its rows begin."""
         self._width = 0
         self._at_end = True
+        self._strips: LRUCache[int, Strip] = LRUCache(1024)
+        """Drawn rows by row number (as Textual's `Log` keeps them): a frame redraws only rows not drawn before."""
 
     @property
     def text(self) -> str:
@@ -148,6 +152,8 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
             self._lines.append(line)
             rows = self._wrap(len(self._lines) - 1)
         self._resize_virtual()
+        for row in range(changed_from, self._total_rows):
+            self._strips.discard(row)
         self.refresh_lines(changed_from, self._total_rows - changed_from)
         if follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
@@ -159,6 +165,7 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
             starts.append(row)
             row += self._wrap(index)
         self._starts = starts
+        self._strips.clear()
         self._resize_virtual()
         self.refresh()
 
@@ -188,12 +195,20 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
         return "\n".join([lines[start.y][start.x :], *lines[start.y + 1 : end.y], lines[end.y][: end.x]]), "\n"
 
     def selection_updated(self, selection: Selection | None) -> None:
+        self._strips.clear()
         self.refresh()
+
+    def notify_style_update(self) -> None:
+        """Theme and focus changes restyle the drawn rows."""
+        super().notify_style_update()
+        self._strips.clear()
 
     # -- drawing -------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
         row = round(self.scroll_offset.y) + y
+        if (strip := self._strips.get(row)) is not None:
+            return strip
         width = self.scrollable_content_region.width
         style = self.rich_style
         if row >= self._total_rows or self._width <= 0:
@@ -206,11 +221,12 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
         start = starts[part]
         end = starts[part + 1] if part + 1 < len(starts) else len(line)
         # A row may end in the space it broke at; each cell carries (character, line) for selecting.
-        return Strip(self._segments(line, index, start, end)).crop_extend(0, width, style).apply_offsets(start, index)
+        segments = self._segments(line, index, start, end, style)
+        strip = self._strips[row] = Strip(segments).crop_extend(0, width, style).apply_offsets(start, index)
+        return strip
 
-    def _segments(self, line: str, index: int, start: int, end: int) -> list[Segment]:
+    def _segments(self, line: str, index: int, start: int, end: int, style: Style) -> list[Segment]:
         """The row's text, with the selected part of it in the selection's style."""
-        style = self.rich_style
         selection = self.text_selection
         span = selection.get_span(index) if selection is not None else None
         if span is None:
