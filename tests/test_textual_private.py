@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import textual
 from textual.app import App
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.driver import Driver
@@ -36,14 +37,15 @@ def _private_names(*classes: type) -> set[str]:
 
 
 def test_each_private_name_the_app_relies_on_still_exists() -> None:
+    versions = f"checked against Textual {textual_private.CHECKED_AGAINST}, installed {textual.__version__}"
     app = App()
-    assert app._driver is None, "App._driver: the terminal title is written through it"
-    assert isinstance(app._exit_renderables, list), "App._exit_renderables: the error report is dropped from it"
-    assert callable(Driver.write)
-    assert callable(Widget._forward_event) and callable(Screen._forward_event), "keys are handed on with it"
+    assert app._driver is None, f"App._driver: the terminal title is written through it ({versions})"
+    assert isinstance(app._exit_renderables, list), f"App._exit_renderables: the error report is dropped ({versions})"
+    assert callable(Driver.write), versions
+    assert callable(Widget._forward_event) and callable(Screen._forward_event), f"keys are handed on ({versions})"
     for hook in OVERRIDDEN_HOOKS:
         owner, name = hook.split(".")
-        assert callable(getattr({"App": App}[owner], name, None)), f"{hook} is gone: the override no longer runs"
+        assert callable(getattr({"App": App}[owner], name, None)), f"{hook} is gone: its override no longer runs"
 
 
 def test_the_terminal_is_not_written_when_there_is_none() -> None:
