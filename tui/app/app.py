@@ -26,6 +26,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.sessions import SessionsScreen
 from tui.stop_report import UnexpectedStop, write_crash_log
+from tui.textual_private import drop_error_report, write_to_terminal
 from tui.widgets.formatting import one_line
 from tui.widgets.status_bar import StatusBar, counts_line
 
@@ -267,18 +268,16 @@ class AgentDeckApp(App[int]):
         The first time, the terminal's own title is pushed on its title stack
         (XTWINOPS 22), so quitting can restore it (23).
         """
-        driver = self._driver
-        if driver is None or self.is_headless:
-            return
         if not self._title_pushed:
-            driver.write("\x1b[22;2t")
-            self._title_pushed = True
-        driver.write(f"\x1b]2;{title}\x07")
+            self._title_pushed = write_to_terminal(self, "\x1b[22;2t")
+        write_to_terminal(self, f"\x1b]2;{title}\x07")
 
     # -- unexpected stops --------------------------------------------------
 
     def _handle_exception(self, error: Exception) -> None:
         """The last resort for a bug: log it, then let Textual stop the app; tasks end `interrupted` on unmount.
+
+        A private hook (see `tui.textual_private.OVERRIDDEN_HOOKS`).
 
         Textual's own report (a traceback with local variables, which may hold
         keys) is dropped: the command prints a short report naming the log.
@@ -289,7 +288,7 @@ class AgentDeckApp(App[int]):
             what = redactor.hide(f"{type(error).__name__}: {error}") or ""
             self.unexpected_stop = UnexpectedStop(what, exit_code=1, log=log)
         super()._handle_exception(error)
-        self._exit_renderables.clear()
+        drop_error_report(self)
 
     def _catch_stop_signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -378,8 +377,8 @@ class AgentDeckApp(App[int]):
 
     async def on_unmount(self) -> None:
         """Whatever way the app ends, the engine's clients (and the demo server) are closed."""
-        if self._title_pushed and self._driver is not None:
-            self._driver.write("\x1b[23;2t")
+        if self._title_pushed:
+            write_to_terminal(self, "\x1b[23;2t")
         loop = asyncio.get_running_loop()
         for signum in STOP_SIGNALS:
             loop.remove_signal_handler(signum)

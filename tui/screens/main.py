@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple, TypeVar
+
 from textual import events, on
 from textual.app import ComposeResult
+from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 
@@ -36,7 +39,18 @@ WRITING_KEYS = {
 """Keys that change the session: hidden in watch mode, and explained when pressed there."""
 
 
-def _next(values: list[str], current: str) -> str:
+class Highlight(NamedTuple):
+    """The task under the table's cursor and its status: what the footer's keys apply to."""
+
+    task_id: int | None
+    status: TaskStatus | None
+
+
+ViewChoice = TypeVar("ViewChoice", TaskFilter, TaskSort)
+
+
+def _next(current: ViewChoice) -> ViewChoice:
+    values = list(type(current))
     return values[(values.index(current) + 1) % len(values)]
 
 
@@ -51,6 +65,15 @@ class MainScreen(Screen[None]):
     CSS_PATH = "main.tcss"
     BINDINGS = TASK_BINDINGS
 
+    grid: var[bool] = var(False, init=False)
+    """Panes side by side: the selected task's and up to three other running tasks'."""
+    raw: var[bool] = var(False, init=False)
+    """Panes show literal text rather than rendered Markdown."""
+    task_filter: var[TaskFilter] = var(TaskFilter.ALL, init=False)
+    task_sort: var[TaskSort] = var(TaskSort.ID, init=False)
+    highlight: var[Highlight] = var(Highlight(None, None), init=False, bindings=True)
+    """Followed on the table's tick too (a task that ends changes which keys apply); the footer dims the others."""
+
     def __init__(
         self, engine: Engine, *, demo: bool, clock: Clock, model: str | None = None, system: str | None = None
     ) -> None:
@@ -63,7 +86,6 @@ class MainScreen(Screen[None]):
         self._system = system
         self._table_dirty: set[int] = set()
         self._pane_dirty: set[int] = set()
-        self._selected_status: TaskStatus | None = None
         self._settle_timer: Timer | None = None
         self._unsubscribe = lambda: None
         self._layout_wanted = False
@@ -165,11 +187,7 @@ class MainScreen(Screen[None]):
         dirty.update(task.id for task in self.engine.running)
         self.table.sync(dirty)
         self.show_counts()
-        selected = self.selected
-        status = selected.status if selected else None
-        if status is not self._selected_status:
-            self._selected_status = status
-            self.refresh_bindings()
+        self.highlight = self._highlight_now(self.highlight.task_id)
         if self.pane_ids() != self.output.shown_ids and not self._layout_running:
             self.layout_panes()  # a task started or ended (grid), or the shown one was deleted
 
@@ -179,28 +197,53 @@ class MainScreen(Screen[None]):
         if shown:
             await self.output.sync(shown, self.engine.tasks)
 
-    @on(TaskTable.Highlighted)
-    def _row_highlighted(self) -> None:
-        selected = self.selected
-        self._selected_status = selected.status if selected else None
-        self.refresh_bindings()
+    @on(TaskTable.Highlighted, "#tasks")
+    def _row_highlighted(self, event: TaskTable.Highlighted) -> None:
+        self.highlight = self._highlight_now(event.task_id)
+
+    def _highlight_now(self, task_id: int | None) -> Highlight:
+        task = self.engine.find(task_id)
+        return Highlight(task_id, task.status if task else None)
+
+    def watch_highlight(self, old: Highlight, new: Highlight) -> None:
+        """Preview a newly highlighted task at once; render it properly once the cursor rests."""
+        if new.task_id == old.task_id:
+            return
         self.layout_panes(preview=True)
         if self._settle_timer is not None:
             self._settle_timer.stop()
         self._settle_timer = self.set_timer(PANE_SETTLE_S, self.layout_panes)
 
-    @on(TaskTable.Selected)
+    @on(TaskTable.Selected, "#tasks")
     def _row_selected(self) -> None:
         self.output.panes[0].focus_text()
 
+    # -- view settings ---------------------------------------------------
+
+    def watch_grid(self, grid: bool) -> None:
+        self.output.grid = grid
+        self.layout_panes()
+
+    def watch_raw(self, raw: bool) -> None:
+        self.output.raw = raw
+        self.layout_panes()
+
+    def watch_task_filter(self, task_filter: TaskFilter) -> None:
+        self.table.task_filter = task_filter
+        self.show_counts()
+
+    def watch_task_sort(self, task_sort: TaskSort) -> None:
+        self.table.task_sort = task_sort
+        self.show_counts()
+
     # -- submitting ------------------------------------------------------
 
-    @on(PromptBox.Submitted)
+    @on(PromptBox.Submitted, "#prompt")
     def _submitted(self, event: PromptBox.Submitted) -> None:
         if self.submit([event.text]):
             self.prompt.clear()
 
-    @on(PromptBox.MultiLinePaste)
+    @on(PromptBox.MultiLinePaste, "#prompt")
     def _multi_line_paste(self, event: PromptBox.MultiLinePaste) -> None:
         count = len(event.lines)
 
@@ -213,14 +256,14 @@ class MainScreen(Screen[None]):
         question = f"You pasted {count} lines. Run them as {count} separate tasks, one per line?"
         self.app.push_screen(ConfirmScreen(question, yes=f"Run {count} tasks", no="Paste as one prompt"), answer)
 
-    @on(PromptBox.AttachRequested)
+    @on(PromptBox.AttachRequested, "#prompt")
     def _attach_requested(self) -> None:
         self.action_attach()
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._place_toasts)  # once the bars have their new places
 
-    @on(PromptBox.Resized)
+    @on(PromptBox.Resized, "#prompt")
     def _place_toasts(self) -> None:
         """Toasts stack up from just above the next-task bar: never over the prompt being typed."""
         shown = [bar.region.y for bar in (self.next_task, self.prompt) if bar.display]
@@ -229,7 +272,7 @@ class MainScreen(Screen[None]):
             rack.styles.margin = (0, 0, self.size.height - top_of_bars, 0)
             rack.styles.max_height = max(1, top_of_bars - 1)
 
-    @on(PromptBox.LeaveRequested)
+    @on(PromptBox.LeaveRequested, "#prompt")
     def _leave_requested(self) -> None:
         self.set_focus(self.table)
 
@@ -289,26 +332,22 @@ class MainScreen(Screen[None]):
         self.app.push_screen(HelpScreen())
 
     def action_grid(self) -> None:
-        self.output.grid = not self.output.grid
-        self.layout_panes()
+        self.grid = not self.grid
 
     def action_raw(self) -> None:
-        self.output.raw = not self.output.raw
-        self.layout_panes()
+        self.raw = not self.raw
 
     def action_filter(self) -> None:
-        self.set_filter(TaskFilter(_next(list(TaskFilter), self.table.task_filter)))
+        self.task_filter = _next(self.task_filter)
 
     def action_sort(self) -> None:
-        self.set_sort(TaskSort(_next(list(TaskSort), self.table.task_sort)))
+        self.task_sort = _next(self.task_sort)
 
     def set_filter(self, task_filter: TaskFilter) -> None:
-        self.table.set_view(task_filter=task_filter)
-        self.show_counts()
+        self.task_filter = task_filter
 
     def set_sort(self, task_sort: TaskSort) -> None:
-        self.table.set_view(task_sort=task_sort)
-        self.show_counts()
+        self.task_sort = task_sort
 
     def action_cancel(self) -> None:
         self.actions.action_cancel()

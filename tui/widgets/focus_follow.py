@@ -16,6 +16,8 @@ from typing import cast
 from textual import events
 from textual.widget import Widget
 
+from tui.textual_private import hand_key_to
+
 
 def hand_on_straggler(widget: Widget, event: events.Key) -> bool:
     """Forward `event` to whatever has focus now if that is no longer `widget`; True when handed on."""
@@ -25,7 +27,7 @@ def hand_on_straggler(widget: Widget, event: events.Key) -> bool:
         return False
     event.stop()
     event.prevent_default()
-    target._forward_event(events.Key(event.key, event.character))
+    hand_key_to(target, event)
     return True
 
 
@@ -43,11 +45,12 @@ async def run_binding_now(widget: Widget, event: events.Key) -> bool:
 class KeysFollowFocus:
     """Mixin, listed before the widget class, for a focusable widget without text entry whose keys may move focus.
 
-    Not a `Widget` itself, so it adds no CSS type; Textual calls every class's
-    `_on_key` in turn, so this one only needs to stop the key when it dealt with it.
+    Not a `Widget` itself, so it adds no CSS type; Textual calls each class's
+    key handler in turn (this one before the widget's own), so this one only
+    needs to stop the key when it dealt with it.
     """
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
         widget = cast(Widget, self)
         if not hand_on_straggler(widget, event):
             await run_binding_now(widget, event)

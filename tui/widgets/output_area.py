@@ -31,8 +31,9 @@ class OutputArea(Container):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.raw = False
+        """Set by the screen's reactive `raw`; applied to the panes at the next `display`."""
         self.grid = False
-        """Several panes side by side; which tasks they show is the screen's choice."""
+        """Several panes side by side (the screen's reactive `grid`); which tasks they show is the screen's choice."""
         self._lock = asyncio.Lock()
         """Layout changes come from keys, row moves and timers; they must not interleave."""
 

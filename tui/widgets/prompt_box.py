@@ -42,33 +42,38 @@ class PromptBox(TextArea):
     NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter"})
 
     @dataclass
-    class Submitted(Message):
+    class _PromptMessage(Message):
+        prompt_box: PromptBox
+
+        @property
+        def control(self) -> PromptBox:
+            """The box the message came from, so `@on(PromptBox.Submitted, "#id")` can match it."""
+            return self.prompt_box
+
+    @dataclass
+    class Submitted(_PromptMessage):
         """The user pressed Enter on a non-empty prompt."""
 
-        prompt_box: PromptBox
         text: str
 
     @dataclass
-    class MultiLinePaste(Message):
+    class MultiLinePaste(_PromptMessage):
         """Several non-empty lines were pasted: the screen asks whether to run them as separate tasks."""
 
-        prompt_box: PromptBox
         text: str
         lines: list[str]
 
     @dataclass
-    class AttachRequested(Message):
-        prompt_box: PromptBox
+    class AttachRequested(_PromptMessage):
+        pass
 
     @dataclass
-    class LeaveRequested(Message):
-        prompt_box: PromptBox
+    class LeaveRequested(_PromptMessage):
+        pass
 
     @dataclass
-    class Resized(Message):
+    class Resized(_PromptMessage):
         """The box grew or shrank with its text (Textual's Resize event does not bubble)."""
-
-        prompt_box: PromptBox
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, placeholder=PLACEHOLDER, id=id)
@@ -76,7 +81,8 @@ class PromptBox(TextArea):
     def on_resize(self) -> None:
         self.post_message(self.Resized(self))
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
+        """Runs before TextArea's own key handler, which a handled key skips (`prevent_default`)."""
         if hand_on_straggler(self, event) or (not event.is_printable and await run_binding_now(self, event)):
             return
         # TextArea inserts a newline on Enter before bindings are consulted, so decide here.
@@ -88,17 +94,14 @@ class PromptBox(TextArea):
             event.stop()
             event.prevent_default()
             self.action_newline()
-        else:
-            await super()._on_key(event)
 
-    async def _on_paste(self, event: events.Paste) -> None:
+    def on_paste(self, event: events.Paste) -> None:
+        """Runs before TextArea inserts the paste; a multi-line paste is kept from it for the screen to ask about."""
         lines = [line.strip() for line in event.text.splitlines() if line.strip()]
         if len(lines) > 1:
             event.stop()
             event.prevent_default()
             self.post_message(self.MultiLinePaste(self, event.text, lines))
-            return
-        await super()._on_paste(event)
 
     def paste_text(self, text: str) -> None:
         """Insert pasted text as one prompt (after the user declined to split it)."""

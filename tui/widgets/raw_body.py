@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 
-from rich._wrap import divide_line
+from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
+from rich.style import Style
 from textual import events
-from textual.geometry import Size
+from textual.cache import LRUCache
+from textual.geometry import Offset, Size
+from textual.reactive import var
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 
 from tui.widgets.focus_follow import KeysFollowFocus
+
+_WORD = re.compile(r" *[^ ]+ *| +")
+"""A word with the spaces after it (and, at a line's start, before it)."""
 
 
 def row_starts(line: str, width: int, first: int = 0) -> list[int]:
     """Where each visual row of `line` begins, from `first` (itself a row start) on.
 
-    Rows break after a space; only a word longer than `width` is cut. ASCII
-    text (nearly every answer) takes a fast path, much quicker than Rich's
-    cell-aware `divide_line`, which wraps everything else the same way.
+    Rows break after a space; only a word longer than `width` is cut; a
+    row's trailing spaces may hang past the edge. ASCII text (nearly every
+    answer) takes a fast path, ~50 times quicker than measuring cells word by word.
     """
     if not line.isascii():
-        return [first, *(first + offset for offset in divide_line(line[first:], width))]
+        return _cell_row_starts(line, width, first)
     starts, start, end = [first], first, len(line)
     while end - start > width:
         space = line.rfind(" ", start + 1, start + width + 1)
@@ -31,14 +39,42 @@ def row_starts(line: str, width: int, first: int = 0) -> list[int]:
     return starts
 
 
+def _cell_row_starts(line: str, width: int, first: int) -> list[int]:
+    """`row_starts` for text with wide (CJK, emoji) or combining characters: words are measured in cells."""
+    starts, cells = [first], 0
+    for match in _WORD.finditer(line, first):
+        start, word = match.start(), match.group()
+        size = cell_len(word.rstrip(" "))
+        if cells + size <= width:
+            cells += cell_len(word)
+            continue
+        if cells:  # the word starts the next row
+            starts.append(start)
+            cells = 0
+        if size <= width:
+            cells = cell_len(word)
+            continue
+        for char in word:  # longer than a row: cut where each row is full
+            char_cells = get_character_cell_size(char)
+            if cells and cells + char_cells > width and char != " ":
+                starts.append(start)
+                cells = 0
+            cells += char_cells
+            start += 1
+    return starts
+
+
 class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
     """Keeps logical lines, the first visual row of each, and where long lines wrap; draws only the rows on screen.
 
     A TextArea or Markdown view of a 1 MB answer takes seconds to lay out;
     here loading costs one wrapping pass, an append re-wraps only the last
-    row of the last line, and a frame renders only the visible rows.
+    row of the last line and redraws only the rows it changed, and a frame
+    renders only the visible rows. Text can be selected with the mouse, as in
+    Textual's `Log`; a selection across wrapped rows copies the lines unbroken.
     """
 
+    ALLOW_SELECT = True
     DEFAULT_CSS = """
     RawBody {
         height: 1fr;
@@ -48,6 +84,9 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
     }
     """
 
+    auto_scroll: var[bool] = var(True)
+    """Scroll to new text as it arrives while the reader is at the end (as Textual's `Log`)."""
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._lines: list[str] = [""]
@@ -56,7 +95,9 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
         self._wraps: dict[int, list[int]] = {}
         """For each line that wraps (by index): where its rows begin."""
         self._width = 0
-        self._following = True
+        self._at_end = True
+        self._strips: LRUCache[int, Strip] = LRUCache(1024)
+        """Drawn rows by row number (as Textual's `Log` keeps them): a frame redraws only rows not drawn before."""
 
     @property
     def text(self) -> str:
@@ -64,12 +105,17 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
 
     @property
     def following(self) -> bool:
-        """Sticky: growing text does not unstick it; only the reader scrolling away from the end does."""
-        return self._following
+        """Whether new text scrolls into view.
+
+        Sticky: growing text (or a new width) moves the end away before the
+        scroll catches up, and does not unstick it; only the reader scrolling
+        away from the end does.
+        """
+        return self.auto_scroll and self._at_end
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        self._following = new_value >= self.max_scroll_y - 1
+        self._at_end = new_value >= self.max_scroll_y - 1
 
     @property
     def _total_rows(self) -> int:
@@ -92,12 +138,13 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
     async def load(self, text: str) -> None:
         self._lines = text.replace("\t", "    ").split("\n")
         self._rewrap()
-        self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+        self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
 
     async def append(self, text: str) -> None:
-        follow = self.following
+        follow = self.following and not self.is_vertical_scrollbar_grabbed
         first, *rest = text.replace("\t", "    ").split("\n")
         last = len(self._lines) - 1
+        changed_from = self._total_rows - 1  # the last row grows; rows after it are new
         self._lines[-1] += first
         rows = self._wrap(last, grown=True)
         for line in rest:
@@ -105,9 +152,11 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
             self._lines.append(line)
             rows = self._wrap(len(self._lines) - 1)
         self._resize_virtual()
-        self.refresh()
+        for row in range(changed_from, self._total_rows):
+            self._strips.discard(row)
+        self.refresh_lines(changed_from, self._total_rows - changed_from)
         if follow:
-            self.scroll_end(animate=False, immediate=True)
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def _rewrap(self) -> None:
         starts, row = [], 0
@@ -116,6 +165,7 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
             starts.append(row)
             row += self._wrap(index)
         self._starts = starts
+        self._strips.clear()
         self._resize_virtual()
         self.refresh()
 
@@ -129,10 +179,36 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
             self._width = width
             self._rewrap()
             if follow:
-                self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+                self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
+
+    # -- selection -----------------------------------------------------------
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text, by logical line and character (what `render_line` puts in each cell's offset)."""
+        lines = self._lines
+        start = selection.start or Offset(0, 0)
+        end = selection.end or Offset(len(lines[-1]), len(lines) - 1)
+        if end.y >= len(lines):
+            end = Offset(len(lines[-1]), len(lines) - 1)
+        if start.y == end.y:
+            return lines[start.y][start.x : end.x], "\n"
+        return "\n".join([lines[start.y][start.x :], *lines[start.y + 1 : end.y], lines[end.y][: end.x]]), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self._strips.clear()
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        """Theme and focus changes restyle the drawn rows."""
+        super().notify_style_update()
+        self._strips.clear()
+
+    # -- drawing -------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
         row = round(self.scroll_offset.y) + y
+        if (strip := self._strips.get(row)) is not None:
+            return strip
         width = self.scrollable_content_region.width
         style = self.rich_style
         if row >= self._total_rows or self._width <= 0:
@@ -142,5 +218,22 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
         starts = self._wraps.get(index, [0])
         if part >= len(starts):
             return Strip.blank(width, style)
-        piece = line[starts[part] : starts[part + 1] if part + 1 < len(starts) else len(line)]
-        return Strip([Segment(piece, style)]).crop_extend(0, width, style)  # a row may end in the space it broke at
+        start = starts[part]
+        end = starts[part + 1] if part + 1 < len(starts) else len(line)
+        # A row may end in the space it broke at; each cell carries (character, line) for selecting.
+        segments = self._segments(line, index, start, end, style)
+        strip = self._strips[row] = Strip(segments).crop_extend(0, width, style).apply_offsets(start, index)
+        return strip
+
+    def _segments(self, line: str, index: int, start: int, end: int, style: Style) -> list[Segment]:
+        """The row's text, with the selected part of it in the selection's style."""
+        selection = self.text_selection
+        span = selection.get_span(index) if selection is not None else None
+        if span is None:
+            return [Segment(line[start:end], style)]
+        first, last = span
+        first, last = max(first, start), min(end if last == -1 else last, end)
+        if first >= last:
+            return [Segment(line[start:end], style)]
+        selected = style + self.screen.get_component_rich_style("screen--selection")
+        return [Segment(line[start:first], style), Segment(line[first:last], selected), Segment(line[last:end], style)]

@@ -16,8 +16,9 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -132,16 +133,30 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
     class Highlighted(Message):
         """The cursor moved to another task (or the table emptied)."""
 
-        def __init__(self, task_id: int | None) -> None:
+        def __init__(self, table: TaskTable, task_id: int | None) -> None:
             super().__init__()
+            self.table = table
             self.task_id = task_id
+
+        @property
+        def control(self) -> TaskTable:
+            return self.table
 
     class Selected(Message):
         """Enter or a click on a task's row."""
 
-        def __init__(self, task_id: int) -> None:
+        def __init__(self, table: TaskTable, task_id: int) -> None:
             super().__init__()
+            self.table = table
             self.task_id = task_id
+
+        @property
+        def control(self) -> TaskTable:
+            return self.table
+
+    task_filter: var[TaskFilter] = var(TaskFilter.ALL, init=False)
+    """Which tasks have rows; setting it (or `task_sort`) redraws them."""
+    task_sort: var[TaskSort] = var(TaskSort.ID, init=False)
 
     def __init__(self, tasks: Mapping[int, Task], *, clock: Clock, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -160,8 +175,6 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         self._selected: int | None = None
         """The cursor is a task id, never a position: rows come and go under it."""
         self._highlighted: int | None = None
-        self.task_filter = TaskFilter.ALL
-        self.task_sort = TaskSort.ID
 
     def on_mount(self) -> None:
         self.sync(self._tasks)
@@ -241,11 +254,10 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         if reorder:
             self._reorder()
 
-    def set_view(self, task_filter: TaskFilter | None = None, task_sort: TaskSort | None = None) -> None:
-        if task_filter is not None:
-            self.task_filter = task_filter
-        if task_sort is not None:
-            self.task_sort = task_sort
+    def watch_task_filter(self) -> None:
+        self.rebuild()
+
+    def watch_task_sort(self) -> None:
         self.rebuild()
 
     def rebuild(self) -> None:
@@ -277,11 +289,10 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         self.refresh()
 
     def _refresh_row(self, task_id: int) -> None:
+        """Redraw one task's row: line 0 is the header, so a row is line `index + 1` of the virtual rows."""
         index = self._positions.get(task_id)
         if index is not None:
-            y = index + 1 - round(self.scroll_y)
-            if 0 < y < self.size.height:
-                self.refresh(Region(0, y, self.size.width, 1))
+            self.refresh_line(index + 1)
 
     def _sort_key(self, task_id: int) -> tuple[float, int]:
         task = self._tasks.get(task_id)
@@ -327,7 +338,7 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         self._scroll_to_cursor()
         if current != self._highlighted:
             self._highlighted = current
-            self.post_message(self.Highlighted(current))
+            self.post_message(self.Highlighted(self, current))
 
     @property
     def _visible_rows(self) -> int:
@@ -362,7 +373,7 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
 
     def action_select_cursor(self) -> None:
         if self.selected_id is not None:
-            self.post_message(self.Selected(self.selected_id))
+            self.post_message(self.Selected(self, self.selected_id))
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
