@@ -10,7 +10,8 @@ from tui.app.bindings import TASK_BINDINGS
 from tui.config import ConfigError
 from tui.engine import AttachmentError, Engine, EngineError, Task, TaskEvent, TaskStatus
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.task_actions import READ_ONLY_ACTIONS, TaskActions
+from tui.screens.task_actions import READ_ONLY_ACTIONS
+from tui.screens.tool_actions import TOOL_ACTIONS, ToolActions
 from tui.widgets.footer import DeckFooter
 from tui.widgets.next_task_bar import NextTaskBar
 from tui.widgets.output_area import OutputArea
@@ -25,6 +26,8 @@ PANE_INTERVAL_S = 0.1
 PANE_SETTLE_S = 0.3
 """How long the cursor rests on a task before its previewed (raw) pane renders as Markdown."""
 TASK_ACTIONS = frozenset(binding.action for binding in TASK_BINDINGS)
+_TICKING = (TaskStatus.RUNNING, TaskStatus.WAITING)
+"""Tasks whose times change every tick."""
 WRITING_KEYS = {
     key.strip(): binding.description
     for binding in TASK_BINDINGS
@@ -34,7 +37,7 @@ WRITING_KEYS = {
 """Keys that change the session: hidden in watch mode, and explained when pressed there."""
 
 
-class MainScreen(TaskActions):
+class MainScreen(ToolActions):
     """Engine events only mark tasks dirty here; two timers turn marks into cell and pane updates.
 
     That keeps the cost of a busy stream bounded by the refresh rate, not by
@@ -84,14 +87,16 @@ class MainScreen(TaskActions):
         """Runs inside the engine for every event: record, never render."""
         self._table_dirty.add(event.task.id)
         self._pane_dirty.add(event.task.id)
+        self.note_tool_event(event)
 
     # -- refresh ---------------------------------------------------------
 
     def _tick_table(self) -> None:
         dirty, self._table_dirty = self._table_dirty, set()
-        dirty.update(task.id for task in self.engine.tasks.values() if task.status is TaskStatus.RUNNING)
+        dirty.update(task.id for task in self.engine.tasks.values() if task.status in _TICKING)
         self.table.sync(dirty)
         self.show_counts()
+        self.announce_questions()
         selected = self.selected
         status = selected.status if selected else None
         if status is not self._selected_status:
@@ -102,6 +107,10 @@ class MainScreen(TaskActions):
 
     async def _tick_panes(self) -> None:
         dirty, self._pane_dirty = self._pane_dirty, set()
+        for task_id in self.output.shown_ids:  # a call's running time counts up with no event
+            task = self.engine.tasks.get(task_id)
+            if task is not None and task.tool_calls and not task.tool_calls[-1].status.is_final:
+                dirty.add(task_id)
         shown = dirty.intersection(self.output.shown_ids)
         if shown:
             await self.output.sync(shown, self.engine.tasks)
@@ -172,6 +181,11 @@ class MainScreen(TaskActions):
         except ValueError as exc:
             self.notify(f"Timeout: {exc}", severity="error", markup=False)
             return False
+        try:
+            tools = bar.tools
+        except ValueError as exc:
+            self.notify(f"Tools: {exc}", severity="error", markup=False)
+            return False
         started: list[Task] = []
         for prompt in prompts:
             try:
@@ -182,6 +196,7 @@ class MainScreen(TaskActions):
                     timeout=timeout,
                     attachments=bar.attachments,
                     system=self._system,
+                    tools=tools,
                 )
             except (AttachmentError, EngineError, ConfigError) as exc:
                 self.notify(str(exc), title="Not started", severity="error", markup=False)
@@ -204,6 +219,8 @@ class MainScreen(TaskActions):
             return True
         if isinstance(self.focused, PromptBox) or (self.deck.read_only and action not in READ_ONLY_ACTIONS):
             return False
+        if action in TOOL_ACTIONS:
+            return self.can(action)
         return True if self.can(action) else None
 
     def on_key(self, event: events.Key) -> None:

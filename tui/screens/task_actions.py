@@ -57,7 +57,9 @@ def timeout_problem(text: str) -> str | None:
     return None
 
 
-READ_ONLY_ACTIONS = frozenset({"copy", "grid", "raw", "filter", "sort", "help"})
+_IN_GRID = (TaskStatus.RUNNING, TaskStatus.WAITING)
+"""A task waiting for an approval keeps its place in the grid."""
+READ_ONLY_ACTIONS = frozenset({"copy", "grid", "raw", "filter", "sort", "help", "tool_calls"})
 """What a watcher may do to another process's session: look, never change."""
 
 
@@ -139,7 +141,7 @@ class TaskActions(Screen[None]):
         selected = self.table.selected_id
         ids = [] if selected is None else [selected]
         if self.output.grid:
-            running = [t.id for t in self.engine.tasks.values() if t.status is TaskStatus.RUNNING]
+            running = [t.id for t in self.engine.tasks.values() if t.status in _IN_GRID]
             ids += [task_id for task_id in running if task_id != selected][: GRID_MAX - len(ids)]
         return ids
 
