@@ -14,8 +14,8 @@ from textual.pilot import Pilot
 from tui.app.app import AgentDeckApp
 from tui.config import parse_config
 from tui.engine import Engine, Task, TaskStatus
-from tui.engine.clients import ClientFactory
 from tui.screens.main import MainScreen
+from tui.widgets.markdown_body import MarkdownBody
 
 SIZE = (120, 36)
 TIME_SERVER = str(Path(sys.executable).with_name("mcp-server-time"))
@@ -23,12 +23,25 @@ TIME_SERVER = str(Path(sys.executable).with_name("mcp-server-time"))
 SLOW_SERVER = str(Path(__file__).with_name("slow_mcp_server.py"))
 
 
+class SharedDemoServer:
+    """The test session's demo server lent to one engine: already started, and not the engine's to stop."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def start(self) -> str:
+        return self.url
+
+    def stop(self) -> None:
+        """The session fixture stops it after the last test."""
+
+
 def demo_engine(demo_url: str, *, concurrency: int = 4, timeout: float | None = 600.0) -> Engine:
     """An engine whose built-in `demo` provider talks to the shared test server."""
     config = parse_config({}, Path("test-config.toml"), environ={}).with_overrides(
         default_provider="demo", concurrency=concurrency, timeout=timeout
     )
-    return Engine(config, clients=ClientFactory(demo_url=demo_url))
+    return Engine(config, local_server=SharedDemoServer(demo_url))
 
 
 def tools_engine(
@@ -44,7 +57,7 @@ def tools_engine(
     config = parse_config(raw, Path("test-config.toml"), environ={}).with_overrides(
         default_provider="demo", concurrency=concurrency, timeout=timeout
     )
-    return Engine(config, clients=ClientFactory(demo_url=demo_url))
+    return Engine(config, local_server=SharedDemoServer(demo_url))
 
 
 @asynccontextmanager
@@ -114,9 +127,33 @@ async def select(app: AgentDeckApp, pilot: Pilot[int], task: Task) -> None:
     await pilot.pause()
 
     def settled() -> bool:
-        return task.id in screen.output.shown_ids and not any(pane.previewing for pane in screen.output.panes)
+        return task.id in screen.output.shown_ids and panes_settled(app)
 
     await wait_for(pilot, settled)
+
+
+def panes_settled(app: AgentDeckApp) -> bool:
+    """No pane previews raw text or is still loading or appending."""
+    return not any(pane.previewing or pane.busy for pane in main_screen(app).output.panes)
+
+
+async def wait_still(pilot: Pilot[int]) -> None:
+    """Wait until every Markdown body has stopped growing and scrolling (its streamed blocks all laid out)."""
+    bodies = list(main_screen(pilot.app).output.query(MarkdownBody))  # type: ignore[arg-type]
+
+    def shape() -> list[tuple[int, float, float]]:
+        return [(body.virtual_size.height, body.scroll_y, body.max_scroll_y) for body in bodies]
+
+    seen = [shape()]
+
+    async def still() -> bool:
+        await pilot.pause(0.1)
+        seen.append(shape())
+        return seen[-1] == seen[-2] == seen[-3] if len(seen) >= 3 else False
+
+    deadline = time.monotonic() + 10
+    while not await still():
+        assert time.monotonic() < deadline, f"Markdown bodies kept changing: {seen[-3:]}"
 
 
 def finished(*tasks: Task) -> Callable[[], bool]:
@@ -157,7 +194,8 @@ async def freeze(pilot: Pilot[int]) -> None:
             task.started_at = FROZEN_NOW - 40 + 2 * task.id
             task.finished_at = task.started_at + 12.5 if task.status.is_final else None
     screen = main_screen(app)
-    await wait_for(pilot, lambda: not any(pane.previewing for pane in screen.output.panes))
+    await wait_for(pilot, lambda: panes_settled(app))
+    await wait_still(pilot)
     screen.prompt.cursor_blink = False
     screen.table.sync(list(app.engine.tasks))
     screen.show_counts()

@@ -18,7 +18,7 @@ from textual.pilot import Pilot
 
 from tests.app_helpers import demo_engine, main_screen, tools_engine, wait_for
 from tui.app.app import AgentDeckApp
-from tui.app.bindings import APP_BINDINGS, TASK_BINDINGS
+from tui.screens.bindings import APP_BINDINGS, TASK_BINDINGS
 from tui.engine import Engine
 from tui.store import SessionStore, SessionWatcher
 from tui.widgets.prompt_box import PromptBox

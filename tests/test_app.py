@@ -13,7 +13,7 @@ from tests.app_helpers import cell, finished, has_status, main_screen, running_a
 from tui.demo.script import expected_answer
 from tui.engine import TaskStatus
 from tui.screens.confirm import ConfirmScreen
-from tui.app.bindings import HELP_SECTIONS
+from tui.screens.bindings import HELP_SECTIONS
 from tui.screens.help import HelpScreen, key_label
 from tui.widgets.markdown_body import MarkdownBody
 from tui.widgets.output_pane import LIVE_MARKDOWN_LIMIT, OutputPane

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Markdown
 
-from tests.app_helpers import cell, finished, main_screen, running_app, select, submit, wait_for
+from tests.app_helpers import cell, finished, main_screen, running_app, select, submit, wait_for, wait_still
 from tui.widgets.output_pane import OutputPane
 from tui.widgets.raw_body import RawBody
 
@@ -21,7 +21,7 @@ async def test_hostile_output_is_literal_in_markdown_and_raw(demo_url: str) -> N
         await wait_for(pilot, finished(task))
         assert task.status == "done", task.error
         await select(app, pilot, task)
-        await pilot.pause(0.3)
+        await wait_still(pilot)
         shown = screen_text(app.export_screenshot())
         assert "[bold red]markup[/]" in shown, "Rich markup must not be interpreted"
         assert "[@click=app.quit]quit[/]" in shown

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
+import pytest
 from textual.pilot import Pilot
 
-from tests.app_helpers import SIZE, cell, main_screen, screen_lines, select, submit, tools_engine, wait_for
+from tests.app_helpers import (
+    SIZE, SharedDemoServer, cell, demo_engine, finished, has_status, main_screen, screen_lines, select, submit,
+    tools_engine, wait_for,
+)
+from tests.mcp_helpers import DEMO_TOOLS
 from tui.app.app import AgentDeckApp
-from tui.engine import Task, TaskStatus
+from tui.engine import Engine, Task, TaskStatus
 from tui.engine.tool_calls import ToolCallStatus
 from tui.screens.approve import ApproveScreen
 from tui.screens.tool_calls import ToolCallsScreen
@@ -173,3 +179,32 @@ async def test_the_palette_chooses_the_next_tasks_tools_and_a_bad_name_is_explai
         await pilot.pause(0.2)
         assert not app.engine.tasks
         assert any("nosuch" in n.message and n.message.startswith("Tools:") for n in app._notifications)
+
+
+@pytest.mark.slow
+async def test_a_waiting_task_shows_as_waiting_and_runs_once_approved(demo_url: str) -> None:
+    """The engine's answer path, without the dialog: the row and the header follow it."""
+    config = demo_engine(demo_url).config
+    asking = replace(DEMO_TOOLS, approve="ask")
+    providers = {**config.providers, "demo": replace(config.providers["demo"], tools=("demo",))}
+    engine = Engine(
+        config.with_overrides(mcp={**config.mcp, "demo": asking}, providers=providers),
+        local_server=SharedDemoServer(demo_url),
+    )
+    app = AgentDeckApp(engine, demo_notice=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        try:
+            task = await submit(app, pilot, '[[tool:word_count {"text": "a b"}]] [[len:60]] count')
+            await wait_for(pilot, has_status(task, TaskStatus.WAITING), timeout=60)
+            await pilot.pause(0.4)
+            assert cell(app, task, "status") == "⏸ waiting"
+            assert "1 waiting" in screen_lines(app)[0], screen_lines(app)[0]
+            engine.answer_approval(task.id, task.waiting_calls[0].call_id, "once")
+            await wait_for(pilot, finished(task), timeout=30)
+            assert task.status is TaskStatus.DONE, task.error
+            assert [c.status for c in task.tool_calls] == [ToolCallStatus.DONE]
+            await pilot.pause(0.4)
+            assert cell(app, task, "status") == "✓ done"
+        finally:
+            await app.shutdown()

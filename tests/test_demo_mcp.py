@@ -1,5 +1,8 @@
 """The demo MCP server as its own process, reached through Agent Framework's MCP clients
-(stdio and Streamable HTTP), and its tools driving a whole agent run against the demo server."""
+(stdio and Streamable HTTP), and its tools driving a whole agent run against the demo server.
+
+Each server process spends 2-3 s importing the `mcp` SDK on a loaded machine, so the
+tests that start their own are marked slow."""
 
 from __future__ import annotations
 
@@ -104,6 +107,7 @@ async def test_http_test_tools_sleep_and_a_cancelled_call_leaves_the_server_work
         assert text_of(await tools["word_count"].invoke(text="still here")).startswith("2 words")
 
 
+@pytest.mark.slow
 async def test_crash_ends_the_server_process_mid_call(workdir: Path) -> None:
     server = HttpServer(workdir, "--test-tools")
     try:
@@ -116,6 +120,7 @@ async def test_crash_ends_the_server_process_mid_call(workdir: Path) -> None:
         server.stop()
 
 
+@pytest.mark.slow
 def test_a_taken_port_is_one_line_and_exit_1() -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]

@@ -44,6 +44,8 @@ def test_run_with_the_built_in_demo_server_prints_a_done_task_with_its_call() ->
         "elapsed_s": task["tool_calls"][0]["elapsed_s"],
     }]
     assert task["output"] == expected_tool_answer(prompt, [("word_count", "3 words, 1 lines, 16 characters")])
+    assert "agentdeck: task 1 tool word_count (demo) running\n" in result.stderr
+    assert "agentdeck: task 1 tool word_count (demo) done " in result.stderr
 
 
 def test_tools_none_offers_no_tools() -> None:

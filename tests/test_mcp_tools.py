@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.app_helpers import SharedDemoServer
 from tests.mcp_helpers import DEMO_TOOLS, demo_mcp_over_http, engine_for, tool_config, wait_for
 from tui.config_mcp import McpServerConfig
 from tui.demo.tools import expected_tool_answer
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def clients(demo_server: object) -> Iterator[ClientFactory]:
-    factory = ClientFactory(demo_url=demo_server.base_url)  # type: ignore[attr-defined]
+    factory = ClientFactory(SharedDemoServer(demo_server.base_url))  # type: ignore[attr-defined]
     yield factory
     asyncio.run(factory.close())
 
@@ -180,12 +181,13 @@ async def test_two_servers_offering_one_name_refuse_the_task(demo_url: str, clie
     assert task.error is not None and "offered by both MCP servers 'demo' and 'twin'" in task.error
 
 
+@pytest.mark.parametrize("provider", ["chat", "resp"])
 async def test_interrupted_after_a_call_continues_without_calling_again(
-    demo_url: str, clients: ClientFactory
+    demo_url: str, clients: ClientFactory, provider: str
 ) -> None:
     engine = engine_for(tool_config(demo_url, DEMO_TOOLS), clients)
     prompt = '[[tool:word_count {"text": "one two three"}]] [[len:400]] [[chunk:10]] [[drop:5]] go'
-    task = engine.add_task(prompt)
+    task = engine.add_task(prompt, provider=provider)
     await engine.run_task(task)
     assert task.status is TaskStatus.INTERRUPTED, task.error
     assert [c.status for c in task.tool_calls] == [ToolCallStatus.DONE]
@@ -277,3 +279,17 @@ async def test_cancelling_a_waiting_task_withdraws_the_question(demo_url: str, c
     assert [c.status for c in task.tool_calls] == [ToolCallStatus.CANCELLED]
     with pytest.raises(EngineError):
         engine.answer_approval(task.id, call_id, "once")
+
+
+async def test_a_waiting_task_lets_queued_tasks_run(demo_url: str, clients: ClientFactory) -> None:
+    asking = McpServerConfig(**{**vars(DEMO_TOOLS), "approve": "ask"})
+    engine = engine_for(tool_config(demo_url, asking).with_overrides(concurrency=1), clients)
+    waiting = engine.add_task('[[tool:word_count {"text": "a"}]] [[len:40]] first')
+    queued = engine.add_task("[[len:40]] [[delay:0]] second", tools=[])
+    runners = [engine.start(waiting), engine.start(queued)]
+    await wait_for(lambda: waiting.status is TaskStatus.WAITING)
+    await wait_for(lambda: queued.status is TaskStatus.DONE)
+    assert waiting.status is TaskStatus.WAITING
+    engine.answer_approval(waiting.id, waiting.waiting_calls[0].call_id, "once")
+    await asyncio.gather(*runners)
+    assert waiting.status is TaskStatus.DONE and waiting.tool_calls[0].status is ToolCallStatus.DONE

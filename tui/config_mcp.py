@@ -11,10 +11,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
-
-if TYPE_CHECKING:
-    from tui.config import _Checker
+from typing import Any, Literal, Protocol
 
 ApproveMode = Literal["auto", "ask", "deny"]
 APPROVE_MODES: tuple[ApproveMode, ...] = ("auto", "ask", "deny")
@@ -24,6 +21,18 @@ DEFAULT_MAX_TOOL_ROUNDS = 20
 MAX_TOOL_ROUNDS = 1000
 DEMO_SERVER = "demo"
 MCP_KEYS = {"command", "args", "env", "cwd", "url", "headers_env", "approve", "tool_timeout"}
+
+
+class _Checker(Protocol):
+    """What tui.config's checker offers (this module sits below tui.config, which imports it)."""
+
+    def fail(self, key: str, problem: str) -> Exception: ...
+
+    def unknown_keys(self, table: Mapping[str, Any], allowed: set[str], prefix: str) -> None: ...
+
+    def string(self, table: Mapping[str, Any], key: str, prefix: str, *, required: bool = False) -> str | None: ...
+
+    def number(self, table: Mapping[str, Any], key: str, prefix: str, low: float, high: float) -> float | None: ...
 
 
 @dataclass(frozen=True)
@@ -134,7 +143,9 @@ def parse_mcp_servers(check: _Checker, raw: object) -> dict[str, McpServerConfig
     return servers
 
 
-def parse_tool_list(check: _Checker, raw: Mapping[str, Any], prefix: str, servers: Mapping[str, Any]) -> tuple[str, ...]:
+def parse_tool_list(
+    check: _Checker, raw: Mapping[str, Any], prefix: str, servers: Mapping[str, Any]
+) -> tuple[str, ...]:
     """A provider's `tools`: names of configured MCP servers."""
     value = raw.get("tools", [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -142,13 +153,16 @@ def parse_tool_list(check: _Checker, raw: Mapping[str, Any], prefix: str, server
     for name in value:
         if name not in servers:
             known = ", ".join(sorted(servers))
-            raise check.fail(f"{prefix}tools", f"no MCP server named {name!r}; add an [mcp.{name}] table (known: {known})")
+            problem = f"no MCP server named {name!r}; add an [mcp.{name}] table (known: {known})"
+            raise check.fail(f"{prefix}tools", problem)
     return tuple(dict.fromkeys(value))
 
 
 def describe_server(server: McpServerConfig) -> dict[str, Any]:
     """The server as `config show` prints it; header values stay in their variables."""
-    entry: dict[str, Any] = {"command": server.command, "args": list(server.args)} if server.command else {"url": server.url}
+    entry: dict[str, Any] = {"url": server.url}
+    if server.command:
+        entry = {"command": server.command, "args": list(server.args)}
     if server.env:
         entry["env"] = dict(server.env)
     if server.cwd:

@@ -1,4 +1,1 @@
-"""The Textual app of agentdeck: `tui.app.app.AgentDeckApp`.
-
-Nothing is imported here, so screens can import `tui.app.bindings` without a cycle.
-"""
+"""The Textual app of agentdeck: `tui.app.app.AgentDeckApp`; screens and widgets never import it."""

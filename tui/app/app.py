@@ -16,7 +16,7 @@ from textual.app import App
 from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
-from tui.app.bindings import APP_BINDINGS
+from tui.screens.bindings import APP_BINDINGS
 from tui.app.commands import DeckCommands
 from tui.engine import Engine, Task, TaskEvent, TaskStatus
 from tui.engine.redact import Redactor

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.app.bindings import TASK_BINDINGS
+from tui.screens.bindings import TASK_BINDINGS
 from tui.widgets.formatting import one_line
 
 Command = tuple[str, Callable[[], object], str]

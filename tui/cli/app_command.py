@@ -73,6 +73,7 @@ def _run_session(args: argparse.Namespace, config: Config, ref: str | None) -> i
         warnings.append(f"{exc}. Tasks on {provider.name!r} will fail; pick another provider below.")
 
     from tui.app.app import AgentDeckApp
+    from tui.cli.demo_on_demand import DemoServerOnDemand
     from tui.engine import Engine
 
     relay = ProblemRelay()
@@ -84,7 +85,7 @@ def _run_session(args: argparse.Namespace, config: Config, ref: str | None) -> i
         return watch_command(args, config)
     if storage_warning:
         warnings.append(storage_warning)
-    engine = Engine(config)
+    engine = Engine(config, local_server=DemoServerOnDemand())
     if store is not None:
         store.attach(engine)
     app = AgentDeckApp(

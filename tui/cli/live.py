@@ -11,7 +11,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from tui.engine import Engine, EventKind, TaskEvent, TaskStatus
+from tui.engine import Engine, EventKind, Task, TaskEvent, TaskStatus
 from tui.safety import visible_controls
 
 STATUS_STYLE = {
@@ -24,6 +24,14 @@ STATUS_STYLE = {
     TaskStatus.TIMED_OUT: "magenta",
     TaskStatus.INTERRUPTED: "yellow",
 }
+
+
+def _tools_cell(task: Task) -> str:
+    """Calls made, and the one running or waiting now: `3 · git_log`."""
+    if not task.tool_calls:
+        return ""
+    current = next((call.name for call in reversed(task.tool_calls) if not call.status.is_final), None)
+    return visible_controls(f"{len(task.tool_calls)}" + (f" · {current}" if current else ""))
 
 
 def _prompt_cell(prompt: str, width: int = 48) -> str:
@@ -45,7 +53,7 @@ class TerminalProgress:
 
     def _table(self) -> Table:
         table = Table(box=None, pad_edge=False, show_edge=False)
-        for column in ("id", "status", "chars", "chars/s", "elapsed", "prompt"):
+        for column in ("id", "status", "chars", "chars/s", "elapsed", "tools", "prompt"):
             table.add_column(column, justify="right" if column in ("chars", "chars/s", "elapsed") else "left")
         now = time.time()
         for task in self.engine.tasks.values():
@@ -55,6 +63,7 @@ class TerminalProgress:
                 f"{task.chars:,}",
                 f"{task.rate:,.0f}" if task.status is TaskStatus.RUNNING else "",
                 f"{task.elapsed(now):.1f}s",
+                Text(_tools_cell(task)),
                 Text(_prompt_cell(task.prompt)),
             )
         return table
@@ -82,6 +91,11 @@ class PlainProgress:
         if event.kind is EventKind.STATUS:
             extra = f" ({task.error})" if task.error else ""
             self._line(f"task {task.id} {task.status} chars={task.chars} elapsed={task.elapsed():.1f}s{extra}")
+        elif event.kind is EventKind.TOOL and event.call is not None:
+            call = event.call
+            took = f" {call.elapsed_s:.1f}s" if call.status.is_final else ""
+            extra = f" ({call.error})" if call.error else ""
+            self._line(f"task {task.id} tool {call.name} ({call.server}) {call.status}{took}{extra}")
         elif event.kind is EventKind.PROGRESS:
             now = time.monotonic()
             if now - self._last_beat.get(task.id, 0.0) >= self.HEARTBEAT_S:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
@@ -121,4 +122,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"agentdeck: {visible_controls(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
+        _quiet_teardown()
         return 130
+
+
+def _quiet_teardown() -> None:
+    """After a Ctrl-C, say nothing about objects it left half-built.
+
+    A Ctrl-C that lands while asyncio is still creating its event loop leaves
+    a loop whose finaliser fails and a coroutine that never ran; Python would
+    print both as tracebacks on the way out, after the user asked to stop.
+    """
+    sys.unraisablehook = lambda _unraisable: None
+    warnings.simplefilter("ignore")

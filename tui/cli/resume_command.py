@@ -13,10 +13,11 @@ import argparse
 import asyncio
 import sys
 
+from tui.cli.demo_on_demand import DemoServerOnDemand
 from tui.cli.options import apply_task_options, check_key, concurrency_value
 from tui.cli.run_command import EXIT_NOT_ALL_DONE, EXIT_OK, drive, report_store_problem
 from tui.config import API_KINDS, Config, ConfigError
-from tui.engine import Engine, Task
+from tui.engine import ApprovalPolicy, Engine, Task
 from tui.store import SessionStore, load_text, resolve
 
 
@@ -25,6 +26,8 @@ def add_resume_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     resume.add_argument("ref", metavar="NAME|PATH", help="session name, or path to a session file")
     resume.add_argument("--json", action="store_true", help="print one JSON object per resumed task at the end")
     resume.add_argument("--concurrency", type=concurrency_value, metavar="N", help="tasks streaming at once")
+    resume.add_argument("--approve-all", action="store_true",
+                        help='run the tools of approve = "ask" servers without asking (without it they are denied)')
     adhoc = resume.add_argument_group("the ad-hoc provider ('adhoc') of a run made with --base-url")
     adhoc.add_argument("--base-url", metavar="URL", help="its OpenAI-compatible URL")
     adhoc.add_argument("--api", choices=API_KINDS, help="its API (default: chat)")
@@ -57,7 +60,8 @@ def _runnable(config: Config, task: Task) -> bool:
 
 async def _resume(args: argparse.Namespace, config: Config) -> int:
     store = SessionStore.open(resolve(args.ref), create=False, on_problem=report_store_problem)
-    engine = Engine(config)
+    policy = ApprovalPolicy.APPROVE if args.approve_all else ApprovalPolicy.DENY
+    engine = Engine(config, local_server=DemoServerOnDemand(), approval_policy=policy)
     store.attach(engine)
     interrupted = store.interrupted()
     tasks = [task for task in interrupted if _runnable(config, task)]

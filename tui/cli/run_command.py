@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from tui.cli.demo_on_demand import DemoServerOnDemand
 from tui.cli.options import apply_task_options, check_key, check_text
 from tui.cli.prompts_file import read_prompt_lines
 from tui.config import Config, ConfigError
@@ -74,7 +75,7 @@ def tool_servers(value: str | None, config: Config) -> tuple[str, ...] | None:
 
 async def _run(args: argparse.Namespace, config: Config, prompts: list[str]) -> int:
     policy = ApprovalPolicy.APPROVE if args.approve_all else ApprovalPolicy.DENY
-    engine = Engine(config, approval_policy=policy)
+    engine = Engine(config, local_server=DemoServerOnDemand(), approval_policy=policy)
     store = _open_store(args, engine)
     try:
         tasks = _add_tasks(engine, args, prompts)

@@ -13,10 +13,11 @@ from tui.store import SessionWatcher
 def watch_command(args: argparse.Namespace, config: Config) -> int:
     """Mirror the watched tasks into an engine that never runs anything, so the app shows them as usual."""
     from tui.app.app import AgentDeckApp
+    from tui.cli.demo_on_demand import DemoServerOnDemand
     from tui.engine import Engine
 
     watcher = SessionWatcher.open(args.session)
-    engine = Engine(config)
+    engine = Engine(config, local_server=DemoServerOnDemand())
     engine.adopt(watcher.tasks.values())
     app = AgentDeckApp(engine, session_name=watcher.name, watcher=watcher)
     try:

@@ -45,10 +45,12 @@ def create_app(*, api_key: str | None = None, server: DemoServer | None = None) 
     server = server or DemoServer(api_key)
     app = web.Application(middlewares=[_gatekeeper(server)], client_max_size=_MAX_BODY)
     app[SERVER_KEY] = server
+    responses = ResponsesApi(server)
     app.add_routes(ChatApi(server).routes())
-    app.add_routes(ResponsesApi(server).routes())
+    app.add_routes(responses.routes())
     app.add_routes([web.get("/_demo/stats", _stats), web.post("/_demo/reset", _reset)])
     app.on_response_prepare.append(_add_request_id)
+    app.on_shutdown.append(lambda app: responses.shutdown())
     app.on_shutdown.append(lambda app: app[SERVER_KEY].shutdown())
     return app
 

@@ -34,6 +34,7 @@ _DEFAULTS: dict[str, Any] = {
     "truncation": "disabled",
 }
 _DELTA = "response.output_text.delta"
+MAX_STORED_RESPONSES = 2000
 
 
 class ResponseRun:
@@ -261,10 +262,11 @@ async def _generate(run: ResponseRun) -> None:
 
 
 class ResponsesApi:
-    """Handlers for `/v1/responses*`, bound to one `DemoServer`."""
+    """Handlers for `/v1/responses*`, bound to one `DemoServer`; they keep the stored responses."""
 
     def __init__(self, server: DemoServer) -> None:
         self._server = server
+        self._responses: dict[str, ResponseRun] = {}
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -291,7 +293,7 @@ class ResponsesApi:
             raise ApiError(error_response(400, "Background mode requires `store` to be true.", param="store"))
         run = ResponseRun(body, history, plan, background, items, step.calls)
         if store:
-            self._server.store(run)
+            self._store(run)
         if background:
             run.task = self._server.spawn(_generate(run))
             if not body.get("stream"):
@@ -328,6 +330,17 @@ class ResponsesApi:
         run.cancel()
         return web.json_response(run.snapshot())
 
+    async def shutdown(self) -> None:
+        """Stop every stored response and release the streams that follow them."""
+        for run in list(self._responses.values()):
+            run.cancel()
+
+    def _store(self, run: ResponseRun) -> None:
+        """Keep a response retrievable by id; the oldest ones go first when the store is full."""
+        self._responses[run.id] = run
+        while len(self._responses) > MAX_STORED_RESPONSES:
+            del self._responses[next(iter(self._responses))]
+
     async def _stream(
         self,
         request: web.Request,
@@ -343,7 +356,7 @@ class ResponsesApi:
 
     def _lookup(self, request: web.Request) -> ResponseRun:
         response_id = request.match_info["response_id"]
-        run = self._server.responses.get(response_id)
+        run = self._responses.get(response_id)
         if run is None:
             raise ApiError(error_response(404, f"Response with id '{response_id}' not found."))
         return run
@@ -352,7 +365,7 @@ class ResponsesApi:
         """The stored response a `previous_response_id` continues (400 like OpenAI if unknown)."""
         if not previous_id:
             return None
-        run = self._server.responses.get(str(previous_id))
+        run = self._responses.get(str(previous_id))
         if run is None:
             message = f"Previous response with id '{previous_id}' not found."
             raise ApiError(error_response(400, message, param="previous_response_id"))

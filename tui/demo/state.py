@@ -1,4 +1,4 @@
-"""The demo server's memory: stats, stored responses, fault counters, background tasks."""
+"""The demo server's memory: stats, fault counters, background tasks."""
 
 from __future__ import annotations
 
@@ -6,16 +6,11 @@ import asyncio
 from collections import Counter
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tui.demo.conversation import Message, Turn, resolve_turn
 from tui.demo.script import Directives, expected_answer, parse_directives
 from tui.demo.streaming import DemoStats
-
-if TYPE_CHECKING:
-    from tui.demo.server_responses import ResponseRun
-
-MAX_STORED_RESPONSES = 2000
 
 
 @dataclass(frozen=True)
@@ -36,7 +31,6 @@ class DemoServer:
     def __init__(self, api_key: str | None = None) -> None:
         self.api_key = api_key
         self.stats = DemoStats()
-        self.responses: dict[str, ResponseRun] = {}
         self.fault_counts: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -52,12 +46,6 @@ class DemoServer:
         prompt_chars = sum(len(text) for _, text in history)
         return Plan(turn, directives, full[len(turn.answered) :], prompt_chars)
 
-    def store(self, run: ResponseRun) -> None:
-        """Keep a response retrievable by id; the oldest ones go first when the store is full."""
-        self.responses[run.id] = run
-        while len(self.responses) > MAX_STORED_RESPONSES:
-            del self.responses[next(iter(self.responses))]
-
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run work that must outlive the request that started it (background responses)."""
         task = asyncio.get_running_loop().create_task(coro)
@@ -66,9 +54,7 @@ class DemoServer:
         return task
 
     async def shutdown(self) -> None:
-        """Stop background generation and release every waiting stream."""
-        for run in list(self.responses.values()):
-            run.cancel()
+        """Stop work spawned past its request (the Responses API ends its own streams first)."""
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tui.config import ProviderConfig
 from tui.engine.mcp_servers import McpServers
@@ -13,8 +13,6 @@ from tui.engine.stream_loop import StreamLoop
 if TYPE_CHECKING:
     import openai
     from agent_framework import Agent
-
-    from tui.demo.server import DemoServerThread
 
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 600.0
@@ -25,42 +23,59 @@ class MissingKeyError(RuntimeError):
     """The provider names a key variable that is not set; nothing was sent."""
 
 
+class NoServerError(RuntimeError):
+    """The provider has no `base_url` and the engine was given no local server for it; nothing was sent."""
+
+
+class LocalServer(Protocol):
+    """Serves the providers that have no `base_url` (the caller decides which server that is).
+
+    Both methods block; the factory calls them off the event loop, `start` once
+    on the first request of such a provider and `stop` on close if it started.
+    """
+
+    def start(self) -> str:
+        """Start serving and return the `/v1` base URL."""
+        ...
+
+    def stop(self) -> None: ...
+
+
 class ClientFactory:
     """One SDK client per provider (shared connection pool), one agent per provider, model and instructions.
 
     Agents hold no conversation (each task brings its own AgentSession), so tasks
     share them. Building one per task leaked: each chat client and agent registers
     OpenTelemetry meters that the global proxy meter provider keeps forever
-    (about 5 KB per task in a soak). The demo provider's local server is started
-    the first time a demo task runs, in its own thread, so its work never
-    competes with the caller's event loop.
+    (about 5 KB per task in a soak). The `local_server` (for providers with no
+    `base_url`) is started the first time one of their tasks runs.
 
     SDK clients bind their connection pools to the loop that first uses them,
     so clients and agents are used only on `streams`, the loop where streams are
     read: `agent` and `sdk_client` are for coroutines running there.
     """
 
-    def __init__(self, demo_url: str | None = None) -> None:
+    def __init__(self, local_server: LocalServer | None = None) -> None:
         self.streams = StreamLoop()
         self.mcp = McpServers({})
         """MCP servers, used on `streams` only; the engine gives them their config."""
         self._sdk_clients: dict[str, openai.AsyncOpenAI] = {}
         self._agents: OrderedDict[tuple[str, str, str | None], Agent] = OrderedDict()
-        self._demo_url = demo_url
-        self._demo_server: DemoServerThread | None = None
-        self._demo_lock = asyncio.Lock()
+        self._local_server = local_server
+        self._local_url: str | None = None
+        self._started_server: LocalServer | None = None
+        self._local_lock = asyncio.Lock()
 
     async def base_url(self, provider: ProviderConfig) -> str:
         if provider.base_url is not None:
             return provider.base_url
-        async with self._demo_lock:
-            if self._demo_url is None:
-                from tui.demo.server import DemoServerThread
-
-                server = DemoServerThread()
-                self._demo_url = await asyncio.to_thread(server.start)
-                self._demo_server = server
-            return self._demo_url
+        if self._local_server is None:
+            raise NoServerError(f"provider {provider.name!r} has no base_url and no local server serves it")
+        async with self._local_lock:
+            if self._local_url is None:
+                self._local_url = await asyncio.to_thread(self._local_server.start)
+                self._started_server = self._local_server
+            return self._local_url
 
     async def sdk_client(self, provider: ProviderConfig) -> openai.AsyncOpenAI:
         client = self._sdk_clients.get(provider.name)
@@ -116,8 +131,8 @@ class ClientFactory:
         if self.streams.started:
             await self.streams.run(self._close_clients())
             await self.streams.close()
-        if self._demo_server is not None:
-            server, self._demo_server = self._demo_server, None
+        if self._started_server is not None:
+            server, self._started_server = self._started_server, None
             await asyncio.to_thread(server.stop)
 
     async def _close_clients(self) -> None:

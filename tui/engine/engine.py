@@ -18,10 +18,10 @@ from typing import Any
 from tui.config import Config, ProviderConfig
 from tui.engine.approvals import Approvals
 from tui.engine.attachments import compose_request, read_attachment
-from tui.engine.clients import ClientFactory, MissingKeyError
+from tui.engine.clients import ClientFactory, LocalServer, MissingKeyError, NoServerError
 from tui.engine.errors import describe_failure
 from tui.engine.events import EventKind, Observer, ProgressThrottle, TaskEvent
-from tui.engine.limits import ConcurrencyLimit
+from tui.engine.limits import ConcurrencyLimit, Slot
 from tui.engine.mcp_servers import McpStartError, ToolNameClash
 from tui.engine.redact import Redactor
 from tui.engine.retention import settle
@@ -47,16 +47,18 @@ class EngineError(ValueError):
 
 class Engine:
     def __init__(
-        self, config: Config, *, clients: ClientFactory | None = None, progress_hz: float = 10.0,
-        approval_policy: ApprovalPolicy = ApprovalPolicy.OPERATOR,
+        self, config: Config, *, local_server: LocalServer | None = None, clients: ClientFactory | None = None,
+        progress_hz: float = 10.0, approval_policy: ApprovalPolicy = ApprovalPolicy.OPERATOR,
     ) -> None:
+        """`local_server` serves the providers with no `base_url` (the CLI passes the demo server); `clients`
+        lends another engine's factory instead (its stream loop and MCP servers)."""
         self.config = config
         self.redactor = Redactor(config.secret_env_names)
         """Hides every provider's key and MCP header secret in what tasks are told (errors, notices, tool text)."""
-        self.clients = clients or ClientFactory()
+        self.clients = clients or ClientFactory(local_server)
         self.clients.mcp.configs = config.mcp
         self.approval_policy = approval_policy
-        """What a tool of an `approve = "ask"` server gets: the operator's answer, or a fixed one when no one is there."""
+        """What an `approve = "ask"` server's tool gets: the operator's answer, or a fixed one when nobody is there."""
         self.tasks: dict[int, Task] = {}
         self._ids = count(1)
         self._observers: list[Observer] = []
@@ -284,22 +286,23 @@ class Engine:
         runner = asyncio.current_task()
         assert runner is not None
         self._runners[task.id] = runner
+        slot = Slot(self._limit)
         try:
-            await self._limit.acquire()
+            await slot.take()
         except asyncio.CancelledError:
             self._runners.pop(task.id, None)
             reason = self._stop_reasons.pop(task.id, TaskStatus.INTERRUPTED)
             self._finish(task, reason, STOP_MESSAGES[reason])
             raise
         try:
-            await self._run_started(task)
+            await self._run_started(task, slot)
         finally:
-            self._limit.release()
+            slot.give_back()
             self._runners.pop(task.id, None)
             self._scopes.pop(task.id, None)
         return task
 
-    async def _run_started(self, task: Task) -> None:
+    async def _run_started(self, task: Task, slot: Slot) -> None:
         spec = self.config.provider(task.provider)
         plan = plan_run(task)
         self._begin(task)
@@ -314,7 +317,7 @@ class Engine:
         self._scopes[task.id] = scope
         try:
             async with scope:
-                await self._attempt(task, spec, plan)
+                await self._attempt(task, spec, plan, slot)
         except TimeoutError:
             if not scope.expired():
                 raise
@@ -326,16 +329,18 @@ class Engine:
             if reason is TaskStatus.CANCELLED:
                 self._cancel_server_side(task, spec)
             raise
-        except (MissingKeyError, McpStartError, ToolNameClash) as exc:
+        except (MissingKeyError, NoServerError, McpStartError, ToolNameClash) as exc:
             self._finish(task, TaskStatus.FAILED, str(exc))
         except Exception as exc:
             failure = describe_failure(exc, spec, task.model, self.redactor)
             resumable = failure.dropped and (task.chars > 0 or task.is_native_background)
             self._finish(task, TaskStatus.INTERRUPTED if resumable else TaskStatus.FAILED, failure.message)
 
-    async def _attempt(self, task: Task, spec: ProviderConfig, plan: RunPlan) -> None:
-        recorder = ToolRecorder(task, self.redactor, self._tool_changed, self._changed, self.approvals)
-        hooks: dict[str, Any] = {"on_text": self._throttle.touch, "on_tool": recorder.apply, "policy": self.approval_policy}
+    async def _attempt(self, task: Task, spec: ProviderConfig, plan: RunPlan, slot: Slot) -> None:
+        recorder = ToolRecorder(task, self.redactor, self._tool_changed, self._changed, self.approvals, slot)
+        hooks: dict[str, Any] = {
+            "on_text": self._throttle.touch, "on_tool": recorder.apply, "policy": self.approval_policy,
+        }
         try:
             outcome = await stream_once(self.clients, spec, task, plan, **hooks)
             if outcome.fallback_notice:

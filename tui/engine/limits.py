@@ -51,3 +51,20 @@ class ConcurrencyLimit:
             if not waiter.done():
                 self.active += 1
                 waiter.set_result(None)
+
+
+class Slot:
+    """One task's place under the limit; a task waiting for the operator gives it up until answered."""
+
+    def __init__(self, limit: ConcurrencyLimit) -> None:
+        self._limit = limit
+        self.held = False
+
+    async def take(self) -> None:
+        await self._limit.acquire()
+        self.held = True
+
+    def give_back(self) -> None:
+        if self.held:
+            self.held = False
+            self._limit.release()

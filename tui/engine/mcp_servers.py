@@ -1,4 +1,4 @@
-"""MCP servers through Agent Framework: each started once on first use, shared, restarted after it died, stopped at exit.
+"""MCP servers through Agent Framework: started once on first use, shared, restarted after dying, stopped at exit.
 
 All of it runs on one event loop (the client factory's stream loop, or the
 `mcp` command's own): Agent Framework's MCP tools keep their connection on the

@@ -94,8 +94,13 @@ def _run_request(task: Task, plan: RunPlan, max_tool_rounds: int, policy: Approv
         tools=task.tools,
         max_tool_rounds=max_tool_rounds,
         policy=policy,
-        calls_so_far=tuple(replace(c) for c in task.tool_calls if c.status.is_final) if plan.mode is RunMode.CONTINUE else (),
+        calls_so_far=_finished_calls(task) if plan.mode is RunMode.CONTINUE else (),
     )
+
+
+def _finished_calls(task: Task) -> tuple[ToolCall, ...]:
+    """Copies: the stream loop reads them while the engine's loop may change the task."""
+    return tuple(replace(call) for call in task.tool_calls if call.status.is_final)
 
 
 def _messages_and_options(request: RunRequest) -> tuple[Any, dict[str, Any]]:
@@ -161,7 +166,8 @@ async def _read_stream(clients: ClientFactory, spec: ProviderConfig, request: Ru
         session = AgentSession.from_dict(request.base_session) if request.base_session else agent.create_session()
         messages, options = _messages_and_options(request)
         state = request.state.copy()
-        reader = reader_for(request.api, state)
+        background = bool(options.get("background") or options.get("continuation_token"))
+        reader = reader_for(request.api, state, background=background)
         rounds = RoundCounter(request.max_tool_rounds)
         stream = agent.run(messages, stream=True, session=session, options=options, **tools)
         compact = Compactor(stream)

@@ -25,7 +25,8 @@ class TaskStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     WAITING = "waiting"
-    """Running, but paused until the operator answers a tool call's approval (`Engine.answer_approval`)."""
+    """Paused until the operator answers a tool call's approval (`Engine.answer_approval`); holds no place
+    under the concurrency limit meanwhile (once answered, it may wait for one, still `waiting`)."""
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"

@@ -44,7 +44,9 @@ class ToolRun:
         run = self
 
         class Gate(FunctionMiddleware):
-            async def process(self, context: FunctionInvocationContext, call_next: Callable[[], Awaitable[None]]) -> None:
+            async def process(
+                self, context: FunctionInvocationContext, call_next: Callable[[], Awaitable[None]]
+            ) -> None:
                 await run.handle(context, call_next)
 
         return Gate()
@@ -95,7 +97,8 @@ class ToolRun:
         except Exception as exc:
             if _connection_closed(exc):
                 self.servers.mark_dead(call.server)
-                why = f"MCP server {call.server!r} stopped during the call (connection closed); it restarts on the next call"
+                why = (f"MCP server {call.server!r} stopped during the call (connection closed); "
+                       "it restarts on the next call")
             else:
                 why = f"tool {call.name} failed: {_first_line(exc)}"
             self._end(context, call, ToolCallStatus.FAILED, why)

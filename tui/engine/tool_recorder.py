@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from tui.engine.approvals import Approvals
 from tui.engine.feed import ToolEvent
+from tui.engine.limits import Slot
 from tui.engine.redact import Redactor
 from tui.engine.task import Task, TaskStatus
 from tui.engine.tool_calls import ApprovalDecision, ToolCall, ToolCallStatus
@@ -26,12 +27,14 @@ class ToolRecorder:
         call_changed: Callable[[Task, ToolCall], None],
         task_changed: Callable[[Task], None],
         approvals: Approvals,
+        slot: Slot,
     ) -> None:
         self.task = task
         self._redactor = redactor
         self._changed = call_changed
         self._task_changed = task_changed
         self._approvals = approvals
+        self._slot = slot
         self._by_model_id: dict[str, ToolCall] = {}
         self._questions: set[asyncio.Task[None]] = set()
 
@@ -64,7 +67,11 @@ class ToolRecorder:
         return candidate
 
     async def _await_approval(self, call: ToolCall) -> ApprovalDecision:
-        """Pause the task as `waiting` until the operator answers for this call (or its tool is approved already)."""
+        """Pause the task as `waiting` until the operator answers for this call (or its tool is approved already).
+
+        Meanwhile the task gives up its place under the concurrency limit, so queued tasks run; once
+        answered it waits for a place again (still `waiting`) before the call runs.
+        """
         task = self.task
         if self._approvals.approved_for_task(task.id, call.name):
             self._changed(task, call)
@@ -73,8 +80,11 @@ class ToolRecorder:
         task.status = TaskStatus.WAITING
         self._changed(task, call)
         self._task_changed(task)
+        self._slot.give_back()
         decision = await self._approvals.ask(task.id, call.call_id, call.name)
         call.status = ToolCallStatus.RUNNING
+        if not task.waiting_calls and not self._slot.held:
+            await self._slot.take()
         if task.status is TaskStatus.WAITING and not task.waiting_calls:
             task.status = TaskStatus.RUNNING
             self._task_changed(task)

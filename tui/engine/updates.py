@@ -53,8 +53,10 @@ class ChatUpdateReader(UpdateReader):
 
 
 class ResponsesUpdateReader(UpdateReader):
-    def __init__(self, state: RunState) -> None:
+    def __init__(self, state: RunState, *, background: bool = True) -> None:
         super().__init__(state)
+        self._background = background
+        """Only a background response can be re-attached: a foreground one's token would lead nowhere."""
         token = state.continuation_token or {}
         self._response_id: str | None = token.get("response_id")
 
@@ -65,7 +67,7 @@ class ResponsesUpdateReader(UpdateReader):
 
     def _read(self, update: Any) -> str:
         state = self.state
-        if state.continuation_token is None and update.continuation_token is not None:
+        if self._background and state.continuation_token is None and update.continuation_token is not None:
             state.continuation_token = dict(update.continuation_token)
         event = getattr(update.raw_representation, "raw_representation", None)
         self._notice_new_response(event)
@@ -123,8 +125,8 @@ def _response_problem(event: Any) -> str:
     return f"response {status}" + (f": {reason}" if reason else "")
 
 
-def reader_for(api: str, state: RunState) -> UpdateReader:
-    return ResponsesUpdateReader(state) if api == "responses" else ChatUpdateReader(state)
+def reader_for(api: str, state: RunState, *, background: bool = True) -> UpdateReader:
+    return ResponsesUpdateReader(state, background=background) if api == "responses" else ChatUpdateReader(state)
 
 
 class RoundCounter:

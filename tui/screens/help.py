@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.app.bindings import EXTRA_KEYS, HELP_SECTIONS
+from tui.screens.bindings import EXTRA_KEYS, HELP_SECTIONS
 
 
 def key_label(binding: Binding) -> str:

@@ -6,7 +6,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.timer import Timer
 
-from tui.app.bindings import TASK_BINDINGS
+from tui.screens.bindings import TASK_BINDINGS
 from tui.config import ConfigError
 from tui.engine import AttachmentError, Engine, EngineError, Task, TaskEvent, TaskStatus
 from tui.screens.confirm import ConfirmScreen

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import cast
 
 from textual.screen import Screen
 
@@ -14,6 +14,7 @@ from tui.engine import RESUMABLE, AttachmentError, Engine, EngineError, Task, Ta
 from tui.engine.attachments import Attachment, read_attachment
 from tui.screens.ask import AskScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.deck import Deck
 from tui.screens.help import HelpScreen
 from tui.widgets.formatting import duration, one_line, plural, timeout_label
 from tui.widgets.next_task_bar import NextTaskBar
@@ -21,9 +22,6 @@ from tui.widgets.output_area import GRID_MAX, OutputArea
 from tui.widgets.prompt_box import PromptBox
 from tui.widgets.status_bar import StatusBar, count_statuses
 from tui.widgets.task_table import Clock, TaskFilter, TaskSort, TaskTable
-
-if TYPE_CHECKING:
-    from tui.app.app import AgentDeckApp
 
 
 def parse_timeout(text: str, *, current: float | None, elapsed: float) -> float | None:
@@ -82,8 +80,8 @@ class TaskActions(Screen[None]):
         self._layout_running = False
 
     @property
-    def deck(self) -> AgentDeckApp:
-        return self.app  # type: ignore[return-value]
+    def deck(self) -> Deck:
+        return cast(Deck, self.app)
 
     @property
     def table(self) -> TaskTable:

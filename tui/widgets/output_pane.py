@@ -116,6 +116,11 @@ class OutputPane(Vertical):
         return self._draft
 
     @property
+    def busy(self) -> bool:
+        """Still loading or appending text: what the pane shows is about to change."""
+        return self._lock.locked()
+
+    @property
     def showing_raw(self) -> bool:
         return isinstance(self._body, RawBody)
 
