@@ -109,7 +109,7 @@ class MainScreen(ToolActions):
         dirty, self._pane_dirty = self._pane_dirty, set()
         for task_id in self.output.shown_ids:  # a call's running time counts up with no event
             task = self.engine.tasks.get(task_id)
-            if task is not None and task.tool_calls and not task.tool_calls[-1].status.is_final:
+            if task is not None and any(not call.status.is_final for call in task.tool_calls):
                 dirty.add(task_id)
         shown = dirty.intersection(self.output.shown_ids)
         if shown:
