@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -19,6 +20,9 @@ from tui.screens.main import MainScreen
 from tui.widgets.markdown_body import MarkdownBody
 
 SIZE = (120, 36)
+TIME_SERVER = str(Path(sys.executable).with_name("mcp-server-time"))
+"""`mcp-server-time` (a test extra): a real MCP server nobody here wrote."""
+SLOW_SERVER = str(Path(__file__).with_name("slow_mcp_server.py"))
 
 
 class SharedDemoServer:
@@ -37,6 +41,22 @@ class SharedDemoServer:
 def demo_engine(demo_url: str, *, concurrency: int = 4, timeout: float | None = 600.0) -> Engine:
     """An engine whose built-in `demo` provider talks to the shared test server."""
     config = parse_config({}, Path("test-config.toml"), environ={}).with_overrides(
+        default_provider="demo", concurrency=concurrency, timeout=timeout
+    )
+    return Engine(config, local_server=SharedDemoServer(demo_url))
+
+
+def tools_engine(
+    demo_url: str, *, approve: str = "auto", concurrency: int = 4, timeout: float | None = 600.0
+) -> Engine:
+    """An engine on the demo server with two MCP servers over stdio: `time` (`approve` as given) and `slow`."""
+    raw: dict[str, Any] = {
+        "mcp": {
+            "time": {"command": TIME_SERVER, "approve": approve},
+            "slow": {"command": sys.executable, "args": [SLOW_SERVER]},
+        }
+    }
+    config = parse_config(raw, Path("test-config.toml"), environ={}).with_overrides(
         default_provider="demo", concurrency=concurrency, timeout=timeout
     )
     return Engine(config, local_server=SharedDemoServer(demo_url))
@@ -160,7 +180,8 @@ FROZEN_NOW = 1_800_000_000.0
 
 
 def snapshot_app(demo_url: str, *, concurrency: int = 4) -> AgentDeckApp:
-    engine = demo_engine(demo_url, concurrency=concurrency)
+    """MCP servers are configured for the tools scene; the others never start them."""
+    engine = tools_engine(demo_url, approve="ask", concurrency=concurrency)
     return AgentDeckApp(engine, demo_notice=True, clock=lambda: FROZEN_NOW)
 
 
@@ -241,6 +262,22 @@ async def scene_small(pilot: Pilot[int]) -> None:
     await freeze(pilot)
 
 
+async def scene_tools(pilot: Pilot[int]) -> None:
+    """A task whose tool call is done (its result's first lines in the pane), and one waiting for approval."""
+    screen = main_screen(pilot.app)  # type: ignore[arg-type]
+    screen.next_task.set_tools(("slow",))
+    screen.submit(['Count the lines of the release notes [[tool:lines {"count": 6}]] [[len:700]][[delay:0]]'])
+    screen.next_task.set_tools(("time",))
+    screen.submit(['Check the clock of the build farm [[tool:get_current_time {"timezone": "UTC"}]] [[silent:600]]'])
+    done, waiting = list(screen.engine.tasks.values())
+    await wait_for(pilot, lambda: done.status is TaskStatus.DONE and waiting.status is TaskStatus.WAITING, timeout=60)
+    for call in done.tool_calls:
+        call.started_at, call.finished_at = FROZEN_NOW - 20, FROZEN_NOW - 19.6
+    await select(pilot.app, pilot, done)  # type: ignore[arg-type]
+    await screen.output.sync({done.id}, screen.engine.tasks)
+    await freeze(pilot)
+
+
 SCENES: dict[str, tuple[Callable[[Pilot[int]], Awaitable[None]], int]] = {
     "empty": (scene_empty, 4),
     "running": (scene_running, 2),
@@ -250,7 +287,11 @@ SCENES: dict[str, tuple[Callable[[Pilot[int]], Awaitable[None]], int]] = {
     "grid": (scene_grid, 4),
     "small-80x24": (scene_small, 4),
     "small-60x20": (scene_small, 4),
+    "tools": (scene_tools, 4),
+    "tools-80x24": (scene_tools, 4),
 }
 """Scene name -> (what to do before the screenshot, concurrency)."""
-SCENE_SIZES: dict[str, tuple[int, int]] = {"small-80x24": (80, 24), "small-60x20": (60, 20)}
+SCENE_SIZES: dict[str, tuple[int, int]] = {
+    "small-80x24": (80, 24), "small-60x20": (60, 20), "tools": (140, 40), "tools-80x24": (80, 24),
+}
 """Terminal size of the scenes not shown at SIZE."""

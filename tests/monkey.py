@@ -11,12 +11,12 @@ import random
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from textual.pilot import Pilot
 
-from tests.app_helpers import demo_engine, main_screen, wait_for
+from tests.app_helpers import demo_engine, main_screen, tools_engine, wait_for
 from tui.app.app import AgentDeckApp
 from tui.engine import Engine
 from tui.screens.bindings import APP_BINDINGS, TASK_BINDINGS
@@ -27,8 +27,8 @@ SIZES = [(140, 40), (120, 36), (80, 24), (60, 20)]
 BOUND_KEYS = sorted(
     {key.strip() for binding in [*TASK_BINDINGS, *APP_BINDINGS] for key in binding.key.split(",")} - {"ctrl+q"}
 )
-VIEW_KEYS = ["v", "s", "g", "m", "end", "home", "d", "y"]
-"""Keys that reshape the table under the cursor: where index bugs live, so pressed more often."""
+VIEW_KEYS = ["v", "s", "g", "m", "end", "home", "d", "y", "p", "l"]
+"""Keys that reshape the table under the cursor (where index bugs live) or open a task's dialogs: pressed more often."""
 MOVES = ["escape", "enter", "tab", "shift+tab", "up", "down", "pageup", "pagedown", "home", "end", "left", "right"]
 ANSWERS = ["y", "n", "escape", "enter", "backspace", "+", "1", "0", "space"]
 TYPED = list("abcdefghijklmnopqrstuvwxyzRC ?/.~")
@@ -43,6 +43,14 @@ PROMPTS = [
     "goes silent [[silent:30]]",
     "line one\nline two\nline three",
 ]
+TOOL_PROMPTS = [
+    'asks first [[tool:get_current_time {"timezone": "UTC"}]] [[len:300]][[delay:2]]',
+    'two asks [[tool:get_current_time {"timezone": "UTC"}]] [[tool:get_current_time {}]] [[tool_parallel]]',
+    'slow tool [[tool:wait {"seconds": 3}]] [[len:500]][[delay:5]]',
+    'noisy result [[tool:lines {"count": 40}]] [[len:300]][[delay:2]]',
+    'no such tool [[tool:nothing {}]] [[len:100]]',
+]
+"""In the `tools` state: calls that wait for approval, run, run long, return many lines, or name no tool."""
 ENDING_PROMPTS = [prompt for prompt in PROMPTS if "silent" not in prompt and "streams" not in prompt] * 2
 
 
@@ -51,6 +59,8 @@ class Monkey:
     seed: int
     rng: random.Random = field(init=False)
     recent: deque[str] = field(default_factory=lambda: deque(maxlen=30))
+    prompts: list[str] = field(default_factory=lambda: PROMPTS)
+    """What the monkey submits now and then (the `tools` state adds prompts that call tools)."""
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -79,7 +89,7 @@ class Monkey:
             self.recent.append(f"<resize {width}x{height}>")
             await pilot.resize_terminal(width, height)
         elif roll < 0.12 and not app.read_only:
-            prompt = self.rng.choice(PROMPTS)
+            prompt = self.rng.choice(self.prompts)
             self.recent.append(f"<submit {prompt.splitlines()[0]!r}>")
             screen = main_screen(app)
             if app.screen is screen:
@@ -109,7 +119,8 @@ async def app_in_state(
 
     `empty`; `busy` (tasks of every kind starting); `ended` (every task already
     ended one way or another, as in a reopened session); `watch` (another engine
-    writes the session, this app only shows it).
+    writes the session, this app only shows it); `tools` (tasks calling MCP tools,
+    some waiting for approval).
     """
     store = SessionStore.open(tmp_path / f"{state}.sqlite")
     writer: Engine | None = None
@@ -124,15 +135,21 @@ async def app_in_state(
         engine.adopt(watcher.tasks.values())
         app = AgentDeckApp(engine, session_name=watcher.name, watcher=watcher)
     else:
-        engine = demo_engine(demo_url, concurrency=3, timeout=20)
+        if state == "tools":
+            engine = tools_engine(demo_url, approve="ask", concurrency=3, timeout=20)
+            engine.config.providers["demo"] = replace(engine.config.providers["demo"], tools=("time", "slow"))
+        else:
+            engine = demo_engine(demo_url, concurrency=3, timeout=20)
         store.attach(engine)
         app = AgentDeckApp(engine, demo_notice=True, session_name=store.name)
     try:
         async with app.run_test(size=size) as pilot:
-            if state in ("busy", "ended"):
-                main_screen(app).submit(PROMPTS if state == "busy" else ENDING_PROMPTS)
+            if state in ("busy", "ended", "tools"):
+                main_screen(app).submit({"busy": PROMPTS, "ended": ENDING_PROMPTS, "tools": TOOL_PROMPTS}[state])
             if state == "ended":
                 await wait_for(pilot, lambda: all(task.status.is_final for task in engine.tasks.values()), 30)
+            if state == "tools":  # the servers have started and a call asks for approval
+                await wait_for(pilot, lambda: any(task.waiting_calls for task in engine.tasks.values()), 30)
             await pilot.pause(0.2)
             try:
                 yield app, pilot

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.monkey import SIZES, Monkey, app_in_state
+from tests.monkey import PROMPTS, SIZES, TOOL_PROMPTS, Monkey, app_in_state
 
-STATES = ["empty", "busy", "ended", "watch"]
+STATES = ["empty", "busy", "ended", "watch", "tools"]
 
 
 async def _drive(seed: int, state: str, steps: int, demo_url: str, tmp_path: Path) -> None:
     monkey = Monkey(seed)
+    if state == "tools":
+        monkey.prompts = TOOL_PROMPTS * 2 + PROMPTS
     size = monkey.rng.choice(SIZES)
     try:
         async with app_in_state(state, demo_url, tmp_path, size) as (app, pilot):

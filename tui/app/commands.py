@@ -9,6 +9,7 @@ from pathlib import Path
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from tui.screens.bindings import TASK_BINDINGS
+from tui.widgets.formatting import one_line
 
 Command = tuple[str, Callable[[], object], str]
 
@@ -37,11 +38,23 @@ class DeckCommands(Provider):
         for task_sort in TaskSort:
             if task_sort is not screen.table.task_sort:
                 commands.append((f"view: Sort by {task_sort}", partial(screen.set_sort, task_sort), ""))
+        for task in screen.engine.tasks.values():
+            for call in task.waiting_calls[:1]:
+                name = f"tools: Approve {one_line(call.name, 40)} for task #{task.id}?"
+                server = f"MCP server {one_line(call.server, 30)}"
+                commands.append((name, partial(screen.tools.ask_approval, task), server))
         bar = screen.next_task
         for name, provider in sorted(screen.engine.config.providers.items()):
             if name != bar.provider.name:
                 help_text = f"{provider.api} API, model {provider.model}"
                 commands.append((f"next task: Use provider {name}", partial(bar.choose_provider, name), help_text))
+        for name, server in sorted(screen.engine.config.mcp.items()):
+            use = partial(bar.set_tools, (name,))
+            how = f"{server.transport}, approve = {server.approve}"
+            commands.append((f"next task: Offer only the tools of MCP server {name}", use, how))
+        commands.append(("next task: Offer no tools", partial(bar.set_tools, ()), "like run --tools none"))
+        provider_tools = partial(bar.set_tools, None)
+        commands.append(("next task: Offer the provider's tools", provider_tools, "the tools: field emptied"))
         if bar.attachments:
             commands.append(("next task: Remove attached files", bar.clear_attachments, "or click the 📎 label"))
             for path in bar.attachments:

@@ -21,6 +21,10 @@ TASK_BINDINGS: list[Binding] = [
         "R", "resume_all", "Resume all", id="task.resume_all",
         tooltip="Continue every interrupted task (after a crash, a quit or a dropped stream)", show=False,
     ),
+    Binding("p", "approve", "Approve", id="task.approve",
+            tooltip="Answer a tool call waiting for approval (the selected task's, else the oldest)"),
+    Binding("l", "tool_calls", "Tool calls", id="task.tool_calls",
+            tooltip="Show the selected task's tool calls in full: arguments and results", show=False),
     Binding("y", "copy", "Copy", id="task.copy", tooltip="Copy the selected task's output to the clipboard"),
     Binding(
         "d,delete", "delete", "Delete", id="task.delete", tooltip="Delete the selected (finished) task", show=False
@@ -56,5 +60,7 @@ EXTRA_KEYS: list[tuple[str, str]] = [
     ("tab / shift+tab", "Move between the prompt, the table and the panes"),
     ("↑ ↓ / pgup pgdn", "Select a task in the table, or scroll a pane"),
     ("enter (table)", "Focus the selected task's output pane"),
+    ("click a tool call", "Show that call in full (as l)"),
+    ("y / a / n", "In the approval dialog: approve once / this tool for the task / deny"),
 ]
 """Keys Textual provides, listed in the help screen for completeness."""

@@ -16,12 +16,14 @@ from tui.screens.bindings import TASK_BINDINGS
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.screens.task_actions import READ_ONLY_ACTIONS, TaskActions
+from tui.screens.tool_actions import TOOL_ACTIONS, ToolActions
 from tui.widgets.footer import DeckFooter
 from tui.widgets.next_task_bar import NextTaskBar
 from tui.widgets.output_area import GRID_MAX, OutputArea
 from tui.widgets.prompt_box import PromptBox
 from tui.widgets.status_bar import StatusBar
 from tui.widgets.task_table import Clock, TaskFilter, TaskSort, TaskTable
+from tui.widgets.tool_call_view import ToolCallView
 
 TABLE_INTERVAL_S = 0.25
 """The table, counts and footer refresh at 4 Hz whatever the number of chunks."""
@@ -30,6 +32,8 @@ PANE_INTERVAL_S = 0.1
 PANE_SETTLE_S = 0.3
 """How long the cursor rests on a task before its previewed (raw) pane renders as Markdown."""
 TASK_ACTIONS = frozenset(binding.action for binding in TASK_BINDINGS)
+TICKING = (TaskStatus.RUNNING, TaskStatus.WAITING)
+"""Tasks whose times change every tick; a task waiting for an approval also keeps its place in the grid."""
 WRITING_KEYS = {
     key.strip(): binding.description
     for binding in TASK_BINDINGS
@@ -80,6 +84,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.engine = engine
         self.actions = TaskActions(self, engine, clock=clock)
+        self.tools = ToolActions(self, self.actions)
         self._clock = clock
         self._demo = demo
         self._model = model
@@ -114,7 +119,7 @@ class MainScreen(Screen[None]):
 
     def can(self, action: str) -> bool:
         """Whether a task key applies now: the palette offers only these (see `TaskActions.can`)."""
-        return self.actions.can(action)
+        return self.tools.can(action)
 
     def compose(self) -> ComposeResult:
         deck = self.actions.deck
@@ -144,6 +149,7 @@ class MainScreen(Screen[None]):
         """Runs inside the engine for every event: record, never render."""
         self._table_dirty.add(event.task.id)
         self._pane_dirty.add(event.task.id)
+        self.tools.note_tool_event(event)
 
     # -- refresh ---------------------------------------------------------
 
@@ -156,7 +162,7 @@ class MainScreen(Screen[None]):
         selected = self.table.selected_id
         ids = [] if selected is None else [selected]
         if self.output.grid:
-            running = [t.id for t in self.engine.running]
+            running = [t.id for t in self.engine.by_status(*TICKING)]
             ids += [task_id for task_id in running if task_id != selected][: GRID_MAX - len(ids)]
         return ids
 
@@ -184,15 +190,20 @@ class MainScreen(Screen[None]):
 
     def _tick_table(self) -> None:
         dirty, self._table_dirty = self._table_dirty, set()
-        dirty.update(task.id for task in self.engine.running)
+        dirty.update(task.id for task in self.engine.by_status(*TICKING))
         self.table.sync(dirty)
         self.show_counts()
+        self.tools.announce_questions()
         self.highlight = self._highlight_now(self.highlight.task_id)
         if self.pane_ids() != self.output.shown_ids and not self._layout_running:
             self.layout_panes()  # a task started or ended (grid), or the shown one was deleted
 
     async def _tick_panes(self) -> None:
         dirty, self._pane_dirty = self._pane_dirty, set()
+        for task_id in self.output.shown_ids:  # a call's running time counts up with no event
+            task = self.engine.find(task_id)
+            if task is not None and any(not call.status.is_final for call in task.tool_calls):
+                dirty.add(task_id)
         shown = dirty.intersection(self.output.shown_ids)
         if shown:
             await self.output.sync(shown, self.engine.tasks)
@@ -288,6 +299,11 @@ class MainScreen(Screen[None]):
         except ValueError as exc:
             self.notify(f"Timeout: {exc}", severity="error", markup=False)
             return False
+        try:
+            tools = bar.tools
+        except ValueError as exc:
+            self.notify(f"Tools: {exc}", severity="error", markup=False)
+            return False
         started: list[Task] = []
         for prompt in prompts:
             try:
@@ -298,6 +314,7 @@ class MainScreen(Screen[None]):
                     timeout=timeout,
                     attachments=bar.attachments,
                     system=self._system,
+                    tools=tools,
                 )
             except (AttachmentError, EngineError, ConfigError) as exc:
                 self.notify(str(exc), title="Not started", severity="error", markup=False)
@@ -322,6 +339,8 @@ class MainScreen(Screen[None]):
             return True
         if isinstance(self.focused, PromptBox) or (self.actions.deck.read_only and action not in READ_ONLY_ACTIONS):
             return False
+        if action in TOOL_ACTIONS:
+            return self.tools.can(action)
         return True if self.actions.can(action) else None
 
     def action_focus_prompt(self) -> None:
@@ -381,6 +400,16 @@ class MainScreen(Screen[None]):
 
     def action_concurrency(self) -> None:
         self.actions.action_concurrency()
+
+    def action_approve(self) -> None:
+        self.tools.action_approve()
+
+    def action_tool_calls(self, call_id: str | None = None) -> None:
+        self.tools.action_tool_calls(call_id)
+
+    @on(ToolCallView.Clicked)
+    def _call_clicked(self, event: ToolCallView.Clicked) -> None:
+        self.tools.show_calls(event.task_id, event.call_id)
 
     def on_key(self, event: events.Key) -> None:
         """A hidden key pressed in watch mode says why it does nothing, rather than nothing at all."""

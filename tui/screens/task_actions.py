@@ -27,7 +27,7 @@ def _left(task: Task, elapsed: float) -> str:
     return f", {duration(max(0.0, task.timeout - elapsed))} left"
 
 
-READ_ONLY_ACTIONS = frozenset({"copy", "grid", "raw", "filter", "sort", "help"})
+READ_ONLY_ACTIONS = frozenset({"copy", "grid", "raw", "filter", "sort", "help", "tool_calls"})
 """What a watcher may do to another process's session: look, never change."""
 
 Availability = Callable[[Task | None, Engine], bool]
@@ -98,7 +98,7 @@ class TaskActions:
         available = AVAILABLE.get(action)
         return available is None or available(self.selected, self.engine)
 
-    def _fail(self, exc: Exception) -> None:
+    def fail(self, exc: Exception) -> None:
         self._app.notify(str(exc), title="Not possible", severity="error", markup=False)
 
     def _start(self, make: Callable[[], Task]) -> None:
@@ -109,7 +109,7 @@ class TaskActions:
             self.table.sync([task.id])
             self.table.select(task.id)
         except EngineError as exc:
-            self._fail(exc)
+            self.fail(exc)
 
     def action_cancel(self) -> None:
         task = self.selected
@@ -155,7 +155,7 @@ class TaskActions:
             try:
                 self.engine.set_timeout(task.id, timeout_answer(answer, current=task.timeout, elapsed=elapsed))
             except (ValueError, EngineError) as exc:
-                self._fail(exc)
+                self.fail(exc)
                 return
             self._app.notify(f"Task #{task.id}: {timeout_label(task.timeout)}.")
 
@@ -220,7 +220,7 @@ class TaskActions:
             try:
                 self.engine.remove(task.id)
             except EngineError as exc:
-                self._fail(exc)
+                self.fail(exc)
 
         question = f"Delete task #{task.id} ({one_line(task.prompt, 40)}) and its output?"
         self._app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)

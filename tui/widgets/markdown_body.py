@@ -7,12 +7,17 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownStream
 
+from tui.engine.tool_calls import ToolCall
+from tui.widgets.tool_call_view import ToolCallView
+
 
 class MarkdownBody(VerticalScroll):
     """Streams fragments through `MarkdownStream`, which merges them when rendering falls behind.
 
     The container is anchored: it follows the end until the user scrolls up,
     and follows again once they scroll back to the bottom (Textual's anchor).
+    A tool call ends the Markdown document it interrupts: the call's view and a
+    new document for the text after it follow (an answer without calls stays one document).
     """
 
     DEFAULT_CSS = """
@@ -20,6 +25,7 @@ class MarkdownBody(VerticalScroll):
         height: 1fr;
         background: $surface;
         & > Markdown { padding: 0 1; background: $surface; min-height: 100%; }
+        &.-with-calls > Markdown { min-height: 0; }
     }
     """
 
@@ -35,16 +41,36 @@ class MarkdownBody(VerticalScroll):
     def following(self) -> bool:
         return self.scroll_y >= self.max_scroll_y - 1
 
+    def _last_document(self) -> Markdown:
+        return self.query_children(Markdown).last()
+
     async def load(self, text: str) -> None:
         """Replace everything at once (a task was opened): one parse, not one per chunk."""
         await self._stop_stream()
-        await self.query_one(Markdown).update(text)
+        if self.has_class("-with-calls"):
+            documents = list(self.query_children(Markdown))
+            await self.remove_children([*self.query_children(ToolCallView), *documents[1:]])
+            self.remove_class("-with-calls")
+        await self._last_document().update(text)
         self.anchor()
 
     async def append(self, text: str) -> None:
         if self._stream is None:
-            self._stream = Markdown.get_stream(self.query_one(Markdown))
+            self._stream = Markdown.get_stream(self._last_document())
         await self._stream.write(text)
+
+    async def add_call(self, call: ToolCall, text_after: str = "") -> None:
+        """Show `call` after the text so far; `text_after` (and later appends) go below it."""
+        await self._stop_stream()
+        self.add_class("-with-calls")
+        await self.mount_all([ToolCallView(call), Markdown(text_after, open_links=False)])
+
+    def update_call(self, call: ToolCall) -> None:
+        for view in self.query_children(ToolCallView):
+            if view.call.call_id == call.call_id:
+                view.call = call
+                view.redraw()
+                return
 
     async def _stop_stream(self) -> None:
         if self._stream is not None:

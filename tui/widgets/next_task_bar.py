@@ -1,4 +1,4 @@
-"""What the next prompt will run with: provider, model, timeout and attached files."""
+"""What the next prompt will run with: provider, model, timeout, MCP tools and attached files."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Label, Select, Static
 
-from tui.config import Config, ProviderConfig
+from tui.config import Config, ConfigError, ProviderConfig
 from tui.timeouts import parse_timeout, timeout_or_none
 from tui.widgets.formatting import plural
 
@@ -30,6 +30,8 @@ class NextTaskBar(Horizontal):
         & > Select { width: 1fr; min-width: 10; max-width: 24; margin: 0 2 0 0; }
         & > #model { width: 1fr; min-width: 10; max-width: 24; margin: 0 2 0 0; }
         & > #timeout { width: 8; }
+        & > .tools-label { margin: 0 0 0 2; }
+        & > #tools { width: 14; }
         & > #attachments {
             width: auto;
             max-width: 40%;
@@ -61,6 +63,11 @@ class NextTaskBar(Horizontal):
         yield Input(self._initial_model or "", compact=True, id="model", tooltip="Model; empty = the provider's")
         yield Label("timeout s:", classes="timeout-label")
         yield Input(compact=True, type="number", id="timeout", tooltip="Seconds; empty = default, 0 = no timeout")
+        yield Label("tools:", classes="tools-label")
+        yield Input(
+            compact=True, id="tools",
+            tooltip="MCP servers the task may use, comma-separated; 'none' for no tools; empty = the provider's",
+        )
         attachments = Static("", id="attachments", markup=False)
         attachments.tooltip = "Click to remove the attached files"
         yield attachments
@@ -92,6 +99,28 @@ class NextTaskBar(Horizontal):
             return DEFAULT
         return timeout_or_none(parse_timeout(text))
 
+    @property
+    def tools(self) -> tuple[str, ...] | None:
+        """MCP servers offered (like `run --tools`): None for the provider's, () for none.
+
+        A ValueError names a server the config does not define.
+        """
+        text = self.query_one("#tools", Input).value
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        if not names:
+            return None
+        if names == ["none"]:
+            return ()
+        for name in names:
+            try:
+                self._config.mcp_server(name)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return tuple(dict.fromkeys(names))
+
+    def set_tools(self, names: tuple[str, ...] | None) -> None:
+        self.query_one("#tools", Input).value = "" if names is None else ",".join(names) or "none"
+
     def set_timeout(self, seconds: float | None) -> None:
         self.query_one("#timeout", Input).value = "0" if seconds is None else f"{seconds:g}"
 
@@ -119,6 +148,7 @@ class NextTaskBar(Horizontal):
         self.query_one("#model", Input).placeholder = provider.model
         default = provider.timeout if provider.timeout is not None else self._config.timeout
         self.query_one("#timeout", Input).placeholder = "none" if not default else f"{default:g}"
+        self.query_one("#tools", Input).placeholder = ",".join(provider.tools) or "none"
 
     def _show_attachments(self) -> None:
         names = ", ".join(Path(p).name for p in self.attachments)

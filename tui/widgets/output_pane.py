@@ -12,10 +12,13 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.engine import Task, TaskStatus
+from tui.engine.tool_calls import ToolCall
 from tui.safety import visible_controls
-from tui.widgets.formatting import one_line
+from tui.widgets.formatting import one_line, plural
 from tui.widgets.raw_body import RawBody
 from tui.widgets.status import ICONS, THEME_COLOURS
+from tui.widgets.tool_call_text import call_lines, shown_state
+from tui.widgets.tool_call_view import ToolCallView
 
 if TYPE_CHECKING:
     from textual.widgets import Markdown
@@ -85,6 +88,9 @@ class OutputPane(Vertical):
         self.raw = raw
         """Raw text wanted by the user; large outputs are raw regardless."""
         self._offset = 0
+        self._calls_shown = 0
+        """How many of the task's tool calls the body shows (they come in order, each at its text offset)."""
+        self._call_states: dict[str, tuple[object, ...]] = {}
         self._body: MarkdownBody | RawBody | None = None
         self._spare: MarkdownBody | RawBody | None = None
         """A Markdown body hidden during a preview, for the pane to reuse when it settles."""
@@ -159,7 +165,46 @@ class OutputPane(Vertical):
         self.task_id = task.id
         text = task.output.since(0)
         self._offset = len(text)
-        await self._body.load(visible_controls(text))
+        calls = list(task.tool_calls)
+        self._calls_shown, self._call_states = len(calls), {}
+        if not calls:
+            await self._body.load(visible_controls(text))
+            return
+        cuts = [min(call.offset, len(text)) for call in calls] + [len(text)]
+        await self._body.load(visible_controls(text[: cuts[0]]))
+        for index, call in enumerate(calls):
+            await self._add_call(call, text[cuts[index] : max(cuts[index], cuts[index + 1])])
+
+    async def _add_call(self, call: ToolCall, text_after: str = "") -> None:
+        """Show `call` after the text so far, then the text that followed it."""
+        assert self._body is not None
+        self._call_states[call.call_id] = shown_state(call)
+        if isinstance(self._body, RawBody):
+            self._body.add_block(call.call_id, call_lines(call))
+            if text_after:
+                await self._body.append(visible_controls(text_after))
+        else:
+            await self._body.add_call(call, visible_controls(text_after))
+
+    async def _sync_calls(self, task: Task) -> None:
+        """New calls in order with the text before them; shown calls redrawn when their state changed."""
+        assert self._body is not None
+        calls = task.tool_calls
+        for call in calls[self._calls_shown :]:
+            if call.offset > self._offset:
+                before = task.output.since(self._offset)[: call.offset - self._offset]
+                self._offset += len(before)
+                await self._body.append(visible_controls(before))
+            await self._add_call(call)
+        self._calls_shown = len(calls)
+        for call in calls:
+            state = shown_state(call)
+            if self._call_states.get(call.call_id) != state:
+                self._call_states[call.call_id] = state
+                if isinstance(self._body, RawBody):
+                    self._body.update_block(call.call_id, call_lines(call))
+                else:
+                    self._body.update_call(call)
 
     async def _swap_body(self, raw: bool) -> None:
         """Show a raw or a Markdown body in place of the current one, keeping the reader's focus.
@@ -189,6 +234,8 @@ class OutputPane(Vertical):
             self._body.focus()
 
     async def _append_new(self, task: Task) -> None:
+        if task.tool_calls:
+            await self._sync_calls(task)
         new = task.output.since(self._offset)
         if not new:
             return
@@ -199,6 +246,7 @@ class OutputPane(Vertical):
     async def _clear(self) -> None:
         self.task_id = None
         self._offset = 0
+        self._calls_shown, self._call_states = 0, {}
         self.border_title = self.border_subtitle = self._title = self._subtitle = self._problem = None
         self.query_one(".problem", Static).set_class(False, "-shown")
         self.remove_class("-has-task")
@@ -220,7 +268,8 @@ class OutputPane(Vertical):
             mode = "raw preview"
         elif self.showing_raw and not self.raw:
             mode = "raw while streaming" if task.chars <= MARKDOWN_LIMIT else "raw (long output)"
-        subtitle = Content(f"{task.provider}/{task.model} · {task.chars:,} chars · {mode}")
+        calls = f" · {plural(len(task.tool_calls), 'tool call')}" if task.tool_calls else ""
+        subtitle = Content(f"{task.provider}/{task.model} · {task.chars:,} chars{calls} · {mode}")
         if title != self._title:
             self._title = self.border_title = title
         if subtitle != self._subtitle:
@@ -237,6 +286,9 @@ class OutputPane(Vertical):
             line.update(Content(problem or ""))
             line.set_class(bool(problem), "-shown")
             line.set_class(not task.error, "-notice")
+
+    def on_tool_call_view_clicked(self, event: ToolCallView.Clicked) -> None:
+        event.task_id = self.task_id  # the screen opens the call of this pane's task
 
     def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
         event.stop()

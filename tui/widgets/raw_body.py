@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Sequence
 
 from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
@@ -75,12 +76,14 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
     """
 
     ALLOW_SELECT = True
+    COMPONENT_CLASSES = {"raw-body--block"}
     DEFAULT_CSS = """
     RawBody {
         height: 1fr;
         background: $surface;
         color: $foreground;
         padding: 0 1;
+        & > .raw-body--block { color: $text-accent; background: $boost; }
     }
     """
 
@@ -98,6 +101,10 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
         self._at_end = True
         self._strips: LRUCache[int, Strip] = LRUCache(1024)
         """Drawn rows by row number (as Textual's `Log` keeps them): a frame redraws only rows not drawn before."""
+        self._block_keys: list[str] = []
+        self._block_starts: list[int] = []
+        """Logical line where each block (a tool call's lines, drawn apart from the text) begins, in order."""
+        self._block_sizes: list[int] = []
 
     @property
     def text(self) -> str:
@@ -137,6 +144,7 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
 
     async def load(self, text: str) -> None:
         self._lines = text.replace("\t", "    ").split("\n")
+        self._block_keys, self._block_starts, self._block_sizes = [], [], []
         self._rewrap()
         self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
 
@@ -158,10 +166,47 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
         if follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
 
-    def _rewrap(self) -> None:
-        starts, row = [], 0
-        self._wraps = {}
-        for index in range(len(self._lines)):
+    def add_block(self, key: str, lines: Sequence[str]) -> None:
+        """Lines set apart from the text (a tool call) after what is there; later text goes on below them."""
+        follow = self.following
+        first = len(self._lines) - 1 if not self._lines[-1] else len(self._lines)
+        self._lines[first:] = [*lines, ""]
+        self._block_keys.append(key)
+        self._block_starts.append(first)
+        self._block_sizes.append(len(lines))
+        self._rewrap(first)
+        if follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def update_block(self, key: str, lines: Sequence[str]) -> None:
+        """Redraw block `key` with new lines; what comes after it moves with it."""
+        if key not in self._block_keys:
+            return
+        index = self._block_keys.index(key)
+        start, size = self._block_starts[index], self._block_sizes[index]
+        follow = self.following
+        self._lines[start : start + size] = lines
+        shift = len(lines) - size
+        self._block_sizes[index] = len(lines)
+        for later in range(index + 1, len(self._block_starts)):
+            self._block_starts[later] += shift
+        self._rewrap(start)
+        if follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def _in_block(self, line: int) -> bool:
+        index = bisect_right(self._block_starts, line) - 1
+        return index >= 0 and line < self._block_starts[index] + self._block_sizes[index]
+
+    def _rewrap(self, first: int = 0) -> None:
+        """Wrap lines from `first` on again; the rows of the lines before it stay as they are."""
+        starts, row = self._starts[:first], 0
+        if first:
+            row = self._starts[first - 1] + len(self._wraps.get(first - 1, (0,)))
+            self._wraps = {index: wraps for index, wraps in self._wraps.items() if index < first}
+        else:
+            self._wraps = {}
+        for index in range(first, len(self._lines)):
             starts.append(row)
             row += self._wrap(index)
         self._starts = starts
@@ -221,6 +266,8 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
         start = starts[part]
         end = starts[part + 1] if part + 1 < len(starts) else len(line)
         # A row may end in the space it broke at; each cell carries (character, line) for selecting.
+        if self._block_starts and self._in_block(index):
+            style += self.get_component_rich_style("raw-body--block")
         segments = self._segments(line, index, start, end, style)
         strip = self._strips[row] = Strip(segments).crop_extend(0, width, style).apply_offsets(start, index)
         return strip

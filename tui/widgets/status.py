@@ -11,7 +11,7 @@ from tui.engine import TaskStatus
 ICONS: dict[TaskStatus, str] = {
     TaskStatus.QUEUED: "◌",
     TaskStatus.RUNNING: "▶",
-    TaskStatus.WAITING: "?",
+    TaskStatus.WAITING: "⏸",
     TaskStatus.DONE: "✓",
     TaskStatus.FAILED: "✗",
     TaskStatus.CANCELLED: "⊘",
@@ -34,7 +34,8 @@ THEME_COLOURS: dict[TaskStatus, str] = {
 
 def status_style(app: App[object], status: TaskStatus) -> Style:
     """A Rich style from the current theme; Rich renderables cannot read `$variables` themselves."""
-    return Style(color=theme_colour(app, THEME_COLOURS[status]), bold=status is TaskStatus.RUNNING)
+    bold = status in (TaskStatus.RUNNING, TaskStatus.WAITING)
+    return Style(color=theme_colour(app, THEME_COLOURS[status]), bold=bold)
 
 
 def theme_colour(app: App[object], name: str) -> str | None:

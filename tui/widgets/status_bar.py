@@ -15,10 +15,11 @@ from tui.widgets.status import ICONS, THEME_COLOURS
 
 
 def counts_line(counts: Counter[TaskStatus]) -> str:
-    """Plain counts for the terminal title: `2 running · 1 queued · 3 done · 1 failed`."""
+    """Plain counts for the terminal title: `2 running · 1 queued · 3 done · 1 failed` (waiting ones first, if any)."""
     failed = sum(counts[s] for s in (TaskStatus.FAILED, TaskStatus.TIMED_OUT))
+    waiting = f"{counts[TaskStatus.WAITING]} waiting · " if counts[TaskStatus.WAITING] else ""
     return (
-        f"{counts[TaskStatus.RUNNING]} running · {counts[TaskStatus.QUEUED]} queued · "
+        f"{waiting}{counts[TaskStatus.RUNNING]} running · {counts[TaskStatus.QUEUED]} queued · "
         f"{counts[TaskStatus.DONE]} done · {failed} failed"
     )
 

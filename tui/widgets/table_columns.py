@@ -2,7 +2,9 @@
 
 What a user needs to follow a task (its status, prompt, size and times) stays
 longest; the provider/model, the same for most tasks and repeated in the pane's
-subtitle, shrinks and then goes first, then the rate.
+subtitle, shrinks and then goes first, then the rate. The tools column is
+there once a task has called a tool; it shrinks before the prompt does, and
+goes after the prompt has shrunk.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("status", "status", STATUS_WIDTH),
     Column("model", "provider/model", 20, min_width=12),
     Column("prompt", "prompt", 20, min_width=8),
+    Column("tools", "tools", 26, min_width=12),
     Column("chars", "chars", 7, right=True),
     Column("rate", "chars/s", 7, right=True),
     Column("elapsed", "elapsed", 7, right=True),
@@ -45,7 +48,9 @@ GIVE_WAY: tuple[tuple[Literal["shrink", "drop"], str], ...] = (
     ("shrink", "model"),
     ("drop", "model"),
     ("drop", "rate"),
+    ("shrink", "tools"),
     ("shrink", "prompt"),
+    ("drop", "tools"),
     ("drop", "left"),
     ("drop", "elapsed"),
     ("drop", "chars"),
@@ -55,11 +60,14 @@ GIVE_WAY: tuple[tuple[Literal["shrink", "drop"], str], ...] = (
 Layout = tuple[tuple[Column, int], ...]
 
 
-def fit_columns(width: int, id_width: int) -> Layout:
-    """The columns shown in `width` cells and each one's width; the prompt takes whatever is left."""
+def fit_columns(width: int, id_width: int, *, tools: bool = False) -> Layout:
+    """The columns shown in `width` cells and each one's width; the prompt takes whatever is left.
+
+    `tools`: some task has called a tool, so the tools column is wanted.
+    """
     widths = {column.key: column.width for column in COLUMNS}
     widths["id"] = max(id_width, cell_len(BY_KEY["id"].label))
-    shown = [column.key for column in COLUMNS]
+    shown = [column.key for column in COLUMNS if tools or column.key != "tools"]
 
     def excess() -> int:
         return sum(widths[key] + 2 * CELL_PADDING for key in shown) - width
@@ -68,6 +76,8 @@ def fit_columns(width: int, id_width: int) -> Layout:
         over = excess()
         if over <= 0:
             break
+        if key not in shown:
+            continue
         if step == "shrink":
             widths[key] = max(BY_KEY[key].min_width, widths[key] - over)
         else:

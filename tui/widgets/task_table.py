@@ -27,6 +27,7 @@ from tui.widgets.focus_follow import KeysFollowFocus
 from tui.widgets.formatting import count, duration, one_line
 from tui.widgets.status import ICONS, status_style
 from tui.widgets.table_columns import CELL_PADDING, COLUMNS, Column, Layout, fit_columns
+from tui.widgets.tool_call_text import table_cell
 
 
 class TaskFilter(StrEnum):
@@ -175,6 +176,8 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         self._selected: int | None = None
         """The cursor is a task id, never a position: rows come and go under it."""
         self._highlighted: int | None = None
+        self._with_tools = False
+        """Some task has called a tool: the tools column is wanted (it stays once shown)."""
 
     def on_mount(self) -> None:
         self.sync(self._tasks)
@@ -190,7 +193,7 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         width = self.size.width - self.styles.scrollbar_size_vertical
         if width <= 0:
             return
-        layout = fit_columns(width, len(str(max(self._tasks, default=0))))
+        layout = fit_columns(width, len(str(max(self._tasks, default=0))), tools=self._with_tools)
         if layout != self._layout:
             self._layout = layout
             self._widths.update((column.key, column_width) for column, column_width in layout)
@@ -241,6 +244,8 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
                     self._forget(task_id)
                     reorder = True
                 continue
+            if task.tool_calls and not self._with_tools:
+                self._with_tools = reorder = True  # `_reorder` fits the columns again
             texts = self._texts(task, now)
             before = self._drawn.get(task_id)
             if before is None:
@@ -319,6 +324,7 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
             f"{ICONS[task.status]} {task.status.word}",
             one_line(f"{task.provider}/{task.model}", self._widths["model"]),
             one_line(task.prompt, self._widths["prompt"]),
+            table_cell(task.tool_calls),
             count(task.chars),
             self._rate(task, now) if running else "",
             duration(task.elapsed(now)) if started else "—",
