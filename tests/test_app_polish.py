@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import statistics
-import time
 from pathlib import Path
 
 import pytest
@@ -157,13 +155,10 @@ async def test_moving_the_cursor_shows_each_task_at_once_and_markdown_when_it_re
         await pilot.press("escape", "home")
         pane = screen.output.panes[0]
         await wait_for(pilot, lambda: pane.task_id == tasks[0].id and str(pane.border_subtitle).endswith("· markdown"))
-        waits = []
         for task in tasks[1:]:
-            started = time.monotonic()
             await pilot.press("down")
             await wait_for(pilot, lambda: pane.task_id == task.id and pane.query(RawBody), timeout=5)
-            waits.append(time.monotonic() - started)
             assert pane.query_one(RawBody).text == expected_answer(task.prompt)
-        assert statistics.median(waits) < 0.3, [f"{wait:.2f}" for wait in waits]
+            assert pane.previewing and str(pane.border_subtitle).endswith("· raw preview"), "no Markdown per row"
         await wait_for(pilot, lambda: str(pane.border_subtitle).endswith("· markdown"), timeout=10)
         assert not pane.showing_raw and pane.task_id == tasks[-1].id
