@@ -123,10 +123,12 @@ class AgentDeckApp(App[int]):
         if self.demo_notice:
             self.notify(
                 "Answers come from the built-in demo server: no API key is used. "
-                "Configure a provider with `agentdeck config init`.",
+                "Configure a provider with `agentdeck config init`.\n"
+                "To watch a tool call: Shift+Tab to tools:, type demo, Tab back and ask "
+                '[[tool:clock {"timezone": "UTC"}]] what time is it?',
                 title="Demo mode",
                 markup=False,
-                timeout=8,
+                timeout=15,
             )
         if self._startup_warning:
             self.notify(self._startup_warning, severity="warning", markup=False, timeout=10)
