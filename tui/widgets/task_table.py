@@ -81,6 +81,19 @@ STALL_S = 2.0
 Clock = Callable[[], float]
 
 
+class TaskMessage(Message):
+    """About one task's row; `control` is the table, so `@on(..., "#id")` picks the table by id."""
+
+    def __init__(self, table: TaskTable, task_id: int | None) -> None:
+        super().__init__()
+        self.table = table
+        self.task_id = task_id
+
+    @property
+    def control(self) -> TaskTable:
+        return self.table
+
+
 class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
     """Rows are keyed by task id; the header stays on the first line while rows scroll.
 
@@ -131,29 +144,11 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
     }
     """
 
-    class Highlighted(Message):
-        """The cursor moved to another task (or the table emptied)."""
+    class Highlighted(TaskMessage):
+        """The cursor moved to another task (or the table emptied: `task_id` is None)."""
 
-        def __init__(self, table: TaskTable, task_id: int | None) -> None:
-            super().__init__()
-            self.table = table
-            self.task_id = task_id
-
-        @property
-        def control(self) -> TaskTable:
-            return self.table
-
-    class Selected(Message):
+    class Selected(TaskMessage):
         """Enter or a click on a task's row."""
-
-        def __init__(self, table: TaskTable, task_id: int) -> None:
-            super().__init__()
-            self.table = table
-            self.task_id = task_id
-
-        @property
-        def control(self) -> TaskTable:
-            return self.table
 
     task_filter: var[TaskFilter] = var(TaskFilter.ALL, init=False)
     """Which tasks have rows; setting it (or `task_sort`) redraws them."""
