@@ -259,3 +259,11 @@ def test_open_hands_the_session_to_the_app(monkeypatch: pytest.MonkeyPatch) -> N
     path = str(paths.sessions_dir() / "mine.sqlite")
     assert calls == [(path, False), (path, True)]
     assert main(["open", "absent"]) == 2
+
+
+def test_sessions_count_statuses_in_the_headers_order_and_words() -> None:
+    prompts = ["slow [[silent:600]]", "refused [[fault:401]]"]
+    made = agentdeck("run", "--session", "mixed", "--timeout", "5", *prompts)
+    assert made.returncode != 0, "a timed-out task is not a clean run"
+    listed = agentdeck("sessions")
+    assert "2 (1 failed, 1 timed out)" in listed.stdout, listed.stdout

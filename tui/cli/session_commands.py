@@ -13,6 +13,7 @@ from pathlib import Path
 from tui.cli.resume_command import add_resume_parser
 from tui.cli.run_command import EXIT_OK
 from tui.config import Config
+from tui.engine.task import STATUS_ORDER
 from tui.safety import visible_controls
 from tui.store import (
     FORMATS,
@@ -25,8 +26,6 @@ from tui.store import (
     session_info,
     write_private,
 )
-
-_STATUS_ORDER = ("waiting", "running", "queued", "interrupted", "done", "failed", "timed_out", "cancelled")
 
 
 def add_session_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -68,8 +67,11 @@ def _when(epoch: float) -> str:
 
 
 def _counts(info: SessionInfo) -> str:
-    order = sorted(info.counts, key=lambda s: _STATUS_ORDER.index(s) if s in _STATUS_ORDER else 99)
-    detail = ", ".join(f"{info.counts[s]} {s}" for s in order)
+    """`7 (1 running, 5 done, 1 timed out)`: the header's order and words."""
+    known = [status for status in STATUS_ORDER if status.value in info.counts]
+    parts = [f"{info.counts[status.value]} {status.word}" for status in known]
+    parts += [f"{count} {name}" for name, count in info.counts.items() if name not in {s.value for s in known}]
+    detail = ", ".join(parts)
     return f"{info.task_count}" + (f" ({detail})" if detail else "")
 
 
