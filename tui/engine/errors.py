@@ -126,7 +126,7 @@ def describe_failure(exc: BaseException, provider: ProviderConfig, model: str, r
         return Failure("no data from the provider before the read timeout", dropped=True)
     if isinstance(cause, openai.APIConnectionError):
         reason = short(str(cause.__cause__ or cause))
-        where = provider.base_url or "the demo server"
+        where = provider.base_url or "the local server (no base_url)"
         return Failure(f"connection to {where} failed: {reason}", dropped=True)
     if isinstance(cause, openai.OpenAIError):
         return Failure(short(str(cause)) or type(cause).__name__, dropped=False)
