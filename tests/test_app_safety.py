@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Markdown
+from textual.widgets.markdown import MarkdownBlock
 
-from tests.app_helpers import cell, finished, main_screen, running_app, select, submit, wait_for, wait_still
+from tests.app_helpers import (
+    cell,
+    finished,
+    main_screen,
+    panes_settled,
+    running_app,
+    select,
+    submit,
+    wait_for,
+    wait_still,
+)
+from tui.app.app import AgentDeckApp
+from tui.widgets.markdown_body import MarkdownBody
 from tui.widgets.output_pane import OutputPane
 from tui.widgets.raw_body import RawBody
 
@@ -62,3 +75,27 @@ async def test_link_in_output_is_reported_not_opened(demo_url: str) -> None:
         await pilot.pause(0.2)
         shown = [n for n in app._notifications if n.title == "Link in the output (not opened)"]
         assert [n.message for n in shown] == ["https://example.invalid/␛[31m"]
+
+
+def _blocks(app: AgentDeckApp) -> list[str]:
+    """What the shown Markdown answer was parsed into: each block's kind and its text."""
+    body = main_screen(app).output.query_one(MarkdownBody)
+    return [f"{type(block).__name__}: {block.source}" for block in body.query(MarkdownBlock)]
+
+
+async def test_an_answer_watched_while_it_streams_ends_as_it_opens_later(demo_url: str) -> None:
+    """Fragments cut lists and code fences in two; the ended answer is parsed whole, as reopening it would."""
+    async with running_app(demo_url) as (app, pilot):
+        other = await submit(app, pilot, "A short note [[len:200]][[delay:0]]")
+        await wait_for(pilot, finished(other))
+        task = await submit(app, pilot, "Explain back-pressure [[len:8000]][[chunk:7]][[delay:8]]")
+        await select(app, pilot, task)
+        assert not task.status.is_final, "the answer must be watched while it streams"
+        await wait_for(pilot, finished(task), timeout=60)
+        await wait_for(pilot, lambda: panes_settled(app))
+        await wait_still(pilot)
+        watched = _blocks(app)
+        await select(app, pilot, other)
+        await select(app, pilot, task)
+        await wait_still(pilot)
+        assert watched == _blocks(app)

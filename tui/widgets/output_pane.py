@@ -99,6 +99,8 @@ class OutputPane(Vertical):
         self._problem: str | None = None
         self._draft = False
         """Previewed as raw text until the cursor rests (see `preview`)."""
+        self._streamed = False
+        """Markdown appended fragment by fragment since the text was last loaded whole (see `_reload`)."""
         self._lock = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
@@ -154,6 +156,8 @@ class OutputPane(Vertical):
             want_raw = self.raw or self._draft or task.chars > limit
             if task.id != self.task_id or want_raw != self.showing_raw or self._body is None:
                 await self._open(task, want_raw)
+            elif task.status.is_final and self._streamed:
+                await self._reload(task)
             else:
                 await self._append_new(task)
             self._describe(task)
@@ -163,6 +167,7 @@ class OutputPane(Vertical):
             await self._swap_body(raw)
         self.add_class("-has-task")
         self.task_id = task.id
+        self._streamed = False
         text = task.output.since(0)
         self._offset = len(text)
         calls = list(task.tool_calls)
@@ -174,6 +179,21 @@ class OutputPane(Vertical):
         await self._body.load(visible_controls(text[: cuts[0]]))
         for index, call in enumerate(calls):
             await self._add_call(call, text[cuts[index] : max(cuts[index], cuts[index + 1])])
+
+    async def _reload(self, task: Task) -> None:
+        """Parse a streamed Markdown answer once more, whole, when its task ends; the reader keeps their place.
+
+        Markdown that arrives in fragments is parsed fragment by fragment, and
+        where a fragment ends changes the result (a list or a code fence cut in
+        two can stay literal text), so the ended answer is shown as one parse.
+        """
+        body = self._body
+        assert body is not None
+        following, place = body.following, body.scroll_y
+        await self._open(task, raw=False)
+        if not following:
+            body.anchor(False)
+            body.call_after_refresh(body.scroll_to, y=place, animate=False)
 
     async def _add_call(self, call: ToolCall, text_after: str = "") -> None:
         """Show `call` after the text so far, then the text that followed it."""
@@ -194,6 +214,7 @@ class OutputPane(Vertical):
             if call.offset > self._offset:
                 before = task.output.since(self._offset)[: call.offset - self._offset]
                 self._offset += len(before)
+                self._streamed = not self.showing_raw
                 await self._body.append(visible_controls(before))
             await self._add_call(call)
         self._calls_shown = len(calls)
@@ -241,6 +262,7 @@ class OutputPane(Vertical):
             return
         self._offset += len(new)
         assert self._body is not None
+        self._streamed = not self.showing_raw
         await self._body.append(visible_controls(new))
 
     async def _clear(self) -> None:
