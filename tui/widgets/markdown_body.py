@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown
@@ -45,7 +47,16 @@ class MarkdownBody(VerticalScroll):
         return self.query_children(Markdown).last()
 
     async def load(self, text: str) -> None:
-        """Replace everything at once (a task was opened): one parse, not one per chunk."""
+        """Replace everything at once (a task was opened or ended): one parse, not one per chunk.
+
+        The replacement finishes even if the awaiting worker is cancelled (the
+        app quitting as a task ends): a removal cut short cancels the old
+        blocks' message loops, which Textual's own shutdown then waits for and
+        fails on (see `output_pane.remove_whole`).
+        """
+        await asyncio.shield(asyncio.ensure_future(self._replace(text)))
+
+    async def _replace(self, text: str) -> None:
         await self._stop_stream()
         if self.has_class("-with-calls"):
             documents = list(self.query_children(Markdown))
