@@ -64,9 +64,8 @@ async def test_a_tool_call_shows_in_the_pane_and_the_table(demo_url: str) -> Non
         assert task.tools == ("demo",)
         await wait_for(pilot, lambda: task.status is TaskStatus.DONE, timeout=60)
         await select(app, pilot, task)
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: shown(app, "⚙ word_count (demo) · ✓ done"))  # after the ended answer's parse
         assert cell(app, task, "tools") == "1"
-        assert shown(app, "⚙ word_count (demo) · ✓ done")
         assert shown(app, '{"text": "one two three"}')
         assert shown(app, "→ 3 words")  # the result's first line, as the model got it
         assert shown(app, "1 tool call")
