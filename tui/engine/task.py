@@ -170,6 +170,8 @@ class Task:
     request_text: str = ""
     """The exact user message sent: the prompt plus delimited attachments."""
     parent_id: int | None = None
+    group: str | None = None
+    """Short id shared by the tasks of one fan-out: one prompt asked of several models."""
     base_session: dict[str, Any] | None = None
     """AgentSession state before this task's turn (a follow-up's parent state)."""
     session_state: dict[str, Any] | None = None
