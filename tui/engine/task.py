@@ -157,6 +157,10 @@ class Task:
     created_at: float = field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
+    first_output_at: float | None = None
+    """When the current run's first output (text, reasoning or tool activity) arrived."""
+    last_output_at: float | None = None
+    """When the current run's latest output arrived; a running task quiet for long is stalled."""
     prior_elapsed: float = 0.0
     """Seconds spent in earlier runs of this task (before a continue)."""
     timeout: float | None = None
@@ -209,6 +213,12 @@ class Task:
             return self.prior_elapsed
         end = self.finished_at if self.finished_at is not None else (now or time.time())
         return self.prior_elapsed + max(0.0, end - self.started_at)
+
+    @property
+    def time_to_first_output(self) -> float | None:
+        if self.first_output_at is None or self.started_at is None:
+            return None
+        return max(0.0, self.first_output_at - self.started_at)
 
     def time_left(self, now: float | None = None) -> float | None:
         """Seconds before the timeout fires, for a running task with a timeout.
