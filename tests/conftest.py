@@ -1,17 +1,17 @@
-"""Shared fixtures: an isolated home for config/data, and the demo server over real HTTP."""
+"""Shared fixtures: an isolated home for config/data, and demo servers over real HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import openai
 import pytest
+import pytest_asyncio
 
 from tui.config import Config, ProviderConfig, parse_config
-
-if TYPE_CHECKING:
-    from tui.demo.server import DemoServerThread
+from tui.demo.server import DemoServerThread
 
 
 @pytest.fixture(autouse=True)
@@ -26,12 +26,25 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_server() -> Iterator[DemoServerThread]:
-    from tui.demo.server import DemoServerThread
-
     server = DemoServerThread()
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[DemoServerThread]:
+    """A demo server of the module's own, for tests that read or change its state."""
+    with DemoServerThread() as server:
+        yield server
+
+
+@pytest_asyncio.fixture
+async def client(demo: DemoServerThread) -> AsyncIterator[openai.AsyncOpenAI]:
+    """The real `openai` SDK pointed at the module's demo server, without retries."""
+    sdk = openai.AsyncOpenAI(base_url=demo.base_url, api_key="test", max_retries=0)
+    yield sdk
+    await sdk.close()
 
 
 @pytest.fixture

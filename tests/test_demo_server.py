@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
 import openai
 import pydantic
 import pytest
-import pytest_asyncio
 from openai.types.chat import ChatCompletionChunk
 from openai.types.responses import Response, ResponseStreamEvent
 
@@ -24,19 +22,6 @@ pytestmark = pytest.mark.asyncio
 
 FAST = "[[delay:0]] [[chunk:10]]"
 MODEL = "demo-chat"
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[DemoServerThread]:
-    with DemoServerThread() as server:
-        yield server
-
-
-@pytest_asyncio.fixture
-async def client(demo: DemoServerThread) -> AsyncIterator[openai.AsyncOpenAI]:
-    sdk = openai.AsyncOpenAI(base_url=demo.base_url, api_key="test", max_retries=0)
-    yield sdk
-    await sdk.close()
 
 
 def user(text: str) -> list[Any]:

@@ -7,13 +7,11 @@ models) and with Agent Framework's own clients running a whole tool round.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
 import openai
 import pytest
-import pytest_asyncio
 from agent_framework import Agent
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
@@ -41,19 +39,6 @@ TOOLS = [chat_tool("get_current_time"), chat_tool("word_count")]
 def get_current_time(timezone: str = "UTC") -> str:
     """A plain Python function tool: Agent Framework runs it for real."""
     return f"10:42 in {timezone}"
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[DemoServerThread]:
-    with DemoServerThread() as server:
-        yield server
-
-
-@pytest_asyncio.fixture
-async def client(demo: DemoServerThread) -> AsyncIterator[openai.AsyncOpenAI]:
-    sdk = openai.AsyncOpenAI(base_url=demo.base_url, api_key="test", max_retries=0)
-    yield sdk
-    await sdk.close()
 
 
 async def raw_chat_chunks(demo: DemoServerThread, body: dict[str, Any]) -> list[ChatCompletionChunk]:
@@ -201,11 +186,13 @@ async def test_chat_continuation_after_a_tool_round_gives_the_missing_tail(clien
 
 
 @pytest.mark.parametrize("stream", [True, False])
-async def test_agent_framework_chat_client_runs_a_tool_round(demo: DemoServerThread, stream: bool) -> None:
-    from agent_framework.openai import OpenAIChatCompletionClient
+@pytest.mark.parametrize("api", ["chat", "responses"])
+async def test_agent_framework_runs_a_tool_round(demo: DemoServerThread, api: str, stream: bool) -> None:
+    from agent_framework.openai import OpenAIChatClient, OpenAIChatCompletionClient
 
     sdk = openai.AsyncOpenAI(base_url=demo.base_url, api_key="test", max_retries=0)
-    agent = Agent(client=OpenAIChatCompletionClient(model=MODEL, async_client=sdk), tools=[get_current_time])
+    kind = OpenAIChatCompletionClient if api == "chat" else OpenAIChatClient
+    agent = Agent(client=kind(model=MODEL, async_client=sdk), tools=[get_current_time])
     prompt = f"What time is it in UTC? {TIME_CALL} {FAST}"
     if stream:
         updates = agent.run(prompt, stream=True)

@@ -4,17 +4,14 @@ sent back as `function_call_output` (with `previous_response_id` or the whole co
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
-import openai
 import pydantic
 import pytest
-from agent_framework import Agent
 from openai.types.responses import Response, ResponseStreamEvent
 
-from tests.test_demo_tools import FAST, TIME_CALL, get_current_time
+from tests.test_demo_tools import FAST, TIME_CALL
 from tui.demo.server import DemoServerThread
 from tui.demo.tools import expected_tool_answer
 
@@ -31,12 +28,6 @@ def function_tool(name: str) -> dict[str, Any]:
 
 
 TOOLS = [function_tool("get_current_time"), function_tool("word_count")]
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[DemoServerThread]:
-    with DemoServerThread() as server:
-        yield server
 
 
 async def post(demo: DemoServerThread, body: dict[str, Any]) -> Any:
@@ -129,21 +120,3 @@ async def test_background_tool_call_is_retrievable(demo: DemoServerThread) -> No
         stored = Response.model_validate(await resp.json())
     assert stored.status == "completed" and stored.output[0].type == "function_call"
     assert json.loads(stored.output[0].arguments) == {"timezone": "UTC"}
-
-
-@pytest.mark.parametrize("stream", [True, False])
-async def test_agent_framework_responses_client_runs_a_tool_round(demo: DemoServerThread, stream: bool) -> None:
-    from agent_framework.openai import OpenAIChatClient
-
-    sdk = openai.AsyncOpenAI(base_url=demo.base_url, api_key="test", max_retries=0)
-    agent = Agent(client=OpenAIChatClient(model=MODEL, async_client=sdk), tools=[get_current_time])
-    prompt = f"What time is it in UTC? {TIME_CALL} {FAST}"
-    if stream:
-        updates = agent.run(prompt, stream=True)
-        kinds = [content.type async for update in updates for content in update.contents]
-        response = await updates.get_final_response()
-        assert kinds.index("function_call") < kinds.index("function_result") < kinds.index("text")
-    else:
-        response = await agent.run(prompt)
-    assert response.text == expected_tool_answer(prompt, [("get_current_time", "10:42 in UTC")])
-    await sdk.close()
