@@ -114,7 +114,7 @@ def test_kill_9_then_reopen_and_resume_chat(spawn: Callable[..., subprocess.Pope
 
     resumed = agentdeck("resume", "crash", "--json")
     assert resumed.returncode == 0, resumed.stderr
-    assert "resuming 6 task(s)" in resumed.stderr
+    assert "resuming 6 tasks" in resumed.stderr
     printed = [json.loads(line) for line in resumed.stdout.splitlines()]
     assert [t["output"] for t in printed] == [expected_answer(p) for p in prompts]
     check_finished("crash", prompts)

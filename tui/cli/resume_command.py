@@ -19,6 +19,7 @@ from tui.cli.run_command import EXIT_NOT_ALL_DONE, EXIT_OK, drive, report_store_
 from tui.config import API_KINDS, Config, ConfigError
 from tui.engine import ApprovalPolicy, Engine, Task
 from tui.store import SessionStore, load_text, resolve
+from tui.wording import plural
 
 
 def add_resume_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -76,6 +77,6 @@ async def _resume(args: argparse.Namespace, config: Config) -> int:
     await asyncio.gather(*(load_text(task) for task in tasks))
     for task in tasks:
         engine.prepare_continue(task.id)
-    print(f"agentdeck: resuming {len(tasks)} task(s) of session {store.name!r}", file=sys.stderr)
+    print(f"agentdeck: resuming {plural(len(tasks), 'task')} of session {store.name!r}", file=sys.stderr)
     code = await drive(engine, tasks, as_json=args.json, store=store)
     return EXIT_NOT_ALL_DONE if code == EXIT_OK and len(tasks) < len(interrupted) else code

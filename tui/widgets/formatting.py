@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tui.safety import one_line as one_line  # re-exported: widgets format all their text from here
+from tui.wording import plural as plural
 
 
 def duration(seconds: float | None) -> str:
@@ -21,11 +22,6 @@ def duration(seconds: float | None) -> str:
 def count(number: int) -> str:
     """`999,999`, then `1.2M`: seven cells at most, so the chars column stays narrow."""
     return f"{number:,}" if number < 1_000_000 else f"{number / 1_000_000:.1f}M"
-
-
-def plural(number: int, noun: str) -> str:
-    """`1 task`, `3 tasks`, `0 tasks`: every count the app prints goes through here."""
-    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
 
 
 def timeout_label(seconds: float | None) -> str:
