@@ -61,7 +61,7 @@ class ChatApi:
         if step.calls:
             return await self._call_tools(request, body, plan, step.calls)
         plan = with_preamble(plan, step.preamble)
-        usage = chat_usage(plan.prompt_chars, len(plan.answer))
+        usage = chat_usage(plan.prompt_chars, len(plan.answer), directives.cached_tokens, directives.reasoning_tokens)
         pieces = split_text(plan.answer, directives.chunk)
         if not body.get("stream"):
             await asyncio.sleep(Pacing.of(directives).total(len(pieces)))
