@@ -47,14 +47,16 @@ def demo_engine(demo_url: str, *, concurrency: int = 4, timeout: float | None = 
 
 
 def tools_engine(
-    demo_url: str, *, approve: str = "auto", concurrency: int = 4, timeout: float | None = 600.0
+    demo_url: str, *, approve: str = "auto", concurrency: int = 4, timeout: float | None = 600.0,
+    providers: dict[str, Any] | None = None,
 ) -> Engine:
     """An engine on the demo server with two MCP servers over stdio: `time` (`approve` as given) and `slow`."""
     raw: dict[str, Any] = {
         "mcp": {
             "time": {"command": TIME_SERVER, "approve": approve},
             "slow": {"command": sys.executable, "args": [SLOW_SERVER]},
-        }
+        },
+        "providers": providers or {},
     }
     config = parse_config(raw, Path("test-config.toml"), environ={}).with_overrides(
         default_provider="demo", concurrency=concurrency, timeout=timeout
@@ -179,9 +181,13 @@ FROZEN_NOW = 1_800_000_000.0
 """The app's clock in snapshots, so elapsed and time-left cells never change."""
 
 
+DEMO_PRICES = {"demo": {"price_input": 0.27, "price_output": 1.10}}
+"""The demo provider priced like a paid one, so the screenshots show what tasks cost."""
+
+
 def snapshot_app(demo_url: str, *, concurrency: int = 4) -> AgentDeckApp:
     """MCP servers are configured for the tools scene; the others never start them."""
-    engine = tools_engine(demo_url, approve="ask", concurrency=concurrency)
+    engine = tools_engine(demo_url, approve="ask", concurrency=concurrency, providers=DEMO_PRICES)
     return AgentDeckApp(engine, demo_notice=True, clock=lambda: FROZEN_NOW)
 
 

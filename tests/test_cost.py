@@ -14,7 +14,7 @@ from tests.conftest import config_for
 from tui.config import ConfigError, parse_config
 from tui.config_prices import PriceList, Prices
 from tui.demo.server import DemoServerThread
-from tui.engine import Engine, Task, TaskStatus
+from tui.engine import Engine, Task, TaskStatus, Usage
 from tui.engine.usage_meter import estimate_tokens
 
 DEEPSEEK = Prices(input=0.27, output=1.10, cached_input=0.07)
@@ -153,3 +153,15 @@ def test_bad_prices_are_one_clear_config_error(table: dict[str, Any], message: s
     with pytest.raises(ConfigError, match=None) as caught:
         parse({"p": {"base_url": "http://127.0.0.1:1/v1", "model": "m", **table}})
     assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_cells_mark_estimates_and_never_show_an_unknown_cost_as_zero() -> None:
+    from tui.widgets.formatting import cost_cell, tokens_cell
+
+    reported = Usage(input_tokens=1000, output_tokens=234, total_tokens=1234, cost_usd=0.00052)
+    guessed = Usage(input_tokens=10, output_tokens=5, total_tokens=15, estimated=True, cost_usd=1.5)
+    unpriced = Usage(input_tokens=10, output_tokens=5, total_tokens=15)
+    assert (tokens_cell(reported), cost_cell(reported)) == ("1,234", "$0.0005")
+    assert (tokens_cell(guessed), cost_cell(guessed)) == ("~15", "~$1.50")
+    assert (tokens_cell(unpriced), cost_cell(unpriced)) == ("15", "–")
+    assert (tokens_cell(Usage()), cost_cell(Usage())) == ("", "")

@@ -124,6 +124,8 @@ class Engine:
         """Take over tasks loaded from a saved session, keeping their ids."""
         for task in tasks:
             self._tasks[task.id] = task
+            if task.usage.cost_usd is None:  # saved before prices were set, or by an older agentdeck
+                price_task(task, self.config.providers.get(task.provider))
         self._ids = count(max(self.tasks, default=0) + 1)
 
     def add_task(

@@ -8,6 +8,9 @@ input at `price_input`, all output at `price_output`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from tui.config import ProviderConfig
 from tui.config_prices import Prices
 from tui.engine.task import Task, Usage
@@ -33,3 +36,25 @@ def prices_for(provider: ProviderConfig | None, model: str) -> Prices | None:
 def price_task(task: Task, provider: ProviderConfig | None) -> None:
     """Set the task's cost from its usage now, at the prices configured now."""
     task.usage.cost_usd = cost_usd(task.usage, prices_for(provider, task.model))
+
+
+@dataclass(frozen=True)
+class UsageTotal:
+    """Tokens and cost of many tasks: `cost_usd` None when none of them has a price."""
+
+    tokens: int = 0
+    cost_usd: float | None = None
+    estimated: bool = False
+    """Some of the tokens were estimated."""
+    tasks: int = 0
+
+    @classmethod
+    def of(cls, tasks: Iterable[Task]) -> UsageTotal:
+        counted = [task.usage for task in tasks if task.usage.is_known]
+        costs = [usage.cost_usd for usage in counted if usage.cost_usd is not None]
+        return cls(
+            tokens=sum(usage.tokens for usage in counted),
+            cost_usd=sum(costs) if costs else None,
+            estimated=any(usage.estimated for usage in counted),
+            tasks=len(counted),
+        )
