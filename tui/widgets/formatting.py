@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from tui.engine.task import Usage
 from tui.safety import one_line as one_line  # re-exported: widgets format all their text from here
+from tui.wording import UNKNOWN_COST as UNKNOWN_COST
+from tui.wording import money as money
 from tui.wording import plural as plural
 
 
@@ -27,17 +29,6 @@ def count(number: int) -> str:
 
 def timeout_label(seconds: float | None) -> str:
     return "no timeout" if seconds is None else f"timeout {seconds:g}s"
-
-
-UNKNOWN_COST = "–"
-"""A cost that is not known (no price): never shown as 0."""
-
-
-def money(usd: float) -> str:
-    """`$0.0042`, `$1.23`, `$1,234`: small sums keep their digits, large ones lose their cents."""
-    if usd < 1:
-        return f"${usd:.4f}" if usd else "$0"
-    return f"${usd:,.2f}" if usd < 1000 else f"${usd:,.0f}"
 
 
 def tokens_cell(usage: Usage) -> str:
