@@ -217,10 +217,13 @@ async def scene_empty(pilot: Pilot[int]) -> None:
 
 
 async def scene_running(pilot: Pilot[int]) -> None:
-    """Two tasks stream a first paragraph then go silent; a third waits for a slot (concurrency 2)."""
+    """One task is done (its tokens and cost show); two stream a first paragraph then go silent; a fourth
+    waits for a slot (concurrency 2)."""
     screen = main_screen(pilot.app)
+    screen.submit(["Summarise the design review [[len:600]][[delay:0]]"])
+    await wait_for(pilot, finished(*screen.engine.tasks.values()))
     screen.submit([f"Compare consensus protocol {n} [[silent:600]][[silent_after:14]]" for n in (1, 2, 3)])
-    tasks = list(screen.engine.tasks.values())
+    tasks = list(screen.engine.tasks.values())[1:]
     await wait_for(pilot, lambda: [t.chars for t in tasks] == [168, 168, 0])
     await freeze(pilot)
 
