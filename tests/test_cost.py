@@ -165,3 +165,13 @@ def test_cells_mark_estimates_and_never_show_an_unknown_cost_as_zero() -> None:
     assert (tokens_cell(guessed), cost_cell(guessed)) == ("~15", "~$1.50")
     assert (tokens_cell(unpriced), cost_cell(unpriced)) == ("15", "–")
     assert (tokens_cell(Usage()), cost_cell(Usage())) == ("", "")
+
+
+@pytest.mark.parametrize("provider", ["chat", "resp"])
+async def test_each_tool_round_counts(engine: Engine, provider: str) -> None:
+    """A tool round is two model calls, each reporting its usage: the task used both (the demo reports
+    `[[reasoning:5]]` on each)."""
+    prompt = '[[tool:word_count {"text": "a b c"}]] [[len:40]][[delay:0]][[reasoning:5]] count'
+    task = await run_one(engine, prompt, provider=provider, tools=["demo"])
+    assert len(task.tool_calls) == 1
+    assert task.usage.reasoning_tokens == 10
