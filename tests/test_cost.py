@@ -175,3 +175,18 @@ async def test_each_tool_round_counts(engine: Engine, provider: str) -> None:
     task = await run_one(engine, prompt, provider=provider, tools=["demo"])
     assert len(task.tool_calls) == 1
     assert task.usage.reasoning_tokens == 10
+
+
+async def test_a_running_task_costs_what_its_text_so_far_is_estimated_at(engine: Engine) -> None:
+    prompt = "running cost [[len:5000]][[delay:20]]"
+    task = engine.add_task(prompt)
+    runner = engine.start(task)
+    while task.chars < 48:
+        await asyncio.sleep(0.01)
+    chars = task.chars
+    spent = engine.spent_usd()
+    engine.cancel(task.id)
+    await asyncio.gather(runner, return_exceptions=True)
+    inputs = estimate_tokens(len(prompt))
+    assert spent >= dollars(inputs, 0, estimate_tokens(chars), DEEPSEEK) > 0
+    assert spent <= engine.cost_of(task) == pytest.approx(dollars(inputs, 0, estimate_tokens(task.chars), DEEPSEEK))
