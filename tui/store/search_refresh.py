@@ -92,9 +92,10 @@ def file_state(path: Path) -> FileState:
     info = os.stat(path)
     try:
         log = os.stat(f"{path}-wal")
-        wal = f"{log.st_size}:{log.st_mtime_ns}"
     except FileNotFoundError:
-        wal = "-"
+        log = None
+    # an empty log holds nothing (a reader, ours too, creates one); a commit makes it grow or changes the file
+    wal = f"{log.st_size}:{log.st_mtime_ns}" if log is not None and log.st_size else "-"
     return FileState(path, f"{info.st_size}:{info.st_mtime_ns}:{wal}", info.st_dev, info.st_ino)
 
 
