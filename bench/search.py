@@ -13,7 +13,7 @@ least grep can do, so the ratio flatters grep).
 `index_lag_s`: a task streams from the demo server into a session saved as the
 app saves it, while a thread refreshes and searches every 50 ms; from the
 moment its answer holds the word in memory to the first search that finds
-it there (the store's flush interval, 0.3 s, is part of it). The median of 3.
+it there (the store's flush interval, 0.3 s, is part of it). The median of 3 (1 with --quick).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ TASKS_PER_SESSION = 5
 TASK_CHARS = 10_000
 QUERY = "default value"
 LIMIT = 20
-LAG_RUNS = 3
+LAG_RUNS, QUICK_LAG_RUNS = 3, 1
 
 
 def make_sessions(count: int) -> Path:
@@ -87,7 +87,7 @@ def grep_ms(plain: Path) -> float:
 
 async def _lag_once(index: Any, engine: Any, number: int) -> float:
     word = f"quetzal{number}"
-    task = engine.add_task(f"{word} lag probe [[len:3000]][[delay:20]]")
+    task = engine.add_task(f"{word} lag probe [[len:1500]][[delay:20]]")
     run = asyncio.create_task(engine.run_task(task))
     arrived = found = None
     while found is None and not run.done():
@@ -108,7 +108,7 @@ def _refreshed(index: Any, query: str) -> list[Any]:
     return index.search(query)
 
 
-async def index_lag(index: Any) -> float:
+async def index_lag(index: Any, runs: int) -> float:
     from tui.engine import Engine
     from tui.store import SessionStore
 
@@ -117,7 +117,7 @@ async def index_lag(index: Any) -> float:
         store = SessionStore.open("bench-search-live")
         store.attach(engine)
         try:
-            return median([await _lag_once(index, engine, number) for number in range(LAG_RUNS)])
+            return median([await _lag_once(index, engine, number) for number in range(runs)])
         finally:
             await store.aclose()
             await engine.aclose()
@@ -146,7 +146,7 @@ def measure(quick: bool) -> dict[str, Any]:
                 started = time.perf_counter()
                 index.refresh()
                 refreshes.append((time.perf_counter() - started) * 1000)
-            lag = asyncio.run(index_lag(index))
+            lag = asyncio.run(index_lag(index, QUICK_LAG_RUNS if quick else LAG_RUNS))
             size = sum(path.stat().st_size for path in index_file().parent.iterdir())
     return {
         "search_p50_ms": round(median(searches), 1),

@@ -244,3 +244,18 @@ async def test_a_streaming_answer_is_searchable_within_two_seconds(demo_url: str
     lag = searchable - arrived
     print(f"index lag while streaming: {lag:.2f} s")
     assert lag <= 2.0
+
+
+def test_a_filter_finds_a_match_ranked_below_many_others() -> None:
+    make_session("crowd", *(task(n, f"storm {n}", "storm storm storm") for n in range(1, 61)))
+    make_session("lone", task(1, "one", "a long answer that mentions the storm once, among many other words"))
+    assert found("storm", session="lone", limit=1) == {("lone", 1)}
+    assert len(hits("storm", limit=55)) == 55
+
+
+@pytest.mark.usefixtures("incidents")
+def test_a_session_deleted_since_the_last_refresh_is_not_shown() -> None:
+    with SearchIndex() as index:
+        index.refresh()
+        delete_session("incidents")
+        assert index.search("storm") == []

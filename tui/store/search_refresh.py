@@ -144,8 +144,10 @@ class Refresh:
 
     def run(self) -> list[str]:
         present, self.warnings = scan(self.folder)
-        self._forget_gone(self._known(), present)
         known = self._known()
+        if not known.keys() <= present.keys():
+            self._forget_gone(known, present)
+            known = self._known()
         for key, state in present.items():
             row = known.get(key)
             if row is not None and row[3] == state.signature:
