@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import config_for
 from tests.search_helpers import agentdeck, make_session, task
 from tui import paths
+from tui.demo.script import expected_answer
 from tui.engine import Engine, TaskStatus
 from tui.store import SessionStore, delete_session, rename_session
 from tui.store import search_refresh as refresh_module
@@ -259,3 +260,16 @@ def test_a_session_deleted_since_the_last_refresh_is_not_shown() -> None:
         index.refresh()
         delete_session("incidents")
         assert index.search("storm") == []
+
+
+def test_an_older_copy_put_back_shows_only_what_it_holds() -> None:
+    prompt = "pelican census [[len:300]][[delay:0]]"
+    path = make_session("restored", task(1, prompt, expected_answer(prompt)[:100], status="interrupted"))
+    backup = path.read_bytes()
+    result = agentdeck("--demo", "resume", "restored")
+    assert result.returncode == 0, result.stderr
+    assert [hit.status for hit in hits("pelican")] == ["done"]
+    for companion in ("-wal", "-shm"):
+        Path(f"{path}{companion}").unlink(missing_ok=True)
+    path.write_bytes(backup)  # the same file, its older content: the task is interrupted again
+    assert [hit.status for hit in hits("pelican")] == ["interrupted"]

@@ -176,7 +176,8 @@ class Refresh:
     def _index(self, state: FileState) -> None:
         conn, path = self.conn, Path(state.path)
         with _transaction(conn):
-            row = conn.execute("SELECT id, rev, created FROM sessions WHERE path = ?", (state.path,)).fetchone()
+            query = "SELECT id, rev, created, device, inode FROM sessions WHERE path = ?"
+            row = conn.execute(query, (state.path,)).fetchone()
             if row is None:
                 session_id = conn.execute(
                     "INSERT INTO sessions (path, folder, name, device, inode, signature, rev) "
@@ -184,7 +185,9 @@ class Refresh:
                 ).lastrowid
                 rev, created = -1, None
             else:
-                session_id, rev, created = row
+                session_id, rev, created, device, inode = row
+                if (device, inode) != (state.device, state.inode):  # another file took the path: read it all
+                    rev = -1
             chars = dict(conn.execute("SELECT task_id, chars FROM tasks WHERE session_id = ?", (session_id,)))
             update = "UPDATE sessions SET signature = ?, device = ?, inode = ?, rev = ?, created = ?, problem = ? "
             try:
