@@ -100,3 +100,12 @@ def test_reindex_rebuilds_from_the_sessions() -> None:
     assert result.returncode == 0 and str(index_file()) in result.stderr
     assert agentdeck("search", "cafe").returncode == 0
     assert agentdeck("search", "--reindex", "cafe").stdout.startswith("incidents #1 done")
+
+
+def test_hostile_text_in_a_hit_is_shown_with_its_controls_visible() -> None:
+    make_session("hostile", task(1, "osc\x1b]0;pwned\x07 kestrel", "a kestrel \x1b]52;c;aGk=\x07 and \u202eevil\x9b"))
+    result = agentdeck("search", "kestrel")
+    assert result.returncode == 0
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout and "\u202e" not in result.stdout
+    assert "hostile #1 done  osc␛]0;pwned␇ kestrel" in result.stdout
+    assert "␛]52;c;aGk=␇" in result.stdout and "\\x9b" in result.stdout
