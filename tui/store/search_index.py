@@ -170,18 +170,18 @@ class SearchIndex:
             try:
                 return _Search(self._connection(), expression, self.sessions_dir).run(
                     session, status, provider, since, limit)
-            except sqlite3.OperationalError as exc:  # a query FTS5 refuses despite the checks
+            except sqlite3.Error as exc:
+                if str(exc).startswith("fts5:"):  # a query FTS5 refuses despite the checks
+                    raise SearchSyntaxError(f"cannot search for {query!r}: {describe(exc)}") from None
                 if _busy(exc):
                     raise SearchUnavailable(f"{self.index_path}: the search index is busy; try again") from None
-                raise SearchSyntaxError(f"cannot search for {query!r}: {describe(exc)}") from None
-            except sqlite3.DatabaseError as exc:
                 message = f"{self.index_path}: the search index is damaged ({describe(exc)}); `agentdeck search " \
                           "--reindex` rebuilds it"
                 raise SearchUnavailable(message) from None
 
 
 def _busy(exc: sqlite3.Error) -> bool:
-    return getattr(exc, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class _Search:
