@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -109,3 +111,14 @@ def test_hostile_text_in_a_hit_is_shown_with_its_controls_visible() -> None:
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout and "\u202e" not in result.stdout
     assert "hostile #1 done  osc␛]0;pwned␇ kestrel" in result.stdout
     assert "␛]52;c;aGk=␇" in result.stdout and "\\x9b" in result.stdout
+
+
+def test_searches_started_at_once_share_one_new_index() -> None:
+    for number in range(30):
+        make_session(f"many-{number}", task(1, f"storm report {number}", "storm " * 200))
+    runs = [subprocess.Popen([sys.executable, "-m", "tui", "search", "--json", "--limit", "100", "storm"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    for run in runs:
+        out, err = run.communicate(timeout=60)
+        assert (run.returncode, err) == (0, "")
+        assert {json.loads(line)["session"] for line in out.splitlines()} >= {f"many-{n}" for n in range(30)}

@@ -66,6 +66,9 @@ def create_schema(conn: sqlite3.Connection) -> None:
     """Make an empty index of this version, dropping what an index of another version held."""
     conn.execute("BEGIN IMMEDIATE")
     try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] == INDEX_VERSION:  # another process just made it
+            conn.execute("COMMIT")
+            return
         names = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         for name in names:
             if not name.startswith(("texts_", "sqlite_")):  # FTS5's own tables go with `texts`
