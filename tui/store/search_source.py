@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,7 +55,7 @@ class SessionChanges:
     changed: list[TaskTexts] = field(default_factory=list)
 
 
-def _tool_texts(calls: Iterable[ToolCall]) -> dict[str, str]:
+def _tool_texts(calls: Sequence[ToolCall]) -> dict[str, str]:
     asked = "\n".join(f"{call.name} {call.server} {call.arguments}" for call in calls)
     answered = "\n".join(text for call in calls for text in (call.result, call.error) if text)
     return {"tool_call": asked, "tool_result": answered}
