@@ -224,7 +224,7 @@ async def test_a_streaming_answer_is_searchable_within_two_seconds(demo_url: str
     engine = Engine(config_for(demo_url))
     store = SessionStore.open("live")
     store.attach(engine)
-    streaming = engine.add_task("quetzal lag probe [[len:4000]][[delay:20]]")
+    streaming = engine.add_task("quetzal lag probe [[len:2400]][[delay:20]]")
     run = asyncio.create_task(engine.run_task(streaming))
     arrived = searchable = None
     try:
