@@ -18,7 +18,14 @@ from tui.demo.script import expected_answer
 from tui.engine import Engine, TaskStatus
 from tui.store import SessionStore, delete_session, rename_session
 from tui.store import search_refresh as refresh_module
-from tui.store.search_index import SearchHit, SearchIndex, SearchSyntaxError, index_file, match_terms
+from tui.store.search_index import (
+    SearchHit,
+    SearchIndex,
+    SearchSyntaxError,
+    index_file,
+    match_spans,
+    match_terms,
+)
 
 INCIDENT = "The retry storm began when the cache failed; every client retried at once."
 COUSIN = "A storm of retries followed: clients retry until the café closes."
@@ -273,3 +280,16 @@ def test_an_older_copy_put_back_shows_only_what_it_holds() -> None:
         Path(f"{path}{companion}").unlink(missing_ok=True)
     path.write_bytes(backup)  # the same file, its older content: the task is interrupted again
     assert [hit.status for hit in hits("pelican")] == ["interrupted"]
+
+
+def test_match_spans_mark_in_a_whole_text_what_the_index_matched() -> None:
+    text = "Le Café était fermé; a retry-storm, then RETRIES. Straße. Not the retry of a storm."
+    def marked(query: str) -> list[str]:
+        return [text[start:end] for start, end in match_spans(text, match_terms(query))]
+
+    assert marked("cafe etait") == ["Café", "était"]
+    assert marked('"retry storm"') == ["retry-storm"]
+    assert marked("retr*") == ["retry", "RETRIES", "retry"]
+    assert marked("retri*") == ["RETRIES"]
+    assert marked("strasse NOT cafe") == ["Straße"]
+    assert marked("hurricane") == []

@@ -24,8 +24,11 @@ from tui.store.errors import StoreError, describe
 from tui.store.search_query import SearchSyntaxError, match_terms, to_fts
 from tui.store.search_refresh import FIELDS, INDEX_VERSION, Refresh, create_schema
 from tui.store.search_snippet import MARK_END, MARK_START, split_marks
+from tui.store.search_spans import match_spans
 
-__all__ = ["SearchHit", "SearchIndex", "SearchSyntaxError", "SearchUnavailable", "index_file", "match_terms"]
+__all__ = [
+    "SearchHit", "SearchIndex", "SearchSyntaxError", "SearchUnavailable", "index_file", "match_spans", "match_terms",
+]
 
 SNIPPET_TOKENS = 24
 _DETAILS = "s.name, s.path, k.task_id, k.status, k.provider, k.model, k.prompt, k.created_at"
