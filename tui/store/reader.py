@@ -268,6 +268,12 @@ class SessionReader:
         return self._run(work)
 
 
+def saved_text(conn: sqlite3.Connection, task_id: int, first_seq: Any, last_seq: Any, chars: int) -> str | None:
+    """A task's first `chars` characters, read inside the caller's transaction (the search index reads many
+    tasks in one); None if some are missing."""
+    return stitch(_unpacked(_chunks_of(conn, task_id, first_seq, last_seq)), 0, chars) if chars > 0 else ""
+
+
 def _chunks_of(conn: sqlite3.Connection, task_id: int, first: Any, last: Any) -> Iterator[tuple[int, str | bytes]]:
     """A task's (start, stored text) chunks in order, from its `first` chunk, read in windows of rows
     that double in size. One query to the end would, after the task's last chunk, scan every later chunk
