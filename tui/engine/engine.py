@@ -27,6 +27,7 @@ from tui.engine.mcp_servers import McpStartError, ToolNameClash
 from tui.engine.redact import Redactor
 from tui.engine.retention import settle
 from tui.engine.runs import RunPlan, plan_run, stream_once
+from tui.engine.stalls import IdleWatch, mark_output
 from tui.engine.task import RESUMABLE, Task, TaskStatus, count_statuses
 from tui.engine.tool_calls import ApprovalDecision, ApprovalPolicy, ToolCall, ToolCallStatus
 from tui.engine.tool_recorder import ToolRecorder
@@ -343,13 +344,15 @@ class Engine:
         deadline = None if budget is None else asyncio.get_running_loop().time() + budget
         scope = asyncio.timeout_at(deadline)
         self._scopes[task.id] = scope
+        idle = IdleWatch(task, self.config.idle_timeout_of(spec))
         try:
-            async with scope:
+            async with scope, idle:
                 await self._attempt(task, spec, plan, slot)
         except TimeoutError:
-            if not scope.expired():
+            if not (idle.fired or scope.expired()):
                 raise
-            self._finish(task, TaskStatus.TIMED_OUT, f"timed out after {_seconds(task.timeout)} of running time")
+            why = idle.message if idle.fired else f"timed out after {_seconds(task.timeout)} of running time"
+            self._finish(task, TaskStatus.TIMED_OUT, why)
             self._cancel_server_side(task, spec)
         except asyncio.CancelledError:
             reason = self._stop_reasons.pop(task.id, TaskStatus.INTERRUPTED)
@@ -368,6 +371,7 @@ class Engine:
         recorder = ToolRecorder(task, self.redactor, self._tool_changed, self._changed, self.approvals, slot)
         hooks: dict[str, Any] = {
             "on_text": self._throttle.touch, "on_tool": recorder.apply, "policy": self.approval_policy,
+            "on_output": mark_output,
         }
         try:
             outcome = await stream_once(self.clients, spec, task, plan, **hooks)
@@ -390,6 +394,7 @@ class Engine:
         if task.started_at is not None and task.finished_at is not None:
             task.prior_elapsed += task.finished_at - task.started_at
         task.started_at = time.time()
+        task.first_output_at = task.last_output_at = None
         task.finished_at = None
         task.status = TaskStatus.RUNNING
         task.error = None

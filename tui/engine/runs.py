@@ -17,6 +17,7 @@ from tui.engine.errors import caused_by
 from tui.engine.feed import RunState, StreamFeed, ToolEvent
 from tui.engine.prompts import CONTINUE_PROMPT
 from tui.engine.retention import Compactor
+from tui.engine.stalls import is_output
 from tui.engine.task import Task, Usage, scalar_text
 from tui.engine.tool_calls import ApprovalPolicy, ToolCall
 from tui.engine.updates import RoundCounter, reader_for
@@ -168,8 +169,9 @@ async def _read_stream(clients: ClientFactory, spec: ProviderConfig, request: Ru
                 if rounds.over_limit(update):
                     reader.failure = rounds.failure
                     break
+                output = is_output(update)
                 text = reader.text_of(update)
-                feed.put(scalar_text(text) if text else "", state)
+                feed.put(scalar_text(text) if text else "", state, output=output)
                 if reader.failure:
                     break
                 compact()
@@ -211,6 +213,7 @@ async def _tools_for(clients: ClientFactory, request: RunRequest, feed: StreamFe
 async def stream_once(
     clients: ClientFactory, spec: ProviderConfig, task: Task, plan: RunPlan, on_text: Callable[[Task], None],
     on_tool: Callable[[Task, ToolEvent], None], policy: ApprovalPolicy = ApprovalPolicy.OPERATOR,
+    on_output: Callable[[Task], None] | None = None,
 ) -> Outcome:
     """Stream one run, appending text and tool calls to the task as they arrive. Cancelling this cancels the stream."""
     request = _run_request(task, plan, spec.max_tool_rounds, policy)
@@ -222,6 +225,8 @@ async def stream_once(
             delivery = await feed.next()
             task.continuation_token = delivery.state.continuation_token
             task.last_sequence = delivery.state.last_sequence
+            if delivery.output and on_output is not None:
+                on_output(task)
             for item in delivery.items:
                 if isinstance(item, ToolEvent):
                     on_tool(task, item)
