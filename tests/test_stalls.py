@@ -126,3 +126,11 @@ def test_a_session_saved_before_output_times_reads_unchanged_and_gains_them_when
     columns = {row[1] for row in conn.execute("PRAGMA table_info(tasks)")}
     conn.close()
     assert {"first_output_at", "last_output_at"} <= columns
+
+
+async def test_reasoning_counts_as_output_though_it_adds_no_text(engine: Engine) -> None:
+    prompt = "deliberate [[think:2.5]][[len:60]][[delay:0]]"
+    task = await run_one(engine, prompt)
+    assert task.status is TaskStatus.DONE, task.error
+    assert task.text == expected_answer(prompt)
+    assert task.time_to_first_output is not None and task.time_to_first_output < 1.0

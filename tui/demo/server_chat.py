@@ -26,6 +26,8 @@ from tui.demo.wire import (
 
 MODELS = ("demo-chat", "demo-responses")
 _MODELS_CREATED = 1_735_689_600  # a fixed date keeps the listing deterministic
+THINK_STEP_S = 0.2
+"""A `think:S` stream sends one reasoning delta this often."""
 
 
 class ChatApi:
@@ -69,7 +71,7 @@ class ChatApi:
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         chunks = ChatChunks(model, include_usage)
         async with SseStream(request, self._server.stats, directives, "chat") as stream:
-            await stream.play(_frames(chunks, pieces, usage if include_usage else None))
+            await stream.play(_frames(chunks, pieces, usage if include_usage else None, directives.think))
         return stream.response
 
     async def _call_tools(
@@ -101,9 +103,14 @@ async def _call_frames(
     yield SSE_DONE, None
 
 
-async def _frames(chunks: ChatChunks, pieces: list[str], usage: dict[str, Any] | None) -> AsyncIterator[Frame]:
-    """The chunk sequence OpenAI sends: role, content deltas, finish, optional usage, [DONE]."""
+async def _frames(
+    chunks: ChatChunks, pieces: list[str], usage: dict[str, Any] | None, think: float = 0.0
+) -> AsyncIterator[Frame]:
+    """The chunk sequence OpenAI sends: role, (reasoning deltas,) content deltas, finish, optional usage, [DONE]."""
     yield chunks.first(), None
+    for _ in range(round(think / THINK_STEP_S)):
+        await asyncio.sleep(THINK_STEP_S)
+        yield chunks.reasoning("thinking… "), None
     for piece in pieces:
         yield chunks.content(piece), piece
     yield chunks.finish(), None

@@ -171,6 +171,11 @@ class ChatChunks:
     def content(self, text: str) -> bytes:
         return self._content_prefix + json.dumps(text).encode() + self._content_suffix
 
+    def reasoning(self, text: str) -> bytes:
+        """A reasoning delta as DeepSeek and vLLM send it: `reasoning_content`, no `content`."""
+        delta = {"content": None, "reasoning_content": text}
+        return self._frame([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}])
+
     def finish(self, reason: str = "stop") -> bytes:
         return self._frame([{"index": 0, "delta": {}, "logprobs": None, "finish_reason": reason}])
 
