@@ -2,7 +2,8 @@
 
 What a user needs to follow a task (its status, prompt, size and times) stays
 longest; the provider/model, the same for most tasks and repeated in the pane's
-subtitle, shrinks and then goes first, then the rate. The tools column is
+subtitle, shrinks and then goes first, then the rate and the time to first
+output (`first`). The tools column is
 there once a task has called a tool; it shrinks before the prompt does, and
 goes after the prompt has shrunk.
 """
@@ -38,6 +39,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("tools", "tools", 26, min_width=12),
     Column("chars", "chars", 7, right=True),
     Column("rate", "chars/s", 7, right=True),
+    Column("first", "first", 5, right=True),
     Column("elapsed", "elapsed", 7, right=True),
     Column("left", "left", 6, right=True),
 )
@@ -48,6 +50,7 @@ GIVE_WAY: tuple[tuple[Literal["shrink", "drop"], str], ...] = (
     ("shrink", "model"),
     ("drop", "model"),
     ("drop", "rate"),
+    ("drop", "first"),
     ("shrink", "tools"),
     ("shrink", "prompt"),
     ("drop", "tools"),
