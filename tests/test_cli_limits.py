@@ -80,3 +80,13 @@ def test_idle_timeout_flag_ends_a_quiet_task_and_says_why() -> None:
     task = json.loads(result.stdout)
     assert (task["status"], task["error"]) == ("timed_out", "no output for 3 s")
     assert task["output"] == expected_answer(prompt)[: task["chars"]] and task["elapsed_s"] < 25
+
+
+@pytest.mark.slow
+def test_max_output_tokens_flag_cuts_the_answer_and_says_so() -> None:
+    prompt = "be brief [[len:400]][[delay:0]]"
+    result = agentdeck("run", "--provider", "demo", "--max-output-tokens", "5", prompt, "--json")
+    assert result.returncode == 0, result.stderr
+    task = json.loads(result.stdout)
+    assert task["output"] == expected_answer(prompt)[:20]
+    assert task["notice"] == "the answer stopped at max_output_tokens (5)"

@@ -134,3 +134,17 @@ async def test_reasoning_counts_as_output_though_it_adds_no_text(engine: Engine)
     assert task.status is TaskStatus.DONE, task.error
     assert task.text == expected_answer(prompt)
     assert task.time_to_first_output is not None and task.time_to_first_output < 1.0
+
+
+@pytest.mark.parametrize("provider", ["chat", "resp"])
+async def test_max_output_tokens_reaches_the_server_and_a_cut_answer_says_so(
+    demo_server: Any, demo_url: str, provider: str
+) -> None:
+    engine = Engine(config_for(demo_url, timeout=WALL_CLOCK_S, max_output_tokens=10))
+    prompt = f"brief {provider} [[len:400]][[delay:0]]"
+    task = await run_one(engine, prompt, provider=provider)
+    await engine.aclose()
+    assert demo_server.stats()["last_output_limit"] == 10
+    if provider == "chat":  # the demo cuts Chat answers at the limit (about 4 characters a token), as models do
+        assert task.status is TaskStatus.DONE and task.text == expected_answer(prompt)[:40]
+        assert task.notice == "the answer stopped at max_output_tokens (10)"

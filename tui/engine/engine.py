@@ -382,6 +382,8 @@ class Engine:
         finally:
             recorder.withdraw()
         task.usage.add(outcome.usage)
+        if outcome.notice:
+            task.notice = outcome.notice
         if outcome.failure:
             self._finish(task, TaskStatus.FAILED, outcome.failure)
         elif outcome.finished:
