@@ -71,7 +71,7 @@ class ChatApi:
         finish = "stop"
         if limit is not None and len(plan.answer) > limit * CHARS_PER_TOKEN:
             plan, finish = replace(plan, answer=plan.answer[: limit * CHARS_PER_TOKEN]), "length"
-        usage = chat_usage(plan.prompt_chars, len(plan.answer))
+        usage = chat_usage(plan.prompt_chars, len(plan.answer), directives.cached_tokens, directives.reasoning_tokens)
         pieces = split_text(plan.answer, directives.chunk)
         if not body.get("stream"):
             await asyncio.sleep(Pacing.of(directives).total(len(pieces)))
