@@ -8,6 +8,7 @@ the config, one message per mistake naming the key.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -17,6 +18,17 @@ TOP_LEVEL_LIMIT_KEYS = frozenset({"idle_timeout", "budget_usd"})
 PROVIDER_LIMIT_KEYS = frozenset({"idle_timeout", "max_output_tokens"})
 MAX_OUTPUT_TOKENS = 10_000_000
 MAX_BUDGET_USD = 1_000_000.0
+
+
+def parse_budget(text: str) -> float:
+    """Dollars as typed (`2.50`, `$2.50`), more than 0: a budget of nothing would start nothing."""
+    try:
+        value = float(text.strip().removeprefix("$"))
+    except ValueError:
+        raise ValueError("must be an amount in USD like 2.50") from None
+    if math.isnan(value) or not 0 < value <= MAX_BUDGET_USD:
+        raise ValueError(f"must be more than 0 and at most {MAX_BUDGET_USD:g}")
+    return value
 
 
 class _Checker(Protocol):

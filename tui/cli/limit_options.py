@@ -7,13 +7,12 @@ top-level and per-provider values alike.
 from __future__ import annotations
 
 import argparse
-import math
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from tui.config import Config
-from tui.config_limits import MAX_BUDGET_USD, MAX_OUTPUT_TOKENS
+from tui.config_limits import MAX_OUTPUT_TOKENS, parse_budget
 
 
 def _echo(text: str) -> str:
@@ -31,14 +30,10 @@ def output_tokens_value(text: str) -> int:
 
 
 def budget_value(text: str) -> float:
-    """Dollars, more than 0: a budget of nothing would start nothing."""
     try:
-        value = float(text.removeprefix("$"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an amount in USD like 2.50, got {_echo(text)}") from None
-    if math.isnan(value) or not 0 < value <= MAX_BUDGET_USD:
-        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_BUDGET_USD:g}, got {_echo(text)}")
-    return value
+        return parse_budget(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}, got {_echo(text)}") from None
 
 
 def add_limit_options(add: Callable[..., Any], seconds: Callable[[str], float], unset: dict[str, Any]) -> None:
