@@ -1,11 +1,11 @@
 """A session's spending limit (`budget_usd`): once reached, no task starts and running ones stop.
 
-Spent is what finished runs cost (`Engine.cost_of`, estimated usage included)
-plus an estimate of the runs still going, whose usage the provider reports only
-at their end: about four characters a token for the request and the text so
-far, at the task's prices. A task whose model has no price counts nothing.
-Queued tasks wait (still `queued`, noticed "budget reached") until the budget
-is raised or removed; running ones end `cancelled` with that reason.
+Spent is `Engine.spent_usd`: every task's cost, estimated usage included, and a
+running task's by its text so far (providers report usage only at a run's end).
+A task whose model has no price counts nothing. Running tasks are held against
+the budget when a task ends and every `CHECK_EVERY_S` while any runs. Queued
+tasks wait (still `queued`, noticed "budget reached") until the budget is
+raised or removed; running ones end `cancelled` with that reason.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ import asyncio
 from collections.abc import Callable, Iterable
 
 from tui.engine.limits import Slot
-from tui.engine.pricing import Prices, cost_usd
-from tui.engine.task import Task, TaskStatus, Usage
-from tui.engine.usage_meter import estimate_tokens
+from tui.engine.task import Task, TaskStatus
 
 BUDGET_REACHED = "budget reached"
 CHECK_EVERY_S = 1.0
@@ -31,38 +29,22 @@ def reached_message(spent: float, limit: float) -> str:
 class Budget:
     """The gate every task start passes, and the watch that stops running tasks once the limit is reached.
 
-    `spent_before_runs()` is what the tasks' usage has cost so far; `prices(task)` the task's prices (None: no
-    price); `stop(task_id, message)` cancels a running task with that message; `changed(task)` tells observers.
+    `spent()` is what the session has cost so far; `stop(task_id, message)` cancels a running task with that
+    message; `changed(task)` tells observers.
     """
 
     def __init__(
-        self, limit: float | None, *, spent_before_runs: Callable[[], float], prices: Callable[[Task], Prices | None],
-        tasks: Callable[[], Iterable[Task]], stop: Callable[[int, str], bool], changed: Callable[[Task], None],
+        self, limit: float | None, *, spent: Callable[[], float], tasks: Callable[[], Iterable[Task]],
+        stop: Callable[[int, str], bool], changed: Callable[[Task], None],
     ) -> None:
         self.limit = limit
-        self._spent_before_runs = spent_before_runs
-        self._prices = prices
+        self.spent = spent
         self._tasks = tasks
         self._stop = stop
         self._changed = changed
         self._raised = asyncio.Event()
-        self._run_start_chars: dict[int, int] = {}
+        self._running: set[int] = set()
         self._timer: asyncio.TimerHandle | None = None
-
-    # -- spending ------------------------------------------------------------
-
-    def spent(self) -> float:
-        """USD spent by the session, the runs still going included (estimated)."""
-        return self._spent_before_runs() + sum(self._run_estimate(task) for task in self._tasks())
-
-    def _run_estimate(self, task: Task) -> float:
-        start = self._run_start_chars.get(task.id)
-        if start is None or task.status not in SPENDING:
-            return 0.0
-        inputs = estimate_tokens(len(task.system or "") + len(task.request_text) + start)
-        outputs = estimate_tokens(task.chars - start)
-        guess = Usage(input_tokens=inputs, output_tokens=outputs, total_tokens=inputs + outputs, estimated=True)
-        return cost_usd(guess, self._prices(task)) or 0.0
 
     @property
     def reached(self) -> bool:
@@ -107,18 +89,18 @@ class Budget:
     # -- the watch -----------------------------------------------------------
 
     def begin(self, task: Task) -> None:
-        """A run starts: its text from here is estimated until its usage is known."""
-        self._run_start_chars[task.id] = task.chars
+        """A run starts: its cost grows with its text, so it is watched while it runs."""
+        self._running.add(task.id)
         if self.limit is not None and self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(CHECK_EVERY_S, self._tick)
 
     def end(self, task: Task) -> None:
-        self._run_start_chars.pop(task.id, None)
+        self._running.discard(task.id)
 
     def _tick(self) -> None:
         self._timer = None
         self.check()
-        if self.limit is not None and self._run_start_chars:
+        if self.limit is not None and self._running:
             self._timer = asyncio.get_running_loop().call_later(CHECK_EVERY_S, self._tick)
 
     def check(self) -> None:

@@ -55,9 +55,14 @@ class UpdateReader:
         raise NotImplementedError
 
     def _collect_usage(self, update: Any) -> None:
-        """Each model call of a run (one per tool round) reports its own usage; the run used their sum."""
+        """Usage as Agent Framework streams it: after a tool round it sends the run's total so far as a
+        `replace`; anything else adds to what came before."""
         for content in update.contents or ():
-            if content.type == "usage":
+            if content.type != "usage":
+                continue
+            if content.merge_mode == "replace":
+                self.usage = _usage_from(content)
+            else:
                 self.usage.add(_usage_from(content))
 
 
