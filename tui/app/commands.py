@@ -63,6 +63,11 @@ class DeckCommands(Provider):
         commands.append(
             ("tasks: Set how many stream at once", screen.action_concurrency, f"now {screen.engine.concurrency}")
         )
+        if not screen.actions.deck.read_only:
+            from tui.screens.budget_dialog import ask_budget, budget_help
+
+            set_budget = partial(ask_budget, screen.app, screen.engine)
+            commands.append(("session: Set budget…", set_budget, budget_help(screen.engine)))
         return commands
 
     async def discover(self) -> Hits:

@@ -76,6 +76,7 @@ def tool_servers(value: str | None, config: Config) -> tuple[str, ...] | None:
 async def _run(args: argparse.Namespace, config: Config, prompts: list[str]) -> int:
     policy = ApprovalPolicy.APPROVE if args.approve_all else ApprovalPolicy.DENY
     engine = Engine(config, local_server=DemoServerOnDemand(), approval_policy=policy)
+    engine.wait_for_budget = False  # nobody can raise it: over budget, tasks stay queued and the run ends
     store = _open_store(args, engine)
     try:
         tasks = _add_tasks(engine, args, prompts)

@@ -20,6 +20,7 @@ from typing import Any
 from tui.config import Config, ProviderConfig
 from tui.engine.approvals import Approvals
 from tui.engine.attachments import compose_request, read_attachment
+from tui.engine.budget import Budget
 from tui.engine.clients import ClientFactory, LocalServer, MissingKeyError, NoServerError
 from tui.engine.errors import describe_failure
 from tui.engine.events import EventKind, Observer, ProgressThrottle, TaskEvent
@@ -29,6 +30,7 @@ from tui.engine.pricing import cost_usd, price_task, prices_for
 from tui.engine.redact import Redactor
 from tui.engine.retention import settle
 from tui.engine.runs import RunPlan, plan_run, stream_once
+from tui.engine.stalls import IdleWatch, mark_output
 from tui.engine.task import RESUMABLE, Task, TaskStatus, count_statuses
 from tui.engine.tool_calls import ApprovalDecision, ApprovalPolicy, ToolCall, ToolCallStatus
 from tui.engine.tool_recorder import ToolRecorder
@@ -77,6 +79,14 @@ class Engine:
         self._side_jobs: set[asyncio.Task[None]] = set()
         self.approvals = Approvals()
         self._usage = UsageMeter()
+        self._stop_messages: dict[int, str] = {}
+        """Why a task was stopped, when not the operator's cancel (e.g. the budget)."""
+        self.wait_for_budget = True
+        """Over budget, queued tasks wait for the budget to be raised (the app); False: they stay queued (`run`)."""
+        self._budget = Budget(
+            config.budget_usd, spent=self.spent_usd, tasks=self._tasks.values, changed=self._changed,
+            stop=lambda task_id, why: self._stop(task_id, TaskStatus.CANCELLED, why),
+        )
 
     # -- observers -------------------------------------------------------
 
@@ -266,6 +276,16 @@ class Engine:
         """What all tasks have cost so far; a task whose cost is unknown counts 0."""
         return sum(self.cost_of(task) or 0.0 for task in self._tasks.values())
 
+    @property
+    def budget_usd(self) -> float | None:
+        return self._budget.limit
+
+    def set_budget(self, usd: float | None) -> None:
+        """A new spending limit for the session (None: none): raising it lets queued tasks start."""
+        if usd is not None and not usd > 0:
+            raise EngineError(f"a budget is more than $0, not {usd:g}")
+        self._budget.set_limit(usd)
+
     # -- controlling running tasks ---------------------------------------
 
     def set_timeout(self, task_id: int, seconds: float | None) -> None:
@@ -296,11 +316,13 @@ class Engine:
         """Stop everything for shutdown: tasks become `interrupted`, resumable later."""
         return sum(self._stop(task_id, TaskStatus.INTERRUPTED) for task_id in list(self._runners))
 
-    def _stop(self, task_id: int, reason: TaskStatus) -> bool:
+    def _stop(self, task_id: int, reason: TaskStatus, message: str | None = None) -> bool:
         runner = self._runners.get(task_id)
         if runner is None or runner.done():
             return False
         self._stop_reasons[task_id] = reason
+        if message is not None:
+            self._stop_messages[task_id] = message
         runner.cancel()
         return True
 
@@ -337,12 +359,15 @@ class Engine:
         self._runners[task.id] = runner
         slot = Slot(self._limit)
         try:
-            await slot.take()
+            admitted = await self._budget.admit(task, slot, wait=self.wait_for_budget)
         except asyncio.CancelledError:
             self._runners.pop(task.id, None)
             reason = self._stop_reasons.pop(task.id, TaskStatus.INTERRUPTED)
-            self._finish(task, reason, STOP_MESSAGES[reason])
+            self._finish(task, reason, self._stop_messages.pop(task.id, STOP_MESSAGES[reason]))
             raise
+        if not admitted:
+            self._runners.pop(task.id, None)
+            return task
         try:
             await self._run_started(task, slot)
         finally:
@@ -365,17 +390,19 @@ class Engine:
         deadline = None if budget is None else asyncio.get_running_loop().time() + budget
         scope = asyncio.timeout_at(deadline)
         self._scopes[task.id] = scope
+        idle = IdleWatch(task, self.config.idle_timeout_of(spec))
         try:
-            async with scope:
+            async with scope, idle:
                 await self._attempt(task, spec, plan, slot)
         except TimeoutError:
-            if not scope.expired():
+            if not (idle.fired or scope.expired()):
                 raise
-            self._finish(task, TaskStatus.TIMED_OUT, f"timed out after {_seconds(task.timeout)} of running time")
+            why = idle.message if idle.fired else f"timed out after {_seconds(task.timeout)} of running time"
+            self._finish(task, TaskStatus.TIMED_OUT, why)
             self._cancel_server_side(task, spec)
         except asyncio.CancelledError:
             reason = self._stop_reasons.pop(task.id, TaskStatus.INTERRUPTED)
-            self._finish(task, reason, STOP_MESSAGES[reason])
+            self._finish(task, reason, self._stop_messages.pop(task.id, STOP_MESSAGES[reason]))
             if reason is TaskStatus.CANCELLED:
                 self._cancel_server_side(task, spec)
             raise
@@ -390,6 +417,7 @@ class Engine:
         recorder = ToolRecorder(task, self.redactor, self._tool_changed, self._changed, self.approvals, slot)
         hooks: dict[str, Any] = {
             "on_text": self._throttle.touch, "on_tool": recorder.apply, "policy": self.approval_policy,
+            "on_output": mark_output,
         }
         try:
             outcome = await stream_once(self.clients, spec, task, plan, **hooks)
@@ -400,6 +428,8 @@ class Engine:
         finally:
             recorder.withdraw()
         self._usage.report(task, outcome.usage)
+        if outcome.notice:
+            task.notice = outcome.notice
         if outcome.failure:
             self._finish(task, TaskStatus.FAILED, outcome.failure)
         elif outcome.finished:
@@ -412,8 +442,10 @@ class Engine:
         if task.started_at is not None and task.finished_at is not None:
             task.prior_elapsed += task.finished_at - task.started_at
         task.started_at = time.time()
+        task.first_output_at = task.last_output_at = None
         task.finished_at = None
         self._usage.begin(task)
+        self._budget.begin(task)
         task.status = TaskStatus.RUNNING
         task.error = None
         self._changed(task)
@@ -430,12 +462,14 @@ class Engine:
         spec = self.config.providers.get(task.provider)
         self._usage.settle(task, spec.instructions if spec else None)
         price_task(task, spec)
+        self._budget.end(task)
         run_time = task.finished_at - (task.started_at or task.finished_at)
         if status is TaskStatus.DONE and run_time > 0:
             task.rate = task.chars / max(task.elapsed(), 1e-9)
         elif status.is_final:
             task.rate = 0.0
         self._changed(task)
+        self._budget.check()
 
     def _cancel_server_side(self, task: Task, spec: ProviderConfig) -> None:
         token = task.continuation_token

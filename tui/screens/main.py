@@ -13,6 +13,7 @@ from textual.timer import Timer
 from tui.config import ConfigError
 from tui.engine import AttachmentError, Engine, EngineError, Task, TaskEvent, TaskStatus
 from tui.engine.pricing import UsageTotal
+from tui.engine.stalls import is_stalled
 from tui.screens.bindings import TASK_BINDINGS
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
@@ -361,7 +362,10 @@ class MainScreen(Screen[None]):
         self.raw = not self.raw
 
     def action_filter(self) -> None:
-        self.task_filter = _next(self.task_filter)
+        following = _next(self.task_filter)
+        if following is TaskFilter.STALLED and not any(is_stalled(t, self._clock()) for t in self.engine.running):
+            following = _next(following)  # an empty view of stalled tasks is a step for nothing
+        self.task_filter = following
 
     def action_sort(self) -> None:
         self.task_sort = _next(self.task_sort)
