@@ -254,6 +254,7 @@ class Task:
             "usage": self.usage.to_dict() or None,
             "attachments": list(self.attachments),
             "parent_id": self.parent_id,
+            "group": self.group,
             "tool_calls": [call.summary() for call in self.tool_calls],
             "output": self.text,
         }
