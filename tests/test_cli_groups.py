@@ -49,3 +49,34 @@ def test_bad_providers_exit_2_with_one_line(providers: str, message: str) -> Non
 def test_model_and_providers_together_are_refused() -> None:
     result = agentdeck("run", "--providers", "demo,demo-responses", "--model", "m", "x")
     assert result.returncode == 2 and "name each model as NAME:MODEL" in result.stderr
+
+
+@pytest.mark.slow
+def test_export_of_a_group_is_a_table_of_figures_then_each_answer() -> None:
+    prompt = "compare [[len:300]]"
+    ran = agentdeck("run", "--session", "cmp", "--providers", "demo,demo-responses,demo:big", prompt, "--json")
+    assert ran.returncode == 0, ran.stderr
+    agentdeck("run", "--session", "cmp", "not in the group [[len:20]]")
+    result = agentdeck("export", "cmp", "--group", "g1", "--format", "md")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert text.startswith("# Group g1 of session cmp\n\n> compare [[len:300]]\n")
+    rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| #")]
+    assert [row.split(" | ")[1:3] for row in rows] == [
+        ["demo/demo-chat", "done"], ["demo-responses/demo-responses", "done"], ["demo/big", "done"],
+    ]
+    assert all(row.endswith("| – |") for row in rows)  # no cost known yet
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert headings == ["## 1. demo/demo-chat · task 1 · done", "## 2. demo-responses/demo-responses · task 2 · done",
+                        "## 3. demo/big · task 3 · done"]
+    assert text.count(expected_answer(prompt).split("\n")[-1]) == 3
+    assert "not in the group" not in text
+
+
+def test_export_of_an_unknown_group_exits_2_with_one_line() -> None:
+    from tui.store import SessionStore
+
+    SessionStore.open("plain").close()
+    result = agentdeck("export", "plain", "--group", "g7", "--format", "md")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == "agentdeck: session 'plain' has no group 'g7'\n"
