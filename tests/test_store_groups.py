@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import config_for
 from tui import paths
 from tui.engine import Engine, Task, TaskOutput, TaskStatus
-from tui.store import SessionStore, SessionWatcher, session_document
+from tui.store import SessionStore, SessionWatcher, group_export, import_file, session_document
 from tui.store.batch import Pending, write_batch
 from tui.store.records import capture_inputs, capture_state
 from tui.store.schema import MIGRATIONS, connect_writer
@@ -80,3 +80,18 @@ async def test_a_version_3_file_reads_unchanged_and_gains_groups_when_written(en
     document = session_document("old")
     assert [(task["id"], task["group"]) for task in document["tasks"]] == [(1, None), (2, "g1"), (3, "g1")]
     assert document["tasks"][0]["output"] == "old"
+
+
+async def test_an_exported_group_imports_back_as_a_group(engine: Engine, tmp_path: Path) -> None:
+    store = SessionStore.open("shared")
+    store.attach(engine)
+    try:
+        tasks = engine.add_group("travels [[len:30]]", [("chat", None), ("resp", None)])
+        await asyncio.gather(*(engine.run_task(task) for task in tasks))
+    finally:
+        await store.aclose()
+    exported = tmp_path / "g1.json"
+    exported.write_text(group_export("shared", "g1", "json"), encoding="utf-8")
+    name, count = import_file(exported, "again")
+    assert count == 2
+    assert [(t["provider"], t["group"]) for t in session_document(name)["tasks"]] == [("chat", "g1"), ("resp", "g1")]
