@@ -80,6 +80,7 @@ class NextTaskBar(Horizontal):
             tooltip="MCP servers the task may use, comma-separated; 'none' for no tools; empty = the provider's",
         )
         group = Static("", id="group", markup=False)
+        group.display = False  # takes no room until a group is chosen
         group.tooltip = "The next prompt goes to each of these as one group; click to go back to one task"
         yield group
         attachments = Static("", id="attachments", markup=False)
@@ -152,8 +153,12 @@ class NextTaskBar(Horizontal):
 
     def set_group_targets(self, targets: list[Target] | None) -> None:
         self.group_targets = targets or None
+        for field in ("#provider", "#model"):  # a group names its own providers and models
+            self.query_one(field).display = not targets
         names = ", ".join(p if m is None else f"{p}:{m}" for p, m in targets or [])
-        self.query_one("#group", Static).update(f"⧉ group of {len(targets)}: {names} ✕" if targets else "")
+        label = self.query_one("#group", Static)
+        label.update(f"⧉ group of {len(targets)}: {names} ✕" if targets else "")
+        label.display = bool(targets)
 
     def on_click(self, event: events.Click) -> None:
         """A click on the ⧉ label goes back to one task; on the 📎 label it drops the attached files."""
