@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,20 @@ def test_export_of_an_unknown_group_exits_2_with_one_line() -> None:
     result = agentdeck("export", "plain", "--group", "g7", "--format", "md")
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == "agentdeck: session 'plain' has no group 'g7'\n"
+
+
+@pytest.mark.slow
+def test_export_of_a_group_shows_each_answers_cost_when_its_model_has_a_price(demo_url: str) -> None:
+    config = Path(os.environ["AGENTDECK_CONFIG"])
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        f'[providers.priced]\napi = "chat"\nbase_url = "{demo_url}"\nmodel = "demo-chat"\n'
+        "price_input = 1000000\nprice_output = 1000000\n"
+    )
+    ran = agentdeck("run", "--session", "priced", "--providers", "priced,demo", "cost [[len:40]]", "--json")
+    assert ran.returncode == 0, ran.stderr
+    tokens = [json.loads(line)["usage"]["total_tokens"] for line in ran.stdout.splitlines()]
+    text = agentdeck("export", "priced", "--group", "g1").stdout
+    rows = [line for line in text.splitlines() if line.startswith("| 1 ") or line.startswith("| 2 ")]
+    assert rows[0].endswith(f"| {tokens[0]} | ${tokens[0]:,.2f} |")  # $1 a token
+    assert rows[1].endswith("| – |")  # the demo has no price

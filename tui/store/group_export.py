@@ -20,9 +20,10 @@ from tui.store.markdown_nesting import open_fence
 from tui.store.markdown_tools import answer_with_calls
 from tui.store.reader import SessionReader
 from tui.store.records import mark_interrupted
+from tui.wording import UNKNOWN_COST, money
 
-MISSING = "–"
-"""A figure not known (yet): no output arrived, no usage reported, no cost."""
+MISSING = UNKNOWN_COST
+"""A figure not known (yet): no output arrived, no usage reported, no price for the model."""
 FIGURES = ("provider/model", "status", "first output", "chars/s", "total time", "tokens", "cost")
 
 
@@ -65,7 +66,7 @@ def figures(task: Task) -> list[str]:
         f"{task.chars / elapsed:,.0f}" if elapsed > 0 and task.chars else MISSING,
         f"{elapsed:.1f} s" if task.started_at is not None else MISSING,
         MISSING if task.usage.total_tokens is None else f"{task.usage.total_tokens:,}",
-        MISSING,
+        money(task.usage.cost_usd),
     ]
 
 
