@@ -83,9 +83,9 @@ class CompareScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         self.query_one(DiffView).display = False
+        self._fit_columns()  # before any text: each column wraps it once, at its own width
         self.set_interval(SYNC_INTERVAL_S, self._sync)
         await self._sync()
-        self._fit_columns()
         if self.columns:
             self.columns[self.focus_index].body.focus()
 

@@ -76,6 +76,9 @@ class AnswerColumn(Vertical):
             self._shown_chars = 0
             await self.body.load("")
         if task.chars > self._shown_chars:
+            opening = self._shown_chars == 0
             new = task.output.since(self._shown_chars)
             self._shown_chars = task.chars
             await self.body.append(visible_controls(new))
+            if opening and task.status.is_final:  # an ended answer is read from its start; a streaming one followed
+                self.body.scroll_home(animate=False, immediate=True)
