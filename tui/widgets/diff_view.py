@@ -74,7 +74,7 @@ class DiffView(Vertical):
             ("left", left, diff.left, Change.REMOVED),
             ("right", right, diff.right, Change.ADDED),
         ):
-            mark = Content.styled(" only here ", CHANGE_STYLES[change])
+            mark = Content.styled(f" only in #{task.id} ", CHANGE_STYLES[change])  # the legend of this side's marks
             who = Content.assemble(Content.styled(f"#{task.id} {task.provider} · {task.model}", "bold"), "  ", mark)
             self.query_one(f"#diff-{side}-who", Static).update(who)
             self.query_one(f"#diff-{side}-text", Static).update(marked_text(pieces))
