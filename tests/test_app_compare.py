@@ -146,3 +146,21 @@ async def test_at_80_columns_two_answers_show_and_arrows_bring_the_others(demo_u
         await pilot.press("d")  # the focused answer and its neighbour
         await wait_for(pilot, lambda: "similarity 100 %" in shown(app))
         assert f"#{tasks[1].id} demo-responses" in shown(app) and f"#{tasks[2].id} demo" in shown(app)
+
+
+async def test_the_palette_opens_the_compare_view_for_a_selected_group_member_only(demo_url: str) -> None:
+    prompt = "Which log store [[len:200]][[delay:0]]"
+    async with running_app(demo_url) as (app, pilot):
+        alone = await submit(app, pilot, prompt)
+        tasks = start_group(app, [(prompt, "demo"), (prompt, "demo-responses")])
+        await wait_for(pilot, finished(alone, *tasks), 30)
+        await select(app, pilot, alone)
+        assert not main_screen(app).can("compare")  # not offered for a task of no group
+        await select(app, pilot, tasks[1])
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"Compare the group's answers")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
+        assert "Group g1 · 2 answers" in shown(app)
