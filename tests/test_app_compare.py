@@ -11,7 +11,7 @@ from tui.demo import expected_answer
 from tui.engine import Task
 from tui.screens.compare import CompareScreen
 from tui.widgets.answer_column import AnswerColumn
-from tui.widgets.diff_view import CHANGE_STYLES
+from tui.widgets.diff_view import MarkedBody
 from tui.word_diff import Change
 
 pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
@@ -31,9 +31,7 @@ def start_group(app: AgentDeckApp, members: list[tuple[str, str]], group: str = 
 
 def marked(app: AgentDeckApp, side: str, change: Change) -> list[str]:
     """The words the diff view shows highlighted on one side."""
-    content = app.screen.query_one(f"#diff-{side}-text").content
-    style = CHANGE_STYLES[change]
-    return [content.plain[span.start : span.end] for span in content.spans if str(span.style) == style]
+    return app.screen.query_one(f"#diff-{side}", MarkedBody).marked(change)
 
 
 def shown(app: AgentDeckApp) -> str:
@@ -49,7 +47,7 @@ async def open_compare(app: AgentDeckApp, pilot: Pilot[int], task: Task) -> Comp
 
 
 async def test_equals_on_a_group_member_shows_each_answer_with_its_figures(demo_url: str) -> None:
-    prompt = "Which queue suits the billing events [[len:600]][[delay:2]]"
+    prompt = "Which queue suits the billing events [[len:3000]][[delay:0]]"
     async with running_app(demo_url, size=(140, 40)) as (app, pilot):
         tasks = start_group(app, [(prompt, "demo"), (prompt, "demo-responses"), (prompt, "demo")])
         await wait_for(pilot, finished(*tasks), 30)
@@ -60,9 +58,10 @@ async def test_equals_on_a_group_member_shows_each_answer_with_its_figures(demo_
         for task in tasks:
             assert f"#{task.id} {task.provider} · {task.model}" in text
         assert text.count("✓ done · first output ") == 3
-        assert text.count("600 chars · ") == 3
+        assert text.count("3,000 chars · ") == 3
         assert "chars/s" in text and "cost –" in text
         assert screen.focused is screen.columns[1].body  # the member `=` was pressed on
+        assert all(column.body.scroll_y == 0 < column.body.max_scroll_y for column in screen.columns)  # from the top
         await pilot.press("escape")
         assert not isinstance(app.screen, CompareScreen)
 
@@ -108,7 +107,7 @@ async def test_diff_follows_answers_that_are_still_streaming(demo_url: str) -> N
         await wait_for(pilot, finished(*tasks), 30)
         await wait_for(pilot, lambda: "similarity" in shown(app) and "updating" not in shown(app))
         assert "west" in "".join(marked(app, "right", Change.ADDED))
-        assert screen.query_one("#diff-right-text").content.plain == expected_answer(prompts[1])
+        assert screen.query_one("#diff-right", MarkedBody).text == expected_answer(prompts[1])
 
 
 async def test_the_two_sides_of_a_diff_scroll_together(demo_url: str) -> None:

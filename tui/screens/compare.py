@@ -151,7 +151,7 @@ class CompareScreen(Screen[None]):
         if self.diffing and pair == wanted[:2]:  # still the pair asked for
             self._diffed = wanted
             streaming = left.status.is_active or right.status.is_active
-            self.query_one(DiffView).show(left, right, diff, streaming=streaming)
+            await self.query_one(DiffView).show(left, right, diff, streaming=streaming)
 
     # -- keys --------------------------------------------------------------
 

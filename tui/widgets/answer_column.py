@@ -75,10 +75,11 @@ class AnswerColumn(Vertical):
         if task.chars < self._shown_chars:  # the text was replaced, not extended
             self._shown_chars = 0
             await self.body.load("")
+        if task.status.is_active:
+            self.body.auto_scroll = True
+        elif not self._shown_chars:  # an ended answer is read from its start; a streaming one is followed
+            self.body.auto_scroll = False
         if task.chars > self._shown_chars:
-            opening = self._shown_chars == 0
             new = task.output.since(self._shown_chars)
             self._shown_chars = task.chars
             await self.body.append(visible_controls(new))
-            if opening and task.status.is_final:  # an ended answer is read from its start; a streaming one followed
-                self.body.scroll_home(animate=False, immediate=True)
