@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 from textual.pilot import Pilot
 
-from tests.app_helpers import finished, main_screen, running_app, screen_lines, select, submit, wait_for
+from tests.app_helpers import (
+    DEMO_PRICES,
+    finished,
+    main_screen,
+    running_app,
+    screen_lines,
+    select,
+    submit,
+    tools_engine,
+    wait_for,
+)
 from tui.app.app import AgentDeckApp
 from tui.demo import expected_answer
 from tui.engine import Task
@@ -13,6 +23,7 @@ from tui.screens.compare import CompareScreen
 from tui.widgets.answer_column import AnswerColumn
 from tui.widgets.diff_view import MarkedBody
 from tui.word_diff import Change
+from tui.wording import money
 
 pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
 
@@ -64,6 +75,22 @@ async def test_equals_on_a_group_member_shows_each_answer_with_its_figures(demo_
         assert all(column.body.scroll_y == 0 < column.body.max_scroll_y for column in screen.columns)  # from the top
         await pilot.press("escape")
         assert not isinstance(app.screen, CompareScreen)
+
+
+async def test_each_answer_shows_what_it_cost_where_its_model_has_a_price(demo_url: str) -> None:
+    prompt = "Price this answer [[len:400]][[delay:0]]"
+    app = AgentDeckApp(tools_engine(demo_url, providers=DEMO_PRICES), demo_notice=True)  # demo-responses: no price
+    async with app.run_test(size=(140, 40)) as pilot:
+        try:
+            priced, unpriced = start_group(app, [(prompt, "demo"), (prompt, "demo-responses")])
+            await wait_for(pilot, finished(priced, unpriced), 30)
+            await open_compare(app, pilot, priced)
+            cost = app.engine.cost_of(priced)
+            assert cost is not None and cost > 0
+            await wait_for(pilot, lambda: f"cost {money(cost)}" in shown(app))
+            assert shown(app).count("cost –") == 1
+        finally:
+            await app.shutdown()
 
 
 async def test_equals_on_a_task_of_no_group_says_so(demo_url: str) -> None:

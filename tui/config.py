@@ -28,6 +28,7 @@ from tui.config_mcp import (
     parse_mcp_servers,
     parse_tool_list,
 )
+from tui.config_prices import PRICE_KEYS, PriceList, describe_price_list, parse_price_list
 from tui.timeouts import MAX_TIMEOUT_S as MAX_TIMEOUT_S  # re-exported: the config's limits live here
 from tui.timeouts import NOT_A_NUMBER, check_timeout, timeout_or_none
 from tui.user_files import CONFIG_LIMIT, UnreadableFile, read_user_file
@@ -73,6 +74,8 @@ class ProviderConfig:
     """MCP servers (`[mcp.NAME]`) whose tools this provider's tasks are offered by default."""
     max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
     """Model -> tools -> model rounds per task before it stops as failed."""
+    prices: PriceList = field(default_factory=PriceList)
+    """USD per million tokens, per model; empty means cost unknown."""
     builtin: bool = False
 
     @property
@@ -144,7 +147,10 @@ class Config:
 TOP_LEVEL_KEYS = {"default_provider", "concurrency", "timeout", "max_attachment_bytes", "bell", "providers", "mcp"}
 PROVIDER_KEYS = {
     "api", "base_url", "model", "api_key_env", "timeout", "max_retries", "instructions", "tools", "max_tool_rounds",
+    *PRICE_KEYS, "prices",
 }
+PRICE_ONLY_KEYS = {*PRICE_KEYS, "prices"}
+"""All a table for a built-in provider (`[providers.demo]`) may set without replacing it."""
 
 
 def _did_you_mean(word: str, options: Mapping[str, object] | set[str]) -> str:
@@ -268,7 +274,13 @@ def _parse_provider(check: _Checker, name: str, raw: object, servers: Mapping[st
         instructions=check.string(raw, "instructions", prefix),
         tools=parse_tool_list(check, raw, prefix, servers),
         max_tool_rounds=DEFAULT_MAX_TOOL_ROUNDS if rounds is None else rounds,
+        prices=parse_price_list(check, raw, prefix),
     )
+
+
+def _prices_builtin(name: str, raw: object, builtins: Mapping[str, ProviderConfig]) -> bool:
+    """A table naming a built-in provider with only price keys prices it (`[providers.demo]`)."""
+    return name in builtins and isinstance(raw, dict) and bool(raw) and set(raw) <= PRICE_ONLY_KEYS
 
 
 def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str] | None = None) -> Config:
@@ -280,7 +292,13 @@ def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]
     raw_providers = data.get("providers", {})
     if not isinstance(raw_providers, dict):
         raise check.fail("providers", "must be a table of [providers.NAME] tables")
-    configured = {name: _parse_provider(check, name, raw, servers) for name, raw in raw_providers.items()}
+    priced = {name for name, raw in raw_providers.items() if _prices_builtin(name, raw, providers)}
+    for name in priced:
+        prices = parse_price_list(check, raw_providers[name], f"providers.{name}.")
+        providers[name] = replace(providers[name], prices=prices)
+    configured = {
+        name: _parse_provider(check, name, raw, servers) for name, raw in raw_providers.items() if name not in priced
+    }
     providers.update(configured)
 
     default = check.string(data, "default_provider", "")
@@ -391,6 +409,7 @@ def describe(config: Config) -> str:
         if p.tools:
             entry["tools"] = list(p.tools)
         entry["max_tool_rounds"] = p.max_tool_rounds
+        entry.update(describe_price_list(p.prices))
         if p.builtin:
             entry["builtin"] = True
         providers[name] = entry

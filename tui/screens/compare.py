@@ -115,7 +115,7 @@ class CompareScreen(Screen[None]):
     async def _sync(self) -> None:
         now = self._clock()
         for column, task in zip(self.columns, self.members):
-            await column.sync(task, now=now, cost=None)
+            await column.sync(task, now=now, cost=self.engine.cost_of(task))
         if self.diffing:
             self._diff_if_due()
 

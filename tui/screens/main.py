@@ -12,6 +12,7 @@ from textual.timer import Timer
 
 from tui.config import ConfigError
 from tui.engine import AttachmentError, Engine, EngineError, Task, TaskEvent, TaskStatus
+from tui.engine.pricing import UsageTotal
 from tui.screens.bindings import TASK_BINDINGS
 from tui.screens.compare import CompareScreen, not_in_group
 from tui.screens.confirm import ConfirmScreen
@@ -158,7 +159,10 @@ class MainScreen(Screen[None]):
 
     def show_counts(self) -> None:
         view = f"{self.table.task_filter} · by {self.table.task_sort}"
-        self.query_one(StatusBar).show(self.engine.counts(), view=view, concurrency=self.engine.concurrency)
+        self.query_one(StatusBar).show(
+            self.engine.counts(), view=view, concurrency=self.engine.concurrency,
+            total=UsageTotal.of(self.engine.tasks.values()),
+        )
 
     def pane_ids(self) -> list[int]:
         """The selected task, then (in grid mode) the other running tasks, up to four."""

@@ -12,19 +12,14 @@ from tui.safety import visible_controls
 from tui.widgets.formatting import count, duration
 from tui.widgets.raw_body import RawBody
 from tui.widgets.status import ICONS, THEME_COLOURS
+from tui.wording import UNKNOWN_COST, money
 
-UNKNOWN = "–"
+UNKNOWN = UNKNOWN_COST
 """A figure not known (yet): no first output, no usage reported, no price configured."""
 
 
 def _known(seconds: float | None) -> str:
     return UNKNOWN if seconds is None else duration(seconds)
-
-
-def _money(cost: float | None) -> str:
-    if cost is None:
-        return UNKNOWN
-    return f"${cost:.4f}" if cost < 1 else f"${cost:,.2f}"
 
 
 def figures(task: Task, *, now: float, cost: float | None) -> Content:
@@ -36,17 +31,19 @@ def figures(task: Task, *, now: float, cost: float | None) -> Content:
     elapsed = task.elapsed(now)
     rate = f"{task.chars / elapsed:,.0f}" if task.chars and elapsed > 0 else UNKNOWN
     usage = task.usage
+    guessed = "~" if usage.estimated else ""  # as in the table: some tokens were estimated from the text
     tokens = (
-        UNKNOWN if usage.input_tokens is None and usage.output_tokens is None
-        else f"{count(usage.input_tokens or 0)} in, {count(usage.output_tokens or 0)} out"
+        f"{guessed}{count(usage.input_tokens or 0)} in, {count(usage.output_tokens or 0)} out"
+        if usage.is_known else UNKNOWN
     )
+    spent = guessed + money(cost) if cost is not None else UNKNOWN
     who = Content.styled(f"#{task.id} {task.provider} · {task.model}", "bold")
     status = Content.styled(f"{ICONS[task.status]} {task.status.word}", f"${THEME_COLOURS[task.status]}")
     return Content("\n").join([
         who,
         Content.assemble(status, f" · first output {_known(task.time_to_first_output)}"),
         Content(f"{count(task.chars)} chars · {rate} chars/s · {_known(elapsed if task.started_at else None)}"),
-        Content(f"tokens {tokens} · cost {_money(cost)}"),
+        Content(f"tokens {tokens} · cost {spent}"),
     ])
 
 
