@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import count
 from types import EllipsisType, MappingProxyType
 from typing import Any
@@ -22,6 +22,7 @@ from tui.engine.attachments import compose_request, read_attachment
 from tui.engine.clients import ClientFactory, LocalServer, MissingKeyError, NoServerError
 from tui.engine.errors import describe_failure
 from tui.engine.events import EventKind, Observer, ProgressThrottle, TaskEvent
+from tui.engine.groups import GroupError, Target, check_targets, members, new_group_id
 from tui.engine.limits import ConcurrencyLimit, Slot
 from tui.engine.mcp_servers import McpStartError, ToolNameClash
 from tui.engine.pricing import cost_usd, price_task, prices_for
@@ -140,6 +141,7 @@ class Engine:
         parent: Task | None = None,
         like: Task | None = None,
         tools: Iterable[str] | None = None,
+        group: str | None = None,
     ) -> Task:
         """Create a queued task; attachments are read and checked now, before anything is sent.
 
@@ -168,6 +170,7 @@ class Engine:
             parent_id=parent.id if parent else None,
             base_session=parent.session_state if parent else None,
             tools=servers,
+            group=group,
         )
         if like is not None:
             task.attachments = list(like.attachments)
@@ -178,25 +181,62 @@ class Engine:
         self._emit(EventKind.ADDED, task)
         return task
 
-    def follow_up(self, task_id: int, prompt: str) -> Task:
+    def add_group(self, prompt: str, targets: Sequence[Target], **options: Any) -> list[Task]:
+        """One prompt asked of each (provider, model or None) target: queued tasks sharing a new group id."""
+        if not prompt.strip():
+            raise EngineError("the prompt is empty")
+        try:
+            targets = check_targets(self.config, targets)
+        except GroupError as exc:
+            raise EngineError(str(exc)) from None
+        group = new_group_id(self._tasks.values())
+        return [self.add_task(prompt, provider=p, model=m, group=group, **options) for p, m in targets]
+
+    def group(self, group_id: str) -> list[Task]:
+        """The group's tasks, in creation order."""
+        try:
+            return members(self._tasks, group_id)
+        except GroupError as exc:
+            raise EngineError(str(exc)) from None
+
+    def follow_up(self, task_id: int, prompt: str, *, group: str | None = None) -> Task:
         """A new turn in the same agent session, as a new task."""
         parent = self.get(task_id)
         if parent.status is not TaskStatus.DONE or parent.session_state is None:
             raise EngineError(f"task {task_id} has no finished session to follow up on")
         return self.add_task(
             prompt, provider=parent.provider, model=parent.model, timeout=parent.timeout,
-            system=parent.system, parent=parent, tools=parent.tools,
+            system=parent.system, parent=parent, tools=parent.tools, group=group,
         )
 
-    def retry(self, task_id: int) -> Task:
-        """The same request run afresh as a new task; the old one is kept as it was."""
+    def follow_up_group(self, group_id: str, prompt: str) -> list[Task]:
+        """Every finished member asked the same follow-up in its own session; the new tasks form a new group."""
+        done = [task for task in self.group(group_id) if task.status is TaskStatus.DONE and task.session_state]
+        if not done:
+            raise EngineError(f"group {group_id} has no finished answer to follow up on")
+        if not prompt.strip():
+            raise EngineError("the prompt is empty")
+        group = new_group_id(self._tasks.values())
+        return [self.follow_up(task.id, prompt, group=group) for task in done]
+
+    def retry(self, task_id: int, *, group: str | None | EllipsisType = ...) -> Task:
+        """The same request run afresh as a new task; the old one is kept as it was (a member's stays in its group)."""
         old = self.get(task_id)
         if old.status.is_active:
             raise EngineError(f"task {task_id} is still {old.status}")
         return self.add_task(
             old.prompt, provider=old.provider, model=old.model, timeout=old.timeout, system=old.system, like=old,
-            tools=old.tools,
+            tools=old.tools, group=old.group if group is ... else group,
         )
+
+    def retry_group(self, group_id: str) -> list[Task]:
+        """The whole group asked again, as a new group; the old answers are kept."""
+        old = self.group(group_id)
+        busy = next((task for task in old if task.status.is_active), None)
+        if busy is not None:
+            raise EngineError(f"task {busy.id} of group {group_id} is still {busy.status}")
+        group = new_group_id(self._tasks.values())
+        return [self.retry(task.id, group=group) for task in old]
 
     def prepare_continue(self, task_id: int) -> Task:
         """Queue an unfinished task to continue where its text stops (or re-attach natively)."""
