@@ -291,18 +291,19 @@ COMPARE_PROMPT = "Compare B-tree and LSM storage for the ledger"
 
 
 async def scene_compare(pilot: Pilot[int]) -> None:
-    """A group of three finished answers in the compare view (the second one worded differently by the demo)."""
+    """A group of three finished answers in the compare view.
+
+    The demo's answer depends only on the prompt, so each member's directives are
+    written in another order: the same question, worded differently by the demo.
+    """
     app = pilot.app
     assert isinstance(app, AgentDeckApp)
     members = [
         ("demo", "[[len:900]][[delay:0]]"), ("demo-responses", "[[delay:0]][[len:900]]"), ("demo", "[[len:900]]"),
     ]
-    tasks = []
-    for provider, directives in members:
-        task = app.engine.add_task(f"{COMPARE_PROMPT} {directives}", provider=provider)
-        task.group = "7f3a"
+    tasks = [app.engine.add_task(f"{COMPARE_PROMPT} {rest}", provider=name, group="g1") for name, rest in members]
+    for task in tasks:
         app.start_task(task)
-        tasks.append(task)
     await wait_for(pilot, finished(*tasks), 30)
     await freeze(pilot)
     for task in tasks:  # freeze() fixed when each started
@@ -310,7 +311,7 @@ async def scene_compare(pilot: Pilot[int]) -> None:
         task.first_output_at = task.started_at + 0.3 + 0.2 * task.id
     await select(app, pilot, tasks[0])
     await pilot.press("equals_sign")
-    await wait_for(pilot, lambda: "Group 7f3a" in "".join(screen_lines(app)))
+    await wait_for(pilot, lambda: "Group g1" in "".join(screen_lines(app)))
     await pilot.pause(0.3)
 
 

@@ -151,9 +151,8 @@ async def app_in_state(
     try:
         async with app.run_test(size=size) as pilot:
             if state == "group":
-                for provider in ("demo", "demo-responses", "demo"):
-                    member = engine.add_task(GROUP_PROMPT, provider=provider)
-                    member.group = "m1"
+                targets = [("demo", None), ("demo-responses", None), ("demo", "demo-mini")]
+                for member in engine.add_group(GROUP_PROMPT, targets):
                     app.start_task(member)
                 main_screen(app).table.sync(list(engine.tasks))
                 main_screen(app).table.focus()

@@ -18,7 +18,7 @@ from tests.app_helpers import (
 )
 from tui.app.app import AgentDeckApp
 from tui.demo import expected_answer
-from tui.engine import Task
+from tui.engine import Task, TaskStatus
 from tui.screens.compare import CompareScreen
 from tui.widgets.answer_column import AnswerColumn
 from tui.widgets.diff_view import MarkedBody
@@ -29,13 +29,14 @@ pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
 
 
 def start_group(app: AgentDeckApp, members: list[tuple[str, str]], group: str = "g1") -> list[Task]:
-    """Tasks of one group, each (prompt, provider), started as the app starts any task."""
-    tasks = []
-    for prompt, provider in members:
-        task = app.engine.add_task(prompt, provider=provider)
-        task.group = group
+    """Tasks of one group, each (prompt, provider), started as the app starts any task.
+
+    Members of a real group share one prompt, and the demo's answer depends only on the
+    prompt; tests that need answers to differ give each member its own prompt.
+    """
+    tasks = [app.engine.add_task(prompt, provider=provider, group=group) for prompt, provider in members]
+    for task in tasks:
         app.start_task(task)
-        tasks.append(task)
     main_screen(app).table.sync(task.id for task in tasks)
     return tasks
 
@@ -60,12 +61,15 @@ async def open_compare(app: AgentDeckApp, pilot: Pilot[int], task: Task) -> Comp
 async def test_equals_on_a_group_member_shows_each_answer_with_its_figures(demo_url: str) -> None:
     prompt = "Which queue suits the billing events [[len:3000]][[delay:0]]"
     async with running_app(demo_url, size=(140, 40)) as (app, pilot):
-        tasks = start_group(app, [(prompt, "demo"), (prompt, "demo-responses"), (prompt, "demo")])
+        tasks = app.engine.add_group(prompt, [("demo", None), ("demo-responses", None), ("demo", "demo-mini")])
+        for task in tasks:
+            app.start_task(task)
         await wait_for(pilot, finished(*tasks), 30)
         screen = await open_compare(app, pilot, tasks[1])
         await wait_for(pilot, lambda: all(c.body.text == expected_answer(prompt) for c in screen.columns))
         text = shown(app)
-        assert "Group g1 · 3 answers · Which queue suits the billing events" in text
+        assert f"Group {tasks[0].group} · 3 answers · Which queue suits the billing events" in text
+        assert f"#{tasks[2].id} demo · demo-mini" in text  # a model of the group's own choosing
         for task in tasks:
             assert f"#{task.id} {task.provider} · {task.model}" in text
         assert text.count("✓ done · first output ") == 3
@@ -123,14 +127,14 @@ async def test_diff_marks_the_words_only_one_answer_has_and_says_how_alike_they_
 
 
 async def test_diff_follows_answers_that_are_still_streaming(demo_url: str) -> None:
-    pause = "[[len:3000]][[delay:0]][[silent:4]][[silent_after:20]]"  # both stop a while after 240 characters
+    pause = "[[len:3000]][[delay:0]][[silent:8]][[silent_after:20]]"  # both stop a while after 240 characters
     prompts = [f"Review the {name} rollout plan {pause}" for name in ("east", "west")]
     async with running_app(demo_url) as (app, pilot):
         tasks = start_group(app, [(prompts[0], "demo"), (prompts[1], "demo")])
-        await wait_for(pilot, lambda: tasks[0].chars > 200)
         screen = await open_compare(app, pilot, tasks[0])
         await pilot.press("d")
         await wait_for(pilot, lambda: "updating while answers stream" in shown(app))
+        assert all(task.status is TaskStatus.RUNNING for task in tasks)
         await wait_for(pilot, finished(*tasks), 30)
         await wait_for(pilot, lambda: "similarity" in shown(app) and "updating" not in shown(app))
         assert "west" in "".join(marked(app, "right", Change.ADDED))

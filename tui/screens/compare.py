@@ -36,10 +36,6 @@ def not_in_group(task: Task | None) -> str:
     return f"Task #{task.id} is not in a group: only the answers of one prompt asked of several models compare."
 
 
-def group_members(engine: Engine, group: str) -> list[Task]:
-    return sorted((task for task in engine.tasks.values() if task.group == group), key=lambda task: task.id)
-
-
 class CompareScreen(Screen[None]):
     """One column per answer, each with its figures; `d` swaps the columns for a diff of two answers.
 
@@ -58,7 +54,8 @@ class CompareScreen(Screen[None]):
         self.engine = engine
         self.group = group
         self._clock = clock
-        self.members = group_members(engine, group)
+        self.members = engine.group(group)
+        """Fixed when the view opens (a retried member is a new task, in the table)."""
         ids = [task.id for task in self.members]
         self.focus_index = ids.index(focus_id) if focus_id in ids else 0
         self._first_shown = 0
