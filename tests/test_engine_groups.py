@@ -58,7 +58,7 @@ def test_targets_split_at_the_first_colon_only() -> None:
     ]
     with pytest.raises(GroupError, match="names no model"):
         parse_targets("openai:")
-    with pytest.raises(GroupError, match="NAME or NAME:MODEL"):
+    with pytest.raises(GroupError, match="needs NAME or NAME:MODEL"):
         parse_targets("openai,,local")
 
 

@@ -34,7 +34,7 @@ def parse_targets(text: str) -> list[Target]:
         name, colon, model = item.strip().partition(":")
         name, model = name.strip(), model.strip()
         if not name:
-            raise GroupError(f"--providers needs NAME or NAME:MODEL items separated by commas, got {text!r}")
+            raise GroupError(f"needs NAME or NAME:MODEL items separated by commas, got {text!r}")
         if colon and not model:
             raise GroupError(f"{item.strip()!r} names no model after ':' (write {name!r} for its default model)")
         targets.append((name, model or None))

@@ -312,22 +312,19 @@ class MainScreen(Screen[None]):
             self.notify(f"Tools: {exc}", severity="error", markup=False)
             return False
         started: list[Task] = []
+        options = {"timeout": timeout, "attachments": bar.attachments, "system": self._system, "tools": tools}
         for prompt in prompts:
             try:
-                task = self.engine.add_task(
-                    prompt,
-                    provider=bar.provider.name,
-                    model=bar.model,
-                    timeout=timeout,
-                    attachments=bar.attachments,
-                    system=self._system,
-                    tools=tools,
-                )
+                if bar.group_targets:
+                    tasks = self.engine.add_group(prompt, bar.group_targets, **options)
+                else:
+                    tasks = [self.engine.add_task(prompt, provider=bar.provider.name, model=bar.model, **options)]
             except (AttachmentError, EngineError, ConfigError) as exc:
                 self.notify(str(exc), title="Not started", severity="error", markup=False)
                 break
-            self.actions.deck.start_task(task)
-            started.append(task)
+            for task in tasks:
+                self.actions.deck.start_task(task)
+            started += tasks
         if not started:
             return False
         bar.clear_attachments()

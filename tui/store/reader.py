@@ -50,6 +50,7 @@ class ToolChanges:
     servers: dict[int, tuple[str, ...]] = field(default_factory=dict)
     calls: dict[int, list[tuple[int, ToolCall]]] = field(default_factory=dict)
     """Per task, (position, call) of each call saved since the revision asked about."""
+    groups: dict[int, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ class SessionReader:
         output = StoredOutput(row.chars, lambda upto: self.read_text(task_id, 0, upto))
         task = self._decoded(row, lambda: task_from_row(row.row, output, f"{self.path}: task {task_id}"))
         if tools is not None:
-            task.tools, task.tool_calls = tools.servers, tools.calls
+            task.tools, task.tool_calls, task.group = tools.servers, tools.calls, tools.group
         return task
 
     def state(self, row: TaskRow) -> dict[str, Any]:
@@ -209,6 +210,7 @@ class SessionReader:
                     else:
                         saved = read_tools(conn, row.id).get(row.id, TaskTools())
                         tools.servers[row.id], calls = saved.servers, list(enumerate(saved.calls))
+                        tools.groups[row.id] = saved.group
                     if calls:
                         tools.calls[row.id] = calls
             return rows, ids, tools
@@ -249,7 +251,7 @@ class SessionReader:
                     task = self._decoded(row, lambda: task_from_row(row.row, output, where))
                     tools = read_tools(conn, row.id).get(row.id) if has_tools else None
                     if tools is not None:
-                        task.tools, task.tool_calls = tools.servers, tools.calls
+                        task.tools, task.tool_calls, task.group = tools.servers, tools.calls, tools.group
                     yield row, task
             except (ValueError, TypeError, OverflowError, zlib.error) as exc:
                 raise SessionUnreadable(f"{self.path}: the file is damaged ({describe(exc)})") from None

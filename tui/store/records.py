@@ -48,6 +48,7 @@ def capture_inputs(task: Task) -> dict[str, Any]:
         "prompt": task.prompt, "provider": task.provider, "model": task.model, "api": task.api,
         "created_at": task.created_at, "system": task.system, "attachments": list(task.attachments),
         "request_text": task.request_text, "parent_id": task.parent_id, "base_session": task.base_session,
+        "group": task.group,
     }
 
 

@@ -23,6 +23,7 @@ Since version 3 `tool_calls` holds each tool call, keyed by task and position
 and ends, its `rev` tells a watcher which calls changed, and its small columns
 come first so a scan never reads the large `arguments`/`result` (zlib BLOBs
 over 1 KB) of rows it skips.
+Since version 4 `task_groups` holds the group id of the tasks asked as a group.
 """
 
 from __future__ import annotations
@@ -135,7 +136,13 @@ def _to_v3(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
-MIGRATIONS: list[Migration] = [_to_v1, _to_v2, _to_v3]
+def _to_v4(conn: sqlite3.Connection) -> None:
+    """Groups: `task_groups` holds the group id of each task asked as part of a group (one prompt, several
+    models). A version 3 file gains it empty; its tasks read as belonging to no group."""
+    conn.execute("CREATE TABLE task_groups (task_id INTEGER PRIMARY KEY, group_id TEXT NOT NULL)")
+
+
+MIGRATIONS: list[Migration] = [_to_v1, _to_v2, _to_v3, _to_v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -256,7 +263,7 @@ def fold_log(conn: sqlite3.Connection, path: Path) -> None:
 
 OWN_TABLES = frozenset({
     "schema_version", "session_info", "tasks", "task_inputs", "task_results", "output_chunks", "task_tools",
-    "tool_calls",
+    "tool_calls", "task_groups",
 })
 
 

@@ -318,7 +318,7 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
             str(task.id),
             f"{ICONS[task.status]} {task.status.word}",
             one_line(f"{task.provider}/{task.model}", self._widths["model"]),
-            one_line(task.prompt, self._widths["prompt"]),
+            one_line(f"{task.group} · {task.prompt}" if task.group else task.prompt, self._widths["prompt"]),
             table_cell(task.tool_calls),
             count(task.chars),
             self._rate(task, now) if running else "",
