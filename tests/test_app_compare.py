@@ -151,6 +151,8 @@ async def test_the_two_sides_of_a_diff_scroll_together(demo_url: str) -> None:
         await wait_for(pilot, lambda: "similarity" in shown(app))
         left, right = screen.query_one("#diff-left"), screen.query_one("#diff-right")
         await wait_for(pilot, lambda: left.max_scroll_y > 0 and right.max_scroll_y > 0)
+        await pilot.pause(0.3)
+        assert left.scroll_y == right.scroll_y == 0  # a diff opens at the start of both answers
         await pilot.press("pagedown", "pagedown")
         await pilot.pause()
         assert left.scroll_y > 0

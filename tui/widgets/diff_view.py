@@ -62,6 +62,7 @@ class MarkedBody(RawBody):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.auto_scroll = False  # a diff is read from its start; a new diff keeps the reader's place
         self.partner: MarkedBody | None = None
         self._marks: dict[int, list[Mark]] = {}
         self._led = False
@@ -152,6 +153,6 @@ class DiffView(Vertical):
         ):
             body = self.side(side)
             legend = Content.styled(f" only in #{task.id} ", LEGEND_STYLES[change])
-            who = Content.assemble(Content.styled(f"#{task.id} {task.provider} · {task.model}", "bold"), "  ", legend)
+            who = Content.assemble(legend, " ", Content.styled(f"#{task.id} {task.provider} · {task.model}", "bold"))
             self.query_one(f"#diff-{side}-who", Static).update(who)
             await body.show(pieces)
