@@ -9,12 +9,14 @@ from typing import Any
 
 import openai
 import pytest
+from aiohttp import web
 
 from tests.conftest import config_for
-from tui.config import ConfigError, parse_config
+from tui.config import ConfigError, ProviderConfig, parse_config
 from tui.config_prices import PriceList, Prices
 from tui.demo.server import DemoServerThread
 from tui.engine import Engine, Task, TaskStatus, Usage
+from tui.engine.clients import ClientFactory
 from tui.engine.usage_meter import estimate_tokens
 
 DEEPSEEK = Prices(input=0.27, output=1.10, cached_input=0.07)
@@ -175,3 +177,54 @@ async def test_each_tool_round_counts(engine: Engine, provider: str) -> None:
     task = await run_one(engine, prompt, provider=provider, tools=["demo"])
     assert len(task.tool_calls) == 1
     assert task.usage.reasoning_tokens == 10
+
+
+async def test_a_running_task_costs_what_its_text_so_far_is_estimated_at(engine: Engine) -> None:
+    prompt = "running cost [[len:5000]][[delay:20]]"
+    task = engine.add_task(prompt)
+    runner = engine.start(task)
+    while task.chars < 48:
+        await asyncio.sleep(0.01)
+    chars = task.chars
+    spent = engine.spent_usd()
+    engine.cancel(task.id)
+    await asyncio.gather(runner, return_exceptions=True)
+    inputs = estimate_tokens(len(prompt))
+    assert spent >= dollars(inputs, 0, estimate_tokens(chars), DEEPSEEK) > 0
+    assert spent <= engine.cost_of(task) == pytest.approx(dollars(inputs, 0, estimate_tokens(task.chars), DEEPSEEK))
+
+
+async def test_a_cancel_answered_without_usage_is_followed_by_one_retrieve() -> None:
+    """Some servers answer a cancel before they have counted; the response is then retrieved once."""
+    usage = {"input_tokens": 40, "input_tokens_details": {"cached_tokens": 8}, "output_tokens": 90,
+             "output_tokens_details": {"reasoning_tokens": 30}, "total_tokens": 130}
+    seen: list[str] = []
+
+    def response(request: web.Request, counted: bool) -> web.Response:
+        seen.append(f"{request.method} {request.path}")
+        return web.json_response({"id": "resp_1", "object": "response", "status": "cancelled", "output": [],
+                                  "usage": usage if counted else None})
+
+    async def cancel(request: web.Request) -> web.Response:
+        return response(request, counted=False)
+
+    async def retrieve(request: web.Request) -> web.Response:
+        return response(request, counted=True)
+
+    app = web.Application()
+    app.router.add_post("/v1/responses/resp_1/cancel", cancel)
+    app.router.add_get("/v1/responses/resp_1", retrieve)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    clients = ClientFactory()
+    try:
+        spec = ProviderConfig("slow-count", "responses", "m", base_url=f"http://127.0.0.1:{port}/v1")
+        used = await clients.cancel_background(spec, "resp_1")
+    finally:
+        await clients.close()
+        await runner.cleanup()
+    assert seen == ["POST /v1/responses/resp_1/cancel", "GET /v1/responses/resp_1"]
+    assert used == Usage(input_tokens=40, output_tokens=90, total_tokens=130, cached_input_tokens=8,
+                         reasoning_tokens=30)

@@ -121,11 +121,14 @@ class ClientFactory:
         return Agent(chat_client, instructions=instructions or provider.instructions)
 
     async def cancel_background(self, provider: ProviderConfig, response_id: str) -> Usage:
-        """Stop a native background response on the server so it stops costing money; its answer says what it used."""
+        """Stop a native background response on the server so it stops costing money, and learn what it used:
+        from the cancel's answer, or from retrieving it once when that answer has no usage yet."""
 
         async def cancel() -> Usage:
             sdk = await self.sdk_client(provider)
             response = await sdk.responses.cancel(response_id)
+            if response.usage is None:
+                response = await sdk.responses.retrieve(response_id)
             return usage_of_response(response.usage)
 
         return await self.streams.run(cancel())

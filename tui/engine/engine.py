@@ -12,6 +12,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from itertools import count
 from types import EllipsisType, MappingProxyType
 from typing import Any
@@ -290,10 +291,16 @@ class Engine:
         return count_statuses(self._tasks.values())
 
     def cost_of(self, task: Task) -> float | None:
-        """USD the task has cost (estimated usage included); None when its model has no price."""
-        if task.usage.cost_usd is not None:
+        """USD the task has cost (estimated usage included, a running task's by its text so far); None when its
+        model has no price."""
+        spec = self.config.providers.get(task.provider)
+        live = self._usage.running_estimate(task, spec.instructions if spec else None)
+        if live is None and task.usage.cost_usd is not None:
             return task.usage.cost_usd
-        return cost_usd(task.usage, prices_for(self.config.providers.get(task.provider), task.model))
+        used = replace(task.usage)
+        if live is not None:
+            used.add(live)
+        return cost_usd(used, prices_for(spec, task.model))
 
     def spent_usd(self) -> float:
         """What all tasks have cost so far; a task whose cost is unknown counts 0."""

@@ -50,11 +50,18 @@ class UsageTotal:
 
     @classmethod
     def of(cls, tasks: Iterable[Task]) -> UsageTotal:
-        counted = [task.usage for task in tasks if task.usage.is_known]
-        costs = [usage.cost_usd for usage in counted if usage.cost_usd is not None]
-        return cls(
-            tokens=sum(usage.tokens for usage in counted),
-            cost_usd=sum(costs) if costs else None,
-            estimated=any(usage.estimated for usage in counted),
-            tasks=len(counted),
-        )
+        """One plain pass (the app's header sums every task four times a second)."""
+        tokens = counted = priced = 0
+        cost = 0.0
+        estimated = False
+        for task in tasks:
+            usage = task.usage
+            if usage.total_tokens is None and usage.input_tokens is None and usage.output_tokens is None:
+                continue
+            counted += 1
+            tokens += usage.tokens
+            estimated = estimated or usage.estimated
+            if usage.cost_usd is not None:
+                cost += usage.cost_usd
+                priced += 1
+        return cls(tokens, cost if priced else None, estimated, counted)

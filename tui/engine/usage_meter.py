@@ -38,6 +38,13 @@ def _argument_chars(task: Task) -> int:
     return sum(len(call.arguments) for call in task.tool_calls)
 
 
+def _guess(task: Task, run: _Run, instructions: str | None) -> Usage:
+    output_chars = max(0, task.chars - run.start_chars + _argument_chars(task) - run.start_arguments)
+    input_chars = len(task.system or instructions or "") + len(task.request_text) + run.start_chars
+    inputs, outputs = estimate_tokens(input_chars), estimate_tokens(output_chars)
+    return Usage(input_tokens=inputs, output_tokens=outputs, total_tokens=inputs + outputs, estimated=True)
+
+
 class UsageMeter:
     def __init__(self) -> None:
         self._runs: dict[int, _Run] = {}
@@ -55,17 +62,21 @@ class UsageMeter:
             if run is not None:
                 run.reported = True
 
+    def running_estimate(self, task: Task, instructions: str | None) -> Usage | None:
+        """What the run under way has used so far, by its text; None when no run is under way or it was reported."""
+        run = self._runs.get(task.id)
+        if run is None or run.reported:
+            return None
+        return _guess(task, run, instructions)
+
     def settle(self, task: Task, instructions: str | None) -> None:
         """The run ended: estimate it when the provider did not say what it used."""
         run = self._runs.pop(task.id, None)
         if run is None or run.reported:
             return
-        output_chars = task.chars - run.start_chars + _argument_chars(task) - run.start_arguments
-        if task.status is TaskStatus.FAILED and output_chars <= 0:
+        guess = _guess(task, run, instructions)
+        if task.status is TaskStatus.FAILED and not guess.output_tokens:
             return
-        input_chars = len(task.system or instructions or "") + len(task.request_text) + run.start_chars
-        inputs, outputs = estimate_tokens(input_chars), estimate_tokens(output_chars)
-        guess = Usage(input_tokens=inputs, output_tokens=outputs, total_tokens=inputs + outputs, estimated=True)
         self._estimates[task.id] = _Estimate(guess, task.usage.estimated)
         task.usage.add(guess)
 
