@@ -293,6 +293,42 @@ async def scene_tools(pilot: Pilot[int]) -> None:
     await freeze(pilot)
 
 
+COMPARE_PROMPT = "Compare B-tree and LSM storage for the ledger"
+
+
+async def scene_compare(pilot: Pilot[int]) -> None:
+    """A group of three finished answers in the compare view.
+
+    The demo's answer depends only on the prompt, so each member's directives are
+    written in another order: the same question, worded differently by the demo.
+    """
+    app = pilot.app
+    assert isinstance(app, AgentDeckApp)
+    members = [
+        ("demo", "[[len:900]][[delay:0]]"), ("demo-responses", "[[delay:0]][[len:900]]"), ("demo", "[[len:900]]"),
+    ]
+    tasks = [app.engine.add_task(f"{COMPARE_PROMPT} {rest}", provider=name, group="g1") for name, rest in members]
+    for task in tasks:
+        app.start_task(task)
+    await wait_for(pilot, finished(*tasks), 30)
+    await freeze(pilot)
+    for task in tasks:  # freeze() fixed when each started
+        assert task.started_at is not None
+        task.first_output_at = task.started_at + 0.3 + 0.2 * task.id
+    await select(app, pilot, tasks[0])
+    await pilot.press("equals_sign")
+    await wait_for(pilot, lambda: "Group g1" in "".join(screen_lines(app)))
+    await pilot.pause(0.3)
+
+
+async def scene_compare_diff(pilot: Pilot[int]) -> None:
+    """The first two answers of the group diffed word by word."""
+    await scene_compare(pilot)
+    await pilot.press("d")
+    await wait_for(pilot, lambda: "similarity" in "".join(screen_lines(pilot.app)))  # type: ignore[arg-type]
+    await pilot.pause(0.3)
+
+
 SCENES: dict[str, tuple[Callable[[Pilot[int]], Awaitable[None]], int]] = {
     "empty": (scene_empty, 4),
     "running": (scene_running, 2),
@@ -304,9 +340,13 @@ SCENES: dict[str, tuple[Callable[[Pilot[int]], Awaitable[None]], int]] = {
     "small-60x20": (scene_small, 4),
     "tools": (scene_tools, 4),
     "tools-80x24": (scene_tools, 4),
+    "compare": (scene_compare, 4),
+    "compare-diff": (scene_compare_diff, 4),
+    "compare-80x24": (scene_compare, 4),
 }
 """Scene name -> (what to do before the screenshot, concurrency)."""
 SCENE_SIZES: dict[str, tuple[int, int]] = {
     "small-80x24": (80, 24), "small-60x20": (60, 20), "tools": (140, 40), "tools-80x24": (80, 24),
+    "compare": (140, 40), "compare-diff": (140, 40), "compare-80x24": (80, 24),
 }
 """Terminal size of the scenes not shown at SIZE."""

@@ -27,7 +27,7 @@ SIZES = [(140, 40), (120, 36), (80, 24), (60, 20)]
 BOUND_KEYS = sorted(
     {key.strip() for binding in [*TASK_BINDINGS, *APP_BINDINGS] for key in binding.key.split(",")} - {"ctrl+q"}
 )
-VIEW_KEYS = ["v", "s", "g", "m", "end", "home", "d", "y", "p", "l"]
+VIEW_KEYS = ["v", "s", "g", "m", "end", "home", "d", "y", "p", "l", "equals_sign"]
 """Keys that reshape the table under the cursor (where index bugs live) or open a task's dialogs: pressed more often."""
 MOVES = ["escape", "enter", "tab", "shift+tab", "up", "down", "pageup", "pagedown", "home", "end", "left", "right"]
 ANSWERS = ["y", "n", "escape", "enter", "backspace", "+", "1", "0", "space"]
@@ -51,6 +51,10 @@ TOOL_PROMPTS = [
     'no such tool [[tool:nothing {}]] [[len:100]]',
 ]
 """In the `tools` state: calls that wait for approval, run, run long, return many lines, or name no tool."""
+GROUP_PROMPT = "one prompt, three models [[len:4000]][[delay:5]]"
+"""In the `group` state: asked of three members, so `=` opens the compare view while they stream."""
+COMPARE_KEYS = ["equals_sign"] * 4 + ["d", "d", "left", "right", "pagedown", "tab"]
+"""In the `group` state: into the compare view often, and its keys once there."""
 ENDING_PROMPTS = [prompt for prompt in PROMPTS if "silent" not in prompt and "streams" not in prompt] * 2
 
 
@@ -61,6 +65,8 @@ class Monkey:
     recent: deque[str] = field(default_factory=lambda: deque(maxlen=30))
     prompts: list[str] = field(default_factory=lambda: PROMPTS)
     """What the monkey submits now and then (the `tools` state adds prompts that call tools)."""
+    view_keys: list[str] = field(default_factory=lambda: VIEW_KEYS)
+    """Keys pressed more often than the rest (the `group` state adds the compare view's)."""
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -72,7 +78,7 @@ class Monkey:
     def next_key(self) -> str:
         roll = self.rng.random()
         if roll < 0.2:
-            return self.rng.choice(VIEW_KEYS)
+            return self.rng.choice(self.view_keys)
         if roll < 0.45:
             return self.rng.choice(BOUND_KEYS)
         if roll < 0.7:
@@ -120,7 +126,7 @@ async def app_in_state(
     `empty`; `busy` (tasks of every kind starting, and a group); `ended` (every task, a group's too,
     already ended one way or another, as in a reopened session); `watch` (another engine
     writes the session, this app only shows it); `tools` (tasks calling MCP tools,
-    some waiting for approval).
+    some waiting for approval); `group` (a group of three answers streaming beside other tasks).
     """
     store = SessionStore.open(tmp_path / f"{state}.sqlite")
     writer: Engine | None = None
@@ -144,6 +150,12 @@ async def app_in_state(
         app = AgentDeckApp(engine, demo_notice=True, session_name=store.name)
     try:
         async with app.run_test(size=size) as pilot:
+            if state == "group":
+                targets = [("demo", None), ("demo-responses", None), ("demo", "demo-mini")]
+                for member in engine.add_group(GROUP_PROMPT, targets):
+                    app.start_task(member)
+                main_screen(app).table.sync(list(engine.tasks))
+                main_screen(app).table.focus()
             if state in ("busy", "ended", "tools"):
                 main_screen(app).submit({"busy": PROMPTS, "ended": ENDING_PROMPTS, "tools": TOOL_PROMPTS}[state])
             if state in ("busy", "ended"):  # a group too: its follow-up and retry ask their own questions

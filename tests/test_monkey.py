@@ -7,15 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.monkey import PROMPTS, SIZES, TOOL_PROMPTS, Monkey, app_in_state
+from tests.monkey import COMPARE_KEYS, PROMPTS, SIZES, TOOL_PROMPTS, VIEW_KEYS, Monkey, app_in_state
 
-STATES = ["empty", "busy", "ended", "watch", "tools"]
+STATES = ["empty", "busy", "ended", "watch", "tools", "group"]
 
 
 async def _drive(seed: int, state: str, steps: int, demo_url: str, tmp_path: Path) -> None:
     monkey = Monkey(seed)
     if state == "tools":
         monkey.prompts = TOOL_PROMPTS * 2 + PROMPTS
+    if state == "group":
+        monkey.view_keys = VIEW_KEYS + COMPARE_KEYS
     size = monkey.rng.choice(SIZES)
     try:
         async with app_in_state(state, demo_url, tmp_path, size) as (app, pilot):

@@ -30,6 +30,10 @@ TASK_BINDINGS: list[Binding] = [
         "d,delete", "delete", "Delete", id="task.delete", tooltip="Delete the selected (finished) task", show=False
     ),
     Binding("g", "grid", "Grid", id="view.grid", tooltip="Toggle a grid of up to four running tasks"),
+    Binding(
+        "equals_sign", "compare", "Compare", key_display="=", id="view.compare",
+        tooltip="Compare the group's answers side by side, with a word diff",
+    ),
     Binding("m", "raw", "Raw/MD", id="view.raw", tooltip="Toggle raw text / rendered Markdown"),
     Binding("v", "filter", "Filter", id="view.filter", tooltip="Show all / active / done / problem / stalled tasks",
             show=False),
@@ -45,6 +49,18 @@ The footer cannot fit them all at 120 columns and still show Quit, so the
 rarer ones (show=False) are in the help screen and the palette only.
 """
 
+COMPARE_BINDINGS: list[Binding] = [
+    Binding("left", "move(-1)", "Previous", key_display="←", id="compare.previous", priority=True,
+            tooltip="Focus the answer to the left (in a diff: diff the pair one to the left)"),
+    Binding("right", "move(1)", "Next", key_display="→", id="compare.next", priority=True,
+            tooltip="Focus the answer to the right (in a diff: diff the pair one to the right)"),
+    Binding("d", "diff", "Diff", id="compare.diff",
+            tooltip="Word diff of the focused answer and the next, scrolled together; again for the columns"),
+    Binding("escape,equals_sign", "close", "Close", key_display="esc / =", id="compare.close",
+            tooltip="Back to the tasks"),
+]
+"""The compare view's keys (← → take priority over a column's own scrolling: the text wraps, never scrolls sideways)."""
+
 APP_BINDINGS: list[Binding] = [
     Binding("f1", "help", "Help", id="app.help", tooltip="List every key"),
     Binding("f2", "sessions", "Sessions", id="app.sessions", tooltip="List, open, rename or delete saved sessions"),
@@ -54,6 +70,7 @@ APP_BINDINGS: list[Binding] = [
 HELP_SECTIONS: list[tuple[str, list[Binding]]] = [
     ("Prompt box (focused at start)", PromptBox.BINDINGS),  # type: ignore[list-item]
     ("Tasks and views (table or pane focused; Esc or Tab gets there)", TASK_BINDINGS),
+    ("Compare view (= on a task of a group)", COMPARE_BINDINGS),
     ("Everywhere", APP_BINDINGS),
 ]
 EXTRA_KEYS: list[tuple[str, str]] = [

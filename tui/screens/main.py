@@ -15,6 +15,7 @@ from tui.engine import AttachmentError, Engine, EngineError, Task, TaskEvent, Ta
 from tui.engine.pricing import UsageTotal
 from tui.engine.stalls import is_stalled
 from tui.screens.bindings import TASK_BINDINGS
+from tui.screens.compare import CompareScreen, not_in_group
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.screens.task_actions import READ_ONLY_ACTIONS, TaskActions
@@ -43,6 +44,8 @@ WRITING_KEYS = {
     for key in binding.key.split(",")
 }
 """Keys that change the session: hidden in watch mode, and explained when pressed there."""
+SHOWN_WHEN_THEY_APPLY = TOOL_ACTIONS | {"compare"}
+"""Keys hidden from the footer, not dimmed, while they do not apply (most tasks are in no group)."""
 
 
 class Highlight(NamedTuple):
@@ -341,7 +344,7 @@ class MainScreen(Screen[None]):
             return True
         if isinstance(self.focused, PromptBox) or (self.actions.deck.read_only and action not in READ_ONLY_ACTIONS):
             return False
-        if action in TOOL_ACTIONS:
+        if action in SHOWN_WHEN_THEY_APPLY:
             return self.tools.can(action)
         return True if self.actions.can(action) else None
 
@@ -412,12 +415,22 @@ class MainScreen(Screen[None]):
     def action_tool_calls(self, call_id: str | None = None) -> None:
         self.tools.action_tool_calls(call_id)
 
+    def action_compare(self) -> None:
+        task = self.selected
+        if task is None or task.group is None:
+            self.notify(not_in_group(task), severity="warning", markup=False)
+            return
+        self.app.push_screen(CompareScreen(self.engine, task.group, clock=self._clock, focus_id=task.id))
+
     @on(ToolCallView.Clicked)
     def _call_clicked(self, event: ToolCallView.Clicked) -> None:
         self.tools.show_calls(event.task_id, event.call_id)
 
     def on_key(self, event: events.Key) -> None:
         """A hidden key pressed in watch mode says why it does nothing, rather than nothing at all."""
+        if event.key == "equals_sign" and not isinstance(self.focused, PromptBox) and not self.can("compare"):
+            self.action_compare()  # hidden as it does not apply: it says why
+            return
         watcher = self.actions.deck.watcher
         if watcher is None or event.key not in WRITING_KEYS or isinstance(self.focused, PromptBox):
             return

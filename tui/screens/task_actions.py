@@ -28,7 +28,7 @@ def _left(task: Task, elapsed: float) -> str:
     return f", {duration(max(0.0, task.timeout - elapsed))} left"
 
 
-READ_ONLY_ACTIONS = frozenset({"copy", "grid", "raw", "filter", "sort", "help", "tool_calls"})
+READ_ONLY_ACTIONS = frozenset({"copy", "grid", "raw", "filter", "sort", "help", "tool_calls", "compare"})
 """What a watcher may do to another process's session: look, never change."""
 
 Availability = Callable[[Task | None, Engine], bool]
@@ -44,6 +44,7 @@ AVAILABLE: dict[str, Availability] = {
     "resume_all": lambda _, engine: bool(engine.by_status(TaskStatus.INTERRUPTED)),
     "copy": lambda task, _: task is not None and task.chars > 0,
     "delete": lambda task, _: task is not None and task.status.is_final,
+    "compare": lambda task, _: task is not None and task.group is not None,
 }
 """Actions that depend on the tasks; any other (views, help, attach) always applies."""
 

@@ -142,11 +142,13 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
             self._wraps.pop(index, None)
         return len(starts)
 
-    async def load(self, text: str) -> None:
+    async def load(self, text: str, *, at_end: bool = True) -> None:
+        """Show `text` instead, scrolled to its end (or, not `at_end`, where the reader was)."""
         self._lines = text.replace("\t", "    ").split("\n")
         self._block_keys, self._block_starts, self._block_sizes = [], [], []
         self._rewrap()
-        self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
+        if at_end:
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
 
     async def append(self, text: str) -> None:
         follow = self.following and not self.is_vertical_scrollbar_grabbed
