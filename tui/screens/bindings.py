@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
+from tui.widgets.find_bar import FIND_BAR_BINDINGS
+from tui.widgets.pane_find import PANE_FIND_BINDINGS
 from tui.widgets.prompt_box import PromptBox
 
 TASK_BINDINGS: list[Binding] = [
@@ -31,6 +33,9 @@ TASK_BINDINGS: list[Binding] = [
     ),
     Binding("g", "grid", "Grid", id="view.grid", tooltip="Toggle a grid of up to four running tasks"),
     Binding("m", "raw", "Raw/MD", id="view.raw", tooltip="Toggle raw text / rendered Markdown"),
+    Binding("ctrl+f", "find", "Find", id="view.find",
+            tooltip="Find text in the selected task's output, also while it streams"),
+    Binding("slash", "search", "Search", key_display="/", id="search.all", tooltip="Search all sessions…"),
     Binding("v", "filter", "Filter", id="view.filter", tooltip="Show all / active / done / problem tasks", show=False),
     Binding("s", "sort", "Sort", id="view.sort", tooltip="Sort by id / status / chars / elapsed", show=False),
     Binding(
@@ -53,6 +58,8 @@ APP_BINDINGS: list[Binding] = [
 HELP_SECTIONS: list[tuple[str, list[Binding]]] = [
     ("Prompt box (focused at start)", PromptBox.BINDINGS),  # type: ignore[list-item]
     ("Tasks and views (table or pane focused; Esc or Tab gets there)", TASK_BINDINGS),
+    ("Output pane after a find or a search (Esc clears it)", PANE_FIND_BINDINGS),
+    ("Find bar (Ctrl+F)", FIND_BAR_BINDINGS),
     ("Everywhere", APP_BINDINGS),
 ]
 EXTRA_KEYS: list[tuple[str, str]] = [

@@ -356,6 +356,17 @@ class MainScreen(Screen[None]):
     def action_raw(self) -> None:
         self.raw = not self.raw
 
+    def action_find(self) -> None:
+        """Ctrl+F: the find bar of the focused pane (in a grid), else of the selected task's."""
+        focused = self.focused
+        pane = next((p for p in self.output.panes if focused is not None and p in focused.ancestors_with_self),
+                    self.output.panes[0])
+        if pane.task_id is not None:
+            self.run_worker(pane.open_find_bar(), group="find", exit_on_error=False)
+
+    def action_search(self) -> None:
+        self.app.action_search()  # type: ignore[attr-defined]
+
     def action_filter(self) -> None:
         self.task_filter = _next(self.task_filter)
 
