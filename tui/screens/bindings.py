@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
+from tui.screens.search import SearchScreen
 from tui.widgets.find_bar import FIND_BAR_BINDINGS
 from tui.widgets.pane_find import PANE_FIND_BINDINGS
 from tui.widgets.prompt_box import PromptBox
@@ -60,6 +61,7 @@ HELP_SECTIONS: list[tuple[str, list[Binding]]] = [
     ("Tasks and views (table or pane focused; Esc or Tab gets there)", TASK_BINDINGS),
     ("Output pane after a find or a search (Esc clears it)", PANE_FIND_BINDINGS),
     ("Find bar (Ctrl+F)", FIND_BAR_BINDINGS),
+    ("Search screen (/)", SearchScreen.BINDINGS),  # type: ignore[list-item]
     ("Everywhere", APP_BINDINGS),
 ]
 EXTRA_KEYS: list[tuple[str, str]] = [
