@@ -84,7 +84,7 @@ def _run_session(
     except SessionLocked as exc:
         print(f"agentdeck: {exc}; opening it read-only (watch)", file=sys.stderr)
         args.session = ref
-        return watch_command(args, config)
+        return watch_command(args, config, reveal)
     if storage_warning:
         warnings.append(storage_warning)
     engine = Engine(config, local_server=DemoServerOnDemand())

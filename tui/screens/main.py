@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widgets import Input
 
 from tui.config import ConfigError
 from tui.engine import AttachmentError, Engine, EngineError, Task, TaskEvent, TaskStatus
@@ -337,7 +338,8 @@ class MainScreen(Screen[None]):
         """
         if action not in TASK_ACTIONS:
             return True
-        if isinstance(self.focused, PromptBox) or (self.actions.deck.read_only and action not in READ_ONLY_ACTIONS):
+        if isinstance(self.focused, (PromptBox, Input)) or (
+                self.actions.deck.read_only and action not in READ_ONLY_ACTIONS):
             return False
         if action in TOOL_ACTIONS:
             return self.tools.can(action)
