@@ -35,8 +35,9 @@ TASK_BINDINGS: list[Binding] = [
     Binding("g", "grid", "Grid", id="view.grid", tooltip="Toggle a grid of up to four running tasks"),
     Binding("m", "raw", "Raw/MD", id="view.raw", tooltip="Toggle raw text / rendered Markdown"),
     Binding("ctrl+f", "find", "Find", id="view.find",
-            tooltip="Find text in the selected task's output, also while it streams"),
-    Binding("slash", "search", "Search", key_display="/", id="search.all", tooltip="Search all sessions…"),
+            tooltip="Find text in the selected task's output, also while it streams", show=False),
+    Binding("slash", "search", "Search", key_display="/", id="search.all", tooltip="Search all sessions…",
+            show=False),
     Binding("v", "filter", "Filter", id="view.filter", tooltip="Show all / active / done / problem tasks", show=False),
     Binding("s", "sort", "Sort", id="view.sort", tooltip="Sort by id / status / chars / elapsed", show=False),
     Binding(
@@ -47,7 +48,8 @@ TASK_BINDINGS: list[Binding] = [
 """Single keys for tasks and views; active when the table or a pane has focus, not while typing.
 
 The footer cannot fit them all at 120 columns and still show Quit, so the
-rarer ones (show=False) are in the help screen and the palette only.
+rarer ones (show=False) are in the help screen and the palette only; Find
+shows in the footer while a pane has focus (`pane_find`).
 """
 
 APP_BINDINGS: list[Binding] = [
@@ -59,7 +61,7 @@ APP_BINDINGS: list[Binding] = [
 HELP_SECTIONS: list[tuple[str, list[Binding]]] = [
     ("Prompt box (focused at start)", PromptBox.BINDINGS),  # type: ignore[list-item]
     ("Tasks and views (table or pane focused; Esc or Tab gets there)", TASK_BINDINGS),
-    ("Output pane after a find or a search (Esc clears it)", PANE_FIND_BINDINGS),
+    ("Output pane (focused; n, N and Esc while a find is highlighted)", PANE_FIND_BINDINGS),
     ("Find bar (Ctrl+F)", FIND_BAR_BINDINGS),
     ("Search screen (/)", SearchScreen.BINDINGS),  # type: ignore[list-item]
     ("Everywhere", APP_BINDINGS),

@@ -21,12 +21,14 @@ from tui.widgets.raw_body import RawBody
 from tui.widgets.text_find import LineMatches, text_pattern
 
 PANE_FIND_BINDINGS: list[Binding] = [
+    Binding("ctrl+f", "open_find", "Find", id="find.open", tooltip="Find text in this pane's output"),
     Binding("n", "find_step(True)", "Next match", id="find.pane_next", tooltip="Go to the next match of the find"),
     Binding("N", "find_step(False)", "Previous match", id="find.pane_previous",
             tooltip="Go to the previous match of the find"),
     Binding("escape", "find_clear", "Clear find", id="find.clear", tooltip="Clear the find's highlights"),
 ]
-"""Active in a pane while a find has matches highlighted; otherwise `n` and Esc do what they always do."""
+"""Ctrl+F always (and in the footer while the pane has focus); the others only while a find has matches
+highlighted, otherwise `n` and Esc do what they always do."""
 
 
 class PaneFind(Widget):
@@ -36,6 +38,8 @@ class PaneFind(Widget):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
+        self.task_id: int | None = None
+        """The task shown (set by `OutputPane`)."""
         self.find_pattern: re.Pattern[str] | None = None
         self.raw_for_find = False
         """Raw text since a find started, kept after it is cleared so the reader stays where they were."""
@@ -102,7 +106,13 @@ class PaneFind(Widget):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("find_step", "find_clear"):
             return self.find_pattern is not None
+        if action == "open_find":
+            return self.task_id is not None
         return True
+
+    async def action_open_find(self) -> None:
+        if self.task_id is not None:
+            await self.open_find_bar()
 
     def action_find_step(self, forward: bool) -> None:
         body = self.raw_body
