@@ -22,10 +22,10 @@ from tui.widgets.text_find import LineMatches, text_pattern
 
 PANE_FIND_BINDINGS: list[Binding] = [
     Binding("ctrl+f", "open_find", "Find", id="find.open", tooltip="Find text in this pane's output"),
-    Binding("n", "find_step(True)", "Next match", id="find.pane_next", tooltip="Go to the next match of the find"),
-    Binding("N", "find_step(False)", "Previous match", id="find.pane_previous",
+    Binding("n", "find_step(True)", "Next", id="find.pane_next", tooltip="Go to the next match of the find"),
+    Binding("N", "find_step(False)", "Previous", id="find.pane_previous",
             tooltip="Go to the previous match of the find"),
-    Binding("escape", "find_clear", "Clear find", id="find.clear", tooltip="Clear the find's highlights"),
+    Binding("escape", "find_clear", "Clear", id="find.clear", tooltip="Clear the find's highlights"),
 ]
 """Ctrl+F always (and in the footer while the pane has focus); the others only while a find has matches
 highlighted, otherwise `n` and Esc do what they always do."""
