@@ -14,10 +14,18 @@ import pytest
 from tests.conftest import config_for
 from tests.search_helpers import agentdeck, make_session, task
 from tui import paths
+from tui.demo.script import expected_answer
 from tui.engine import Engine, TaskStatus
 from tui.store import SessionStore, delete_session, rename_session
 from tui.store import search_refresh as refresh_module
-from tui.store.search_index import SearchHit, SearchIndex, SearchSyntaxError, index_file, match_terms
+from tui.store.search_index import (
+    SearchHit,
+    SearchIndex,
+    SearchSyntaxError,
+    index_file,
+    match_spans,
+    match_terms,
+)
 
 INCIDENT = "The retry storm began when the cache failed; every client retried at once."
 COUSIN = "A storm of retries followed: clients retry until the café closes."
@@ -223,7 +231,7 @@ async def test_a_streaming_answer_is_searchable_within_two_seconds(demo_url: str
     engine = Engine(config_for(demo_url))
     store = SessionStore.open("live")
     store.attach(engine)
-    streaming = engine.add_task("quetzal lag probe [[len:4000]][[delay:20]]")
+    streaming = engine.add_task("quetzal lag probe [[len:2400]][[delay:20]]")
     run = asyncio.create_task(engine.run_task(streaming))
     arrived = searchable = None
     try:
@@ -244,3 +252,44 @@ async def test_a_streaming_answer_is_searchable_within_two_seconds(demo_url: str
     lag = searchable - arrived
     print(f"index lag while streaming: {lag:.2f} s")
     assert lag <= 2.0
+
+
+def test_a_filter_finds_a_match_ranked_below_many_others() -> None:
+    make_session("crowd", *(task(n, f"storm {n}", "storm storm storm") for n in range(1, 61)))
+    make_session("lone", task(1, "one", "a long answer that mentions the storm once, among many other words"))
+    assert found("storm", session="lone", limit=1) == {("lone", 1)}
+    assert len(hits("storm", limit=55)) == 55
+
+
+@pytest.mark.usefixtures("incidents")
+def test_a_session_deleted_since_the_last_refresh_is_not_shown() -> None:
+    with SearchIndex() as index:
+        index.refresh()
+        delete_session("incidents")
+        assert index.search("storm") == []
+
+
+def test_an_older_copy_put_back_shows_only_what_it_holds() -> None:
+    prompt = "pelican census [[len:300]][[delay:0]]"
+    path = make_session("restored", task(1, prompt, expected_answer(prompt)[:100], status="interrupted"))
+    backup = path.read_bytes()
+    result = agentdeck("--demo", "resume", "restored")
+    assert result.returncode == 0, result.stderr
+    assert [hit.status for hit in hits("pelican")] == ["done"]
+    for companion in ("-wal", "-shm"):
+        Path(f"{path}{companion}").unlink(missing_ok=True)
+    path.write_bytes(backup)  # the same file, its older content: the task is interrupted again
+    assert [hit.status for hit in hits("pelican")] == ["interrupted"]
+
+
+def test_match_spans_mark_in_a_whole_text_what_the_index_matched() -> None:
+    text = "Le Café était fermé; a retry-storm, then RETRIES. Straße. Not the retry of a storm."
+    def marked(query: str) -> list[str]:
+        return [text[start:end] for start, end in match_spans(text, match_terms(query))]
+
+    assert marked("cafe etait") == ["Café", "était"]
+    assert marked('"retry storm"') == ["retry-storm"]
+    assert marked("retr*") == ["retry", "RETRIES", "retry"]
+    assert marked("retri*") == ["RETRIES"]
+    assert marked("strasse NOT cafe") == ["Straße"]
+    assert marked("hurricane") == []

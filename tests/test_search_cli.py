@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -100,3 +102,23 @@ def test_reindex_rebuilds_from_the_sessions() -> None:
     assert result.returncode == 0 and str(index_file()) in result.stderr
     assert agentdeck("search", "cafe").returncode == 0
     assert agentdeck("search", "--reindex", "cafe").stdout.startswith("incidents #1 done")
+
+
+def test_hostile_text_in_a_hit_is_shown_with_its_controls_visible() -> None:
+    make_session("hostile", task(1, "osc\x1b]0;pwned\x07 kestrel", "a kestrel \x1b]52;c;aGk=\x07 and \u202eevil\x9b"))
+    result = agentdeck("search", "kestrel")
+    assert result.returncode == 0
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout and "\u202e" not in result.stdout
+    assert "hostile #1 done  osc␛]0;pwned␇ kestrel" in result.stdout
+    assert "␛]52;c;aGk=␇" in result.stdout and "\\x9b" in result.stdout
+
+
+def test_searches_started_at_once_share_one_new_index() -> None:
+    for number in range(30):
+        make_session(f"many-{number}", task(1, f"storm report {number}", "storm " * 200))
+    runs = [subprocess.Popen([sys.executable, "-m", "tui", "search", "--json", "--limit", "100", "storm"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    for run in runs:
+        out, err = run.communicate(timeout=60)
+        assert (run.returncode, err) == (0, "")
+        assert {json.loads(line)["session"] for line in out.splitlines()} >= {f"many-{n}" for n in range(30)}

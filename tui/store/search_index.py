@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tui import paths
 from tui.engine import TaskStatus
@@ -22,10 +24,14 @@ from tui.store.errors import StoreError, describe
 from tui.store.search_query import SearchSyntaxError, match_terms, to_fts
 from tui.store.search_refresh import FIELDS, INDEX_VERSION, Refresh, create_schema
 from tui.store.search_snippet import MARK_END, MARK_START, split_marks
+from tui.store.search_spans import match_spans
 
-__all__ = ["SearchHit", "SearchIndex", "SearchSyntaxError", "SearchUnavailable", "index_file", "match_terms"]
+__all__ = [
+    "SearchHit", "SearchIndex", "SearchSyntaxError", "SearchUnavailable", "index_file", "match_spans", "match_terms",
+]
 
 SNIPPET_TOKENS = 24
+_DETAILS = "s.name, s.path, k.task_id, k.status, k.provider, k.model, k.prompt, k.created_at"
 BUSY_TIMEOUT_MS = 10_000
 """Another process refreshing the index holds it for one session at a time."""
 _ACTIVE = frozenset({str(TaskStatus.RUNNING), str(TaskStatus.WAITING), str(TaskStatus.QUEUED)})
@@ -167,18 +173,18 @@ class SearchIndex:
             try:
                 return _Search(self._connection(), expression, self.sessions_dir).run(
                     session, status, provider, since, limit)
-            except sqlite3.OperationalError as exc:  # a query FTS5 refuses despite the checks
+            except sqlite3.Error as exc:
+                if str(exc).startswith("fts5:"):  # a query FTS5 refuses despite the checks
+                    raise SearchSyntaxError(f"cannot search for {query!r}: {describe(exc)}") from None
                 if _busy(exc):
                     raise SearchUnavailable(f"{self.index_path}: the search index is busy; try again") from None
-                raise SearchSyntaxError(f"cannot search for {query!r}: {describe(exc)}") from None
-            except sqlite3.DatabaseError as exc:
                 message = f"{self.index_path}: the search index is damaged ({describe(exc)}); `agentdeck search " \
                           "--reindex` rebuilds it"
                 raise SearchUnavailable(message) from None
 
 
 def _busy(exc: sqlite3.Error) -> bool:
-    return getattr(exc, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class _Search:
@@ -192,7 +198,11 @@ class _Search:
 
     def run(self, session: str | None, status: str | None, provider: str | None, since: float | None,
             limit: int) -> list[SearchHit]:
-        where, args = ["texts MATCH ?", "s.folder = ?"], [self.expression, self.folder]
+        """FTS5 ranks fastest on its own table with a LIMIT, so the best few matches are taken that way and
+        filtered; only when too few of them pass are all matches ranked with the filters joined in."""
+        if limit < 1:
+            return []
+        where, args = ["s.folder = ?"], [self.folder]
         if session is not None:
             where.append("s.name = ?")
             args.append(session)
@@ -206,17 +216,34 @@ class _Search:
         if since is not None:
             where.append("k.created_at >= ?")
             args.append(since)
-        query = (
-            "SELECT texts.rowid, texts.rank, s.name, s.path, k.task_id, k.status, k.provider, k.model, k.prompt, "
-            "k.created_at FROM texts JOIN tasks k ON k.id = texts.rowid JOIN sessions s ON s.id = k.session_id "
-            f"WHERE {' AND '.join(where)} ORDER BY texts.rank"
-        )
+        window = limit * 2 + 16
+        best = self.conn.execute("SELECT rowid, rank FROM texts WHERE texts MATCH ? ORDER BY rank LIMIT ?",
+                                 (self.expression, window)).fetchall()
+        hits = self._hits(self._details(best, where, args), status, limit)
+        if len(hits) >= limit or len(best) < window:
+            return hits
+        rows = self.conn.execute(
+            f"SELECT texts.rowid, texts.rank, {_DETAILS} FROM texts JOIN tasks k ON k.id = texts.rowid "
+            f"JOIN sessions s ON s.id = k.session_id WHERE texts MATCH ? AND {' AND '.join(where)} ORDER BY texts.rank",
+            (self.expression, *args))
+        try:
+            return self._hits(rows, status, limit)
+        finally:
+            rows.close()  # ends the read transaction a cursor left unfinished holds
+
+    def _details(self, ranked: list[tuple[int, float]], where: list[str], args: list[Any]) -> list[tuple[Any, ...]]:
+        """(rowid, rank, *_DETAILS) of the ranked tasks that pass the filters, in rank order."""
+        ids = [rowid for rowid, _ in ranked]
+        query = (f"SELECT k.id, {_DETAILS} FROM tasks k JOIN sessions s ON s.id = k.session_id "
+                 f"WHERE k.id IN ({', '.join('?' * len(ids))}) AND {' AND '.join(where)}")
+        found = {row[0]: row[1:] for row in self.conn.execute(query, (*ids, *args))} if ids else {}
+        return [(rowid, rank, *found[rowid]) for rowid, rank in ranked if rowid in found]
+
+    def _hits(self, rows: Iterable[tuple[Any, ...]], status: str | None, limit: int) -> list[SearchHit]:
         hits: list[SearchHit] = []
-        for rowid, rank, name, path, task_id, saved, provider_name, model, prompt, created in (
-                self.conn.execute(query, args).fetchall() if status is not None else
-                self.conn.execute(f"{query} LIMIT ?", (*args, limit)).fetchall()):
+        for rowid, rank, name, path, task_id, saved, provider_name, model, prompt, created in rows:
             shown = self._status(path, saved)
-            if status is not None and shown != status:
+            if (status is not None and shown != status) or not os.path.exists(path):  # deleted since the refresh
                 continue
             field, snippet, marks = self._snippet(rowid)
             hits.append(SearchHit(name, Path(path), task_id, shown, provider_name, model, prompt, field, snippet,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,6 +66,9 @@ def create_schema(conn: sqlite3.Connection) -> None:
     """Make an empty index of this version, dropping what an index of another version held."""
     conn.execute("BEGIN IMMEDIATE")
     try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] == INDEX_VERSION:  # another process just made it
+            conn.execute("COMMIT")
+            return
         names = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         for name in names:
             if not name.startswith(("texts_", "sqlite_")):  # FTS5's own tables go with `texts`
@@ -81,22 +85,51 @@ def create_schema(conn: sqlite3.Connection) -> None:
 
 @dataclass(frozen=True)
 class FileState:
-    path: Path
+    path: str
     signature: str
     """Size and modification time of the file and of its write-ahead log: changes with every commit."""
     device: int
     inode: int
 
 
-def file_state(path: Path) -> FileState:
-    info = os.stat(path)
+def _lstat(path: str) -> os.stat_result | None:
     try:
-        log = os.stat(f"{path}-wal")
+        return os.lstat(path)
     except FileNotFoundError:
-        log = None
-    # an empty log holds nothing (a reader, ours too, creates one); a commit makes it grow or changes the file
-    wal = f"{log.st_size}:{log.st_mtime_ns}" if log is not None and log.st_size else "-"
-    return FileState(path, f"{info.st_size}:{info.st_mtime_ns}:{wal}", info.st_dev, info.st_ino)
+        return None
+
+
+def scan(folder: Path) -> tuple[dict[str, FileState], list[str]]:
+    """Path -> state of every session file in the folder (the files `files.session_files` lists), and a
+    warning for each that is not a regular file: like the store, search never follows a symbolic link.
+    Two `lstat` calls a file and no `Path` objects: a refresh that finds nothing new stays cheap."""
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return {}, []
+    except OSError as exc:
+        raise StoreError(f"{folder}: cannot list sessions: {describe(exc)}") from None
+    states: dict[str, FileState] = {}
+    warnings: list[str] = []
+    for entry in entries:
+        if not entry.name.endswith(files.SUFFIX) or entry.name.startswith("."):
+            continue
+        try:
+            info, log = entry.stat(follow_symlinks=False), _lstat(f"{entry.path}-wal")
+        except FileNotFoundError:
+            continue  # deleted while we looked
+        except OSError as exc:
+            warnings.append(f"skipped {entry.name}: {entry.path}: {describe(exc)}")
+            continue
+        if not stat.S_ISREG(info.st_mode) or (log is not None and not stat.S_ISREG(log.st_mode)):
+            odd = entry.path if not stat.S_ISREG(info.st_mode) else f"{entry.path}-wal"
+            warnings.append(f"skipped {entry.name}: {odd}: is not a regular file")
+            continue
+        # an empty log holds nothing (a reader, ours too, creates one); a commit makes it grow or changes the file
+        wal = f"{log.st_size}:{log.st_mtime_ns}" if log is not None and log.st_size else "-"
+        states[entry.path] = FileState(entry.path, f"{info.st_size}:{info.st_mtime_ns}:{wal}", info.st_dev,
+                                       info.st_ino)
+    return states, warnings
 
 
 class Refresh:
@@ -113,19 +146,11 @@ class Refresh:
         return {row[0]: row[1:] for row in self.conn.execute(query, (str(self.folder),))}
 
     def run(self) -> list[str]:
-        present: dict[str, FileState] = {}
-        for path in files.session_files(self.folder):
-            try:
-                files.check_regular(path)
-                present[str(path)] = file_state(path)
-            except FileNotFoundError:
-                continue  # deleted while we looked
-            except StoreError as exc:
-                self.warnings.append(f"skipped {path.name}: {exc}")
-            except OSError as exc:
-                self.warnings.append(f"skipped {path.name}: {path}: {describe(exc)}")
-        self._forget_gone(self._known(), present)
+        present, self.warnings = scan(self.folder)
         known = self._known()
+        if not known.keys() <= present.keys():
+            self._forget_gone(known, present)
+            known = self._known()
         for key, state in present.items():
             row = known.get(key)
             if row is not None and row[3] == state.signature:
@@ -152,23 +177,26 @@ class Refresh:
                     self.conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     def _index(self, state: FileState) -> None:
-        conn = self.conn
+        conn, path = self.conn, Path(state.path)
         with _transaction(conn):
-            row = conn.execute("SELECT id, rev, created FROM sessions WHERE path = ?", (str(state.path),)).fetchone()
+            query = "SELECT id, rev, created, device, inode FROM sessions WHERE path = ?"
+            row = conn.execute(query, (state.path,)).fetchone()
             if row is None:
                 session_id = conn.execute(
                     "INSERT INTO sessions (path, folder, name, device, inode, signature, rev) "
-                    "VALUES (?, ?, ?, 0, 0, '', -1)", (str(state.path), str(self.folder), files.name_of(state.path)),
+                    "VALUES (?, ?, ?, 0, 0, '', -1)", (state.path, str(self.folder), files.name_of(path)),
                 ).lastrowid
                 rev, created = -1, None
             else:
-                session_id, rev, created = row
+                session_id, rev, created, device, inode = row
+                if (device, inode) != (state.device, state.inode):  # another file took the path: read it all
+                    rev = -1
             chars = dict(conn.execute("SELECT task_id, chars FROM tasks WHERE session_id = ?", (session_id,)))
             update = "UPDATE sessions SET signature = ?, device = ?, inode = ?, rev = ?, created = ?, problem = ? "
             try:
-                changes = read_changes(state.path, rev, chars, created)
+                changes = read_changes(path, rev, chars, created)
             except StoreError as exc:
-                problem = f"skipped {state.path.name}: {exc}"
+                problem = f"skipped {path.name}: {exc}"
                 forget(conn, session_id)
                 conn.execute(f"{update} WHERE id = ?",
                              (state.signature, state.device, state.inode, -1, None, problem, session_id))

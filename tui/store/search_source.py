@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,7 +55,7 @@ class SessionChanges:
     changed: list[TaskTexts] = field(default_factory=list)
 
 
-def _tool_texts(calls: Iterable[ToolCall]) -> dict[str, str]:
+def _tool_texts(calls: Sequence[ToolCall]) -> dict[str, str]:
     asked = "\n".join(f"{call.name} {call.server} {call.arguments}" for call in calls)
     answered = "\n".join(text for call in calls for text in (call.result, call.error) if text)
     return {"tool_call": asked, "tool_result": answered}
@@ -83,7 +83,9 @@ def _read(conn: sqlite3.Connection, path: Path, since_rev: int, indexed_chars: d
           created: str | None) -> SessionChanges:
     stamp = conn.execute("SELECT value FROM session_info WHERE key = 'created_at'").fetchone()
     now_created = str(stamp[0]) if stamp else None
-    restarted = since_rev < 0 or now_created != created
+    newest = conn.execute("SELECT coalesce(max(rev), -1) FROM tasks").fetchone()[0]
+    # another session at this path, or an older copy of this one put back: what was indexed may be gone
+    restarted = since_rev < 0 or now_created != created or int(newest) < since_rev
     if restarted:
         since_rev, indexed_chars = -1, {}
     task_ids = {int(row[0]) for row in conn.execute("SELECT id FROM tasks")}
