@@ -79,20 +79,22 @@ async def test_ctrl_f_finds_highlights_and_steps_through_a_finished_answer(demo_
 
 
 async def test_ctrl_f_counts_new_matches_while_the_answer_streams(demo_url: str) -> None:
-    prompt = "a streaming answer [[len:8000]][[delay:15]]"
-    total = len(re.findall("the", expected_answer(prompt).lower()))
+    prompt = "a streaming answer [[len:6000]][[delay:1]][[silent_after:100]][[silent:4]]"
+    answer = expected_answer(prompt)
+    first_part = answer[:1200]  # 100 chunks of 12 characters, then four seconds of silence
+
+    def found_in(text: str) -> int:
+        return sum(len(re.findall("the", line.lower())) for line in text.split("\n"))
+
     async with running_app(demo_url) as (app, pilot):
         task = await submit(app, pilot, prompt)
         main_screen(app).table.focus()
-        await wait_for(pilot, lambda: pane(app).task_id == task.id and task.chars > 300)
+        await wait_for(pilot, lambda: pane(app).task_id == task.id and task.chars == 1200)
         await pilot.press("ctrl+f", "t", "h", "e")
-        await wait_for(pilot, lambda: pane(app).found is not None and pane(app).found.matches)
-        assert task.status is TaskStatus.RUNNING
-        early = len(pane(app).found.matches)  # type: ignore[union-attr]
-        await wait_for(pilot, lambda: len(pane(app).found.matches) > early + 5)  # type: ignore[union-attr]
+        await wait_for(pilot, lambda: count_of(pilot) == f"1/{found_in(first_part)}")
         assert task.status is TaskStatus.RUNNING
         await wait_for(pilot, lambda: task.status is TaskStatus.DONE, 30)
-        await wait_for(pilot, lambda: count_of(pilot).endswith(f"/{total}"))
+        await wait_for(pilot, lambda: count_of(pilot) == f"1/{found_in(answer)}")
         assert ("the", True) in [(text.lower(), current) for text, current in shown_marks(pane(app).raw_body)]
 
 

@@ -364,7 +364,7 @@ class MainScreen(Screen[None]):
         pane = next((p for p in self.output.panes if focused is not None and p in focused.ancestors_with_self),
                     self.output.panes[0])
         if pane.task_id is not None:
-            self.run_worker(pane.open_find_bar(), group="find", exit_on_error=False)
+            pane.open_find_bar()
 
     def action_search(self) -> None:
         self.app.action_search()  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from tui.store.search_index import SearchSyntaxError, match_terms
 from tui.widgets.task_table import TaskFilter
-from tui.widgets.text_find import terms_pattern
+from tui.widgets.text_find import terms_finder
 
 if TYPE_CHECKING:
     from tui.screens.main import MainScreen
@@ -28,11 +28,11 @@ async def reveal(screen: MainScreen, task_id: int, query: str) -> None:
     screen.table.select(task_id)
     await screen.output.display([task])
     try:
-        pattern = terms_pattern(match_terms(query))
+        finder = terms_finder(match_terms(query))
     except SearchSyntaxError:
-        pattern = None
+        finder = None
     pane = screen.output.panes[0]
-    await pane.find(pattern, go_to_first=True)
+    await pane.find(finder, go_to_first=True)
     pane.focus_text()
-    if pattern is not None and pane.found is not None and not pane.found.matches:
+    if finder is not None and pane.found is not None and not pane.found.matches:
         screen.notify("No match in the output: the words are in the task's prompt or error.", markup=False, timeout=4)

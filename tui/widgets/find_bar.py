@@ -21,6 +21,7 @@ class FindBar(Horizontal):
 
     DEFAULT_CSS = """
     FindBar {
+        display: none;
         dock: bottom;
         height: 1;
         background: $boost;
@@ -28,6 +29,7 @@ class FindBar(Horizontal):
         & > Input:focus { border: none; background: $boost; }
         & > #find-count { width: auto; min-width: 9; padding: 0 1; color: $text-muted; }
         & > #find-count.-none { color: $text-warning; }
+        &.-open { display: block; }
     }
     """
     BINDINGS = FIND_BAR_BINDINGS
@@ -57,8 +59,18 @@ class FindBar(Horizontal):
     def text(self) -> str:
         return self.input.value
 
-    def focus_input(self) -> None:
+    @property
+    def is_open(self) -> bool:
+        return self.has_class("-open")
+
+    def open(self) -> None:
+        """Shown and focused at once, so the keys typed right after Ctrl+F land in it (see `focus_follow`)."""
+        self.add_class("-open")
         self.screen.set_focus(self.input)
+
+    def close(self) -> None:
+        """Hidden; its text stays for the next Ctrl+F (which finds it again)."""
+        self.remove_class("-open")
 
     def show_count(self, counted: str) -> None:
         count = self.query_one("#find-count", Static)

@@ -14,6 +14,7 @@ from textual.widgets import Static
 from tui.engine import Task, TaskStatus
 from tui.engine.tool_calls import ToolCall
 from tui.safety import visible_controls
+from tui.widgets.find_bar import FindBar
 from tui.widgets.formatting import one_line, plural
 from tui.widgets.pane_find import PaneFind
 from tui.widgets.raw_body import RawBody
@@ -121,6 +122,7 @@ class OutputPane(PaneFind, Vertical):
     def compose(self) -> ComposeResult:
         yield Static(classes="problem", markup=False)
         yield Static(PLACEHOLDER, classes="placeholder")
+        yield FindBar()
 
     def focus_text(self) -> None:
         """Focus the scrolling text, so arrow keys and Page Up/Down scroll it."""
@@ -309,7 +311,7 @@ class OutputPane(PaneFind, Vertical):
         if self._draft and not self.raw:
             mode = "raw preview"
         elif self.raw_for_find and not self.raw:
-            mode = "raw while finding" if self.find_pattern is not None else "raw after find"
+            mode = "raw while finding" if self.finder is not None else "raw after find"
         elif self.showing_raw and not self.raw:
             mode = "raw while streaming" if task.chars <= MARKDOWN_LIMIT else "raw (long output)"
         calls = f" · {plural(len(task.tool_calls), 'tool call')}" if task.tool_calls else ""

@@ -10,15 +10,13 @@ another task or `m` is pressed.
 
 from __future__ import annotations
 
-import re
-
 from textual import on
 from textual.binding import Binding
 from textual.widget import Widget
 
 from tui.widgets.find_bar import FindBar
 from tui.widgets.raw_body import RawBody
-from tui.widgets.text_find import LineMatches, text_pattern
+from tui.widgets.text_find import Finder, LineMatches, text_finder
 
 PANE_FIND_BINDINGS: list[Binding] = [
     Binding("ctrl+f", "open_find", "Find", id="find.open", tooltip="Find text in this pane's output"),
@@ -32,7 +30,7 @@ highlighted, otherwise `n` and Esc do what they always do."""
 
 
 class PaneFind(Widget):
-    """The find half of `OutputPane`: holds the pattern; the raw body holds and draws the matches."""
+    """The find half of `OutputPane`: holds the finder; the raw body holds and draws the matches."""
 
     BINDINGS = PANE_FIND_BINDINGS
 
@@ -40,7 +38,7 @@ class PaneFind(Widget):
         super().__init__(id=id, classes=classes)
         self.task_id: int | None = None
         """The task shown (set by `OutputPane`)."""
-        self.find_pattern: re.Pattern[str] | None = None
+        self.finder: Finder | None = None
         self.raw_for_find = False
         """Raw text since a find started, kept after it is cleared so the reader stays where they were."""
 
@@ -51,8 +49,9 @@ class PaneFind(Widget):
 
     @property
     def find_bar(self) -> FindBar | None:
+        """The bar while it is open."""
         bars = self.query_children(FindBar)
-        return bars.first() if bars else None
+        return bars.first() if bars and bars.first().is_open else None
 
     @property
     def found(self) -> LineMatches | None:
@@ -63,24 +62,23 @@ class PaneFind(Widget):
         """Show the pane's task again (switching to raw text for a find); `OutputPane` provides it."""
         raise NotImplementedError
 
-    async def open_find_bar(self) -> None:
-        """Ctrl+F: the bar, focused, with the last text found (selected words would be typed over)."""
-        bar = self.find_bar
-        if bar is None:
-            bar = FindBar()
-            await self.mount(bar)
-        bar.focus_input()
+    def open_find_bar(self) -> None:
+        """Ctrl+F: the bar, focused; text left in it from before is found again."""
+        bar = self.query_one(FindBar)
+        bar.open()
+        if bar.text.strip() and self.finder is None:
+            bar.post_message(FindBar.Changed(bar.text))
 
-    async def find(self, pattern: re.Pattern[str] | None, *, go_to_first: bool = False) -> None:
-        """Highlight `pattern`'s matches (None: none); `go_to_first` scrolls to the first."""
-        self.find_pattern = pattern
-        if pattern is not None:
+    async def find(self, finder: Finder | None, *, go_to_first: bool = False) -> None:
+        """Highlight the matches `finder` finds (None: none); `go_to_first` scrolls to the first."""
+        self.finder = finder
+        if finder is not None:
             self.raw_for_find = True
         await self.refresh_view()
         body = self.raw_body
         if body is None:
             return
-        body.set_found(LineMatches.scan(pattern, body.lines) if pattern is not None else None)
+        body.set_found(LineMatches.scan(finder, body.lines) if finder is not None else None)
         if go_to_first:
             body.step_match(True)
         self.show_find_count()
@@ -88,15 +86,16 @@ class PaneFind(Widget):
     def reapply_find(self) -> None:
         """A new raw body (the pane reopened its task): its lines get the find's matches."""
         body = self.raw_body
-        if body is not None and self.find_pattern is not None and body.found is None:
-            body.set_found(LineMatches.scan(self.find_pattern, body.lines))
+        if body is not None and self.finder is not None and body.found is None:
+            body.set_found(LineMatches.scan(self.finder, body.lines))
 
     def forget_find(self) -> None:
         """Another task is shown: its text was not what was looked for."""
-        self.find_pattern = None
+        self.finder = None
         self.raw_for_find = False
-        if (bar := self.find_bar) is not None:
-            bar.remove()
+        for bar in self.query_children(FindBar):
+            bar.close()
+            bar.input.value = ""
 
     def show_find_count(self) -> None:
         bar, found = self.find_bar, self.found
@@ -105,14 +104,14 @@ class PaneFind(Widget):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("find_step", "find_clear"):
-            return self.find_pattern is not None
+            return self.finder is not None
         if action == "open_find":
             return self.task_id is not None
         return True
 
-    async def action_open_find(self) -> None:
+    def action_open_find(self) -> None:
         if self.task_id is not None:
-            await self.open_find_bar()
+            self.open_find_bar()
 
     def action_find_step(self, forward: bool) -> None:
         body = self.raw_body
@@ -122,7 +121,7 @@ class PaneFind(Widget):
 
     async def action_find_clear(self) -> None:
         if (bar := self.find_bar) is not None:
-            await bar.remove()
+            bar.close()
         await self.find(None)
         if (body := self.raw_body) is not None:
             body.auto_scroll = True
@@ -131,7 +130,7 @@ class PaneFind(Widget):
     @on(FindBar.Changed)
     async def _find_text(self, event: FindBar.Changed) -> None:
         event.stop()
-        await self.find(text_pattern(event.text), go_to_first=True)
+        await self.find(text_finder(event.text), go_to_first=True)
         self.refresh_bindings()
 
     @on(FindBar.Step)
@@ -143,10 +142,9 @@ class PaneFind(Widget):
     async def _close_bar(self, event: FindBar.Closed) -> None:
         """Escape in the bar: the pane keeps the matches and its place; `n`/`N` go on from there."""
         event.stop()
-        bar = self.find_bar
-        if bar is not None:
-            await bar.remove()
-        if self.find_pattern is None:
+        if (bar := self.find_bar) is not None:
+            bar.close()
+        if self.finder is None:
             await self.find(None)
         if (body := self.raw_body) is not None:
             self.screen.set_focus(body)

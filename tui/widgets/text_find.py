@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from tui.store.search_spans import match_spans
+
 Match = tuple[int, int, int]
 """(line, start, end) of one match, by character within the pane's logical line."""
+Finder = Callable[[str], list[tuple[int, int]]]
+"""Where the matches are in one line: (start, end) spans."""
 
 
 @lru_cache(maxsize=4096)
@@ -27,39 +31,41 @@ def fold(text: str) -> str:
     return "".join(_fold_char(char) for char in text)
 
 
-def _words_pattern(text: str) -> str:
-    return r"\s+".join(re.escape(fold(word)) for word in text.split())
-
-
-def text_pattern(text: str) -> re.Pattern[str] | None:
-    """A find bar's text, found anywhere (inside words too); None for blank text."""
+def text_finder(text: str) -> Finder | None:
+    """A find bar's text, found anywhere (inside words too), without case or accents; None for blank text."""
     if not text.strip():
         return None
-    return re.compile(re.escape(fold(text)))
+    pattern = re.compile(re.escape(fold(text)))
+
+    def spans(line: str) -> list[tuple[int, int]]:
+        return [(found.start(), found.end()) for found in pattern.finditer(fold(line)) if found.end() > found.start()]
+
+    return spans
 
 
-def terms_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
-    """`search_index.match_terms` output as whole words and phrases (a trailing `*`: words starting so)."""
-    parts = []
-    for term in terms:
-        prefix = term.endswith("*")
-        words = _words_pattern(term.rstrip("*"))
-        if words:
-            parts.append(rf"\b{words}" + (r"\w*" if prefix else r"\b"))
-    return re.compile("|".join(parts)) if parts else None
+def terms_finder(terms: Sequence[str]) -> Finder | None:
+    """A search's words and phrases (`search_index.match_terms`), matched in a line as the index matches them."""
+    if not terms:
+        return None
+    wanted = list(terms)
+
+    def spans(line: str) -> list[tuple[int, int]]:
+        return match_spans(line, wanted)
+
+    return spans
 
 
 @dataclass
 class LineMatches:
-    """Every match of one pattern in a list of lines, and which one is current (the one scrolled to)."""
+    """Every match of one finder in a list of lines, and which one is current (the one scrolled to)."""
 
-    pattern: re.Pattern[str]
+    finder: Finder
     matches: list[Match]
     current: int = -1
 
     @classmethod
-    def scan(cls, pattern: re.Pattern[str], lines: Sequence[str]) -> LineMatches:
-        found = cls(pattern, [])
+    def scan(cls, finder: Finder, lines: Sequence[str]) -> LineMatches:
+        found = cls(finder, [])
         found.rescan_from(lines, 0)
         return found
 
@@ -67,10 +73,7 @@ class LineMatches:
         """Lines from `first_line` on changed (text streamed in): find in them again; earlier matches stay."""
         keep = bisect_left(self.matches, (first_line, -1, -1))
         self.matches[keep:] = [
-            (index, match.start(), match.end())
-            for index in range(first_line, len(lines))
-            for match in self.pattern.finditer(fold(lines[index]))
-            if match.end() > match.start()
+            (index, start, end) for index in range(first_line, len(lines)) for start, end in self.finder(lines[index])
         ]
         if self.current >= len(self.matches):
             self.current = len(self.matches) - 1
