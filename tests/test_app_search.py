@@ -173,7 +173,9 @@ async def test_search_shows_a_hit_of_this_session_in_place(demo_url: str) -> Non
 
 async def test_a_bad_query_says_what_is_wrong_in_the_screen(demo_url: str) -> None:
     async with running_app(demo_url) as (app, pilot):
-        await pilot.press("escape", "slash")
+        await pilot.press("escape", "ctrl+p", *"Search all sessions")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
         await pilot.press(*'"retry storm')
         screen = app.screen
