@@ -71,9 +71,12 @@ async def test_ctrl_f_finds_highlights_and_steps_through_a_finished_answer(demo_
         await pilot.press("N")
         assert pane(app).found.current == 2  # type: ignore[union-attr]
         assert ("items", True) in shown_marks(body)
-        await pilot.press("escape")  # the highlights go; `n` is New again
+        await pilot.press("escape")  # the highlights go; the place and the raw view stay; `n` is New again
         await pilot.pause()
-        assert not shown_marks(body)
+        assert not shown_marks(body) and "raw after find" in str(pane(app).border_subtitle)
+        await pilot.press("m")  # Markdown again, not a second raw toggle
+        await wait_for(pilot, lambda: not pane(app).showing_raw)
+        assert not main_screen(app).raw and "markdown" in str(pane(app).border_subtitle)
         await pilot.press("n")
         assert app.focused is main_screen(app).prompt
 

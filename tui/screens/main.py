@@ -356,7 +356,12 @@ class MainScreen(Screen[None]):
         self.grid = not self.grid
 
     def action_raw(self) -> None:
-        self.raw = not self.raw
+        """A pane held raw by a find goes back to Markdown first (the find ends); otherwise raw toggles."""
+        released = [pane.release_find() for pane in self.output.panes]
+        if any(released) and not self.raw:
+            self.layout_panes()
+        else:
+            self.raw = not self.raw
 
     def action_find(self) -> None:
         """Ctrl+F: the find bar of the focused pane (in a grid), else of the selected task's."""

@@ -87,7 +87,8 @@ class OutputPane(PaneFind, Vertical):
     def __init__(self, *, raw: bool = False, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.task_id: int | None = None
-        self._raw = raw
+        self.raw = raw
+        """Raw text wanted by the user; large outputs are raw regardless, and so is a pane holding a find."""
         self._shown_task: Task | None = None
         self._offset = 0
         self._calls_shown = 0
@@ -104,17 +105,6 @@ class OutputPane(PaneFind, Vertical):
         self._streamed = False
         """Markdown appended fragment by fragment since the text was last loaded whole (see `_reload`)."""
         self._lock = asyncio.Lock()
-
-    @property
-    def raw(self) -> bool:
-        """Raw text wanted by the user; large outputs are raw regardless (and panes being searched)."""
-        return self._raw
-
-    @raw.setter
-    def raw(self, raw: bool) -> None:
-        if raw != self._raw:
-            self.raw_for_find = False  # the user picked a view: a finished find no longer holds the pane raw
-        self._raw = raw
 
     async def refresh_view(self) -> None:
         await self._show(self._shown_task, draft=False)

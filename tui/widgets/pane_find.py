@@ -89,6 +89,12 @@ class PaneFind(Widget):
         if body is not None and self.finder is not None and body.found is None:
             body.set_found(LineMatches.scan(self.finder, body.lines))
 
+    def release_find(self) -> bool:
+        """`m`: the pane may render Markdown again, without the find; True if a find held it raw."""
+        held = self.raw_for_find
+        self.forget_find()
+        return held
+
     def forget_find(self) -> None:
         """Another task is shown: its text was not what was looked for."""
         self.finder = None
