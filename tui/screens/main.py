@@ -364,12 +364,7 @@ class MainScreen(Screen[None]):
             self.raw = not self.raw
 
     def action_find(self) -> None:
-        """Ctrl+F: the find bar of the focused pane (in a grid), else of the selected task's."""
-        focused = self.focused
-        pane = next((p for p in self.output.panes if focused is not None and p in focused.ancestors_with_self),
-                    self.output.panes[0])
-        if pane.task_id is not None:
-            pane.open_find_bar()
+        self.output.open_find(self.focused)
 
     def action_search(self) -> None:
         self.app.action_search()  # type: ignore[attr-defined]
