@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -328,6 +331,41 @@ async def scene_compare_diff(pilot: Pilot[int]) -> None:
     await wait_for(pilot, lambda: "similarity" in "".join(screen_lines(pilot.app)))  # type: ignore[arg-type]
     await pilot.pause(0.3)
 
+SEARCHED_SESSIONS = {
+    "nightly-2026-11-28": ["Why did the deploy stall at 02:00? [[len:900]][[delay:0]]",
+                           "Explain the retry storm in the payment service [[len:1500]][[delay:0]]"],
+    "incident-review": ["Summarise the retry storm postmortem [[len:1200]][[delay:0]]",
+                        "List the follow-up actions for the storage team [[len:600]][[delay:0]]"],
+    "design-notes": ["How do circuit breakers stop a retry storm? [[len:1000]][[delay:0]]"],
+}
+
+
+async def scene_search(pilot: Pilot[int]) -> None:
+    """Three saved sessions searched for `retry storm`: hits grouped by session, matches highlighted."""
+    from tui.screens.search import SearchScreen
+    from tui.store import SessionStore
+    from tui.store.search_index import SearchIndex
+
+    app = pilot.app
+    assert isinstance(app, AgentDeckApp)
+    folder = Path(tempfile.mkdtemp(prefix="agentdeck-search-scene-"))
+    atexit.register(shutil.rmtree, folder, True)  # the screen reads it until the picture is taken
+    for name, prompts in SEARCHED_SESSIONS.items():
+        store = SessionStore.open(folder / "sessions" / f"{name}.sqlite")
+        writer = Engine(app.engine.config, clients=app.engine.clients)  # the app's clients: closed with the app
+        store.attach(writer)
+        for prompt in prompts:
+            task = writer.add_task(prompt)
+            await writer.start(task)
+        assert store.close()
+    await freeze(pilot)
+    screen = SearchScreen(SearchIndex(folder / "search.sqlite", folder / "sessions"))
+    await app.push_screen(screen)
+    screen.query_one(Input).cursor_blink = False
+    await pilot.press(*"retry", "space", *"storm")
+    await wait_for(pilot, lambda: len(screen.shown) == 3, timeout=20)
+    await pilot.pause(0.2)
+
 
 SCENES: dict[str, tuple[Callable[[Pilot[int]], Awaitable[None]], int]] = {
     "empty": (scene_empty, 4),
@@ -343,10 +381,13 @@ SCENES: dict[str, tuple[Callable[[Pilot[int]], Awaitable[None]], int]] = {
     "compare": (scene_compare, 4),
     "compare-diff": (scene_compare_diff, 4),
     "compare-80x24": (scene_compare, 4),
+    "search": (scene_search, 4),
+    "search-80x24": (scene_search, 4),
 }
 """Scene name -> (what to do before the screenshot, concurrency)."""
 SCENE_SIZES: dict[str, tuple[int, int]] = {
     "small-80x24": (80, 24), "small-60x20": (60, 20), "tools": (140, 40), "tools-80x24": (80, 24),
     "compare": (140, 40), "compare-diff": (140, 40), "compare-80x24": (80, 24),
+    "search": (140, 40), "search-80x24": (80, 24),
 }
 """Terminal size of the scenes not shown at SIZE."""

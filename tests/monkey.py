@@ -15,23 +15,29 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tests.app_helpers import demo_engine, main_screen, tools_engine, wait_for
 from tui.app.app import AgentDeckApp
 from tui.engine import Engine
 from tui.screens.bindings import APP_BINDINGS, TASK_BINDINGS
+from tui.screens.search import SearchScreen
 from tui.store import SessionStore, SessionWatcher
+from tui.widgets.find_bar import FindBar
 from tui.widgets.prompt_box import PromptBox
 
 SIZES = [(140, 40), (120, 36), (80, 24), (60, 20)]
 BOUND_KEYS = sorted(
     {key.strip() for binding in [*TASK_BINDINGS, *APP_BINDINGS] for key in binding.key.split(",")} - {"ctrl+q"}
 )
-VIEW_KEYS = ["v", "s", "g", "m", "end", "home", "d", "y", "p", "l", "equals_sign"]
-"""Keys that reshape the table under the cursor (where index bugs live) or open a task's dialogs: pressed more often."""
+VIEW_KEYS = ["v", "s", "g", "m", "end", "home", "d", "y", "p", "l", "equals_sign", "ctrl+f", "slash", "N", "ctrl+r"]
+"""Keys that reshape the table under the cursor (where index bugs live), open a task's dialogs, find or search:
+pressed more often."""
 MOVES = ["escape", "enter", "tab", "shift+tab", "up", "down", "pageup", "pagedown", "home", "end", "left", "right"]
 ANSWERS = ["y", "n", "escape", "enter", "backspace", "+", "1", "0", "space"]
-TYPED = list("abcdefghijklmnopqrstuvwxyzRC ?/.~")
+TYPED = list('abcdefghijklmnopqrstuvwxyzRC ?/.~"*()')
+QUERIES = ["the", "analysis", "stream*", '"critical path"', "latency NOT cache", '"unclosed', "AND", "(x", "é", ""]
+"""What the monkey types into the search screen or a find bar now and then: hits, misses and bad syntax."""
 PROMPTS = [
     "quick [[len:80]][[delay:0]]",
     "streams a while [[len:3000]][[delay:20]]",
@@ -104,6 +110,12 @@ class Monkey:
                 if isinstance(app.focused, PromptBox):
                     app.focused.load_text(prompt)
                     await pilot.press("enter")
+        elif roll < 0.2 and isinstance(app.focused, Input) and (
+                isinstance(app.screen, SearchScreen) or isinstance(app.focused.parent, FindBar)):
+            query = self.rng.choice(QUERIES)
+            self.recent.append(f"<query {query!r}>")
+            app.focused.value = query
+            await pilot.pause(0.2)
         else:
             key = self.next_key()
             self.recent.append(key)
@@ -128,7 +140,7 @@ async def app_in_state(
     writes the session, this app only shows it); `tools` (tasks calling MCP tools,
     some waiting for approval); `group` (a group of three answers streaming beside other tasks).
     """
-    store = SessionStore.open(tmp_path / f"{state}.sqlite")
+    store = SessionStore.open(state)  # in the sessions folder, so `/` finds its tasks
     writer: Engine | None = None
     watcher: SessionWatcher | None = None
     if state == "watch":

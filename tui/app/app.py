@@ -24,6 +24,8 @@ from tui.screens.bindings import APP_BINDINGS
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
+from tui.screens.search import SearchChoice, SearchScreen
+from tui.screens.search_reveal import reveal
 from tui.screens.sessions import SessionsScreen
 from tui.stop_report import UnexpectedStop, write_crash_log
 from tui.textual_private import drop_error_report, write_to_terminal
@@ -44,6 +46,8 @@ class SessionSwitch:
     """What the app returns when the user opens another session; None means a new one."""
 
     ref: str | None
+    reveal: tuple[int, str] | None = None
+    """A search hit to show once the session is open: task id and query."""
 
 
 _SEVERITY: dict[TaskStatus, SeverityLevel] = {
@@ -81,6 +85,7 @@ class AgentDeckApp(App[int]):
         clock: Callable[[], float] = time.time,
         watcher: SessionWatcher | None = None,
         store: SessionStore | None = None,
+        reveal: tuple[int, str] | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -97,6 +102,7 @@ class AgentDeckApp(App[int]):
         self._model = model
         self._system = system
         self._startup_warning = startup_warning
+        self._reveal = reveal
         self._task_workers: dict[int, Worker[Task]] = {}
         self._seen: dict[int, TaskStatus] = {task.id: task.status for task in engine.tasks.values()}
         self._status_dirty: set[int] = set()
@@ -141,6 +147,8 @@ class AgentDeckApp(App[int]):
             )
         else:
             self._resume_on_open()
+        if self._reveal is not None:
+            self.call_after_refresh(self._reveal_hit, SearchChoice(self.session_name or "", "", *self._reveal))
 
     def on_ready(self) -> None:
         """Warm up once the first screen is painted: the import thread holds the GIL and would delay that frame."""
@@ -323,17 +331,32 @@ class AgentDeckApp(App[int]):
             return
 
         async def chosen(ref: str | None) -> None:
-            if ref is None:
-                return
-            active = self._active_here()
-            if active:
-                question = f"Stop {active} active task{'s' if active != 1 else ''} (resumable) and switch session?"
-                self.push_screen(ConfirmScreen(question, yes="Switch", no="Stay"), partial(self._switch, ref))
-            else:
-                await self._switch(ref, True)
+            if ref is not None:
+                await self._open_session(ref)
 
         rename = self.rename_session if self.store is not None else None
         self.push_screen(SessionsScreen(self.session_name, rename_current=rename), chosen)
+
+    def action_search(self) -> None:
+        """`/`: a hit in this session is shown here; one in another opens it, as F2 does."""
+        if isinstance(self.screen, SearchScreen):
+            return
+
+        async def chosen(choice: SearchChoice | None) -> None:
+            if choice is None:
+                return
+            if choice.session == self.session_name:
+                self._reveal_hit(choice)
+            elif self.read_only:
+                self.notify("Close watch mode (Ctrl+Q) to open another session.", markup=False)
+            else:
+                await self._open_session(choice.path, (choice.task_id, choice.query))
+
+        self.push_screen(SearchScreen(), chosen)
+
+    def _reveal_hit(self, choice: SearchChoice) -> None:
+        screen = next(s for s in self.screen_stack if isinstance(s, MainScreen))
+        screen.run_worker(reveal(screen, choice.task_id, choice.query), group="reveal", exit_on_error=False)
 
     async def rename_session(self, name: str) -> None:
         """Rename the session this app writes (off the event loop); it goes on saving under the new name."""
@@ -345,10 +368,19 @@ class AgentDeckApp(App[int]):
                 bar.session = self.session_name
         self._show_title()
 
-    async def _switch(self, ref: str, confirmed: bool | None) -> None:
+    async def _open_session(self, ref: str, reveal: tuple[int, str] | None = None) -> None:
+        """Leave this session for another (asking first if tasks are active); `reveal` a search hit there."""
+        active = self._active_here()
+        if active:
+            question = f"Stop {active} active task{'s' if active != 1 else ''} (resumable) and switch session?"
+            self.push_screen(ConfirmScreen(question, yes="Switch", no="Stay"), partial(self._switch, ref, reveal))
+        else:
+            await self._switch(ref, reveal, True)
+
+    async def _switch(self, ref: str, reveal: tuple[int, str] | None, confirmed: bool | None) -> None:
         if confirmed:
             await self.shutdown()
-            self.exit(SessionSwitch(ref or None))
+            self.exit(SessionSwitch(ref or None, reveal))
 
     def _active_here(self) -> int:
         """Active tasks this process runs: a watcher runs none, and never stops the writer's."""

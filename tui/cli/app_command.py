@@ -53,16 +53,18 @@ def app_command(args: argparse.Namespace, config: Config) -> int:
     if getattr(args, "watch", False):
         return watch_command(args, config)
     config = apply_task_options(config, args)
-    ref = args.session
+    ref, reveal = args.session, None
     while True:
-        outcome = _run_session(args, config, ref)
+        outcome = _run_session(args, config, ref, reveal)
         if isinstance(outcome, int):
             return outcome
-        ref = outcome.ref
+        ref, reveal = outcome.ref, outcome.reveal
 
 
-def _run_session(args: argparse.Namespace, config: Config, ref: str | None) -> int | SessionSwitch:
-    """One session in the app; returns the exit code, or which session to open next."""
+def _run_session(
+    args: argparse.Namespace, config: Config, ref: str | None, reveal: tuple[int, str] | None = None
+) -> int | SessionSwitch:
+    """One session in the app; returns the exit code, or which session to open next (and a search hit to show)."""
     from tui.cli.watch_command import watch_command
 
     provider = config.provider(None)
@@ -82,7 +84,7 @@ def _run_session(args: argparse.Namespace, config: Config, ref: str | None) -> i
     except SessionLocked as exc:
         print(f"agentdeck: {exc}; opening it read-only (watch)", file=sys.stderr)
         args.session = ref
-        return watch_command(args, config)
+        return watch_command(args, config, reveal)
     if storage_warning:
         warnings.append(storage_warning)
     engine = Engine(config, local_server=DemoServerOnDemand())
@@ -96,6 +98,7 @@ def _run_session(args: argparse.Namespace, config: Config, ref: str | None) -> i
         system=args.system,
         startup_warning=" ".join(warnings) or None,
         store=store,
+        reveal=reveal,
     )
     relay.show = lambda message: _notify_from_thread(app, message)
     try:

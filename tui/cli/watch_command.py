@@ -10,8 +10,10 @@ from tui.stop_report import crash_report, tasks_by_status
 from tui.store import SessionWatcher
 
 
-def watch_command(args: argparse.Namespace, config: Config) -> int:
-    """Mirror the watched tasks into an engine that never runs anything, so the app shows them as usual."""
+def watch_command(args: argparse.Namespace, config: Config, reveal: tuple[int, str] | None = None) -> int:
+    """Mirror the watched tasks into an engine that never runs anything, so the app shows them as usual.
+
+    `reveal`: a search hit (task id, query) to show once open, when `/` led here."""
     from tui.app.app import AgentDeckApp
     from tui.cli.demo_on_demand import DemoServerOnDemand
     from tui.engine import Engine
@@ -19,7 +21,7 @@ def watch_command(args: argparse.Namespace, config: Config) -> int:
     watcher = SessionWatcher.open(args.session)
     engine = Engine(config, local_server=DemoServerOnDemand())
     engine.adopt(watcher.tasks.values())
-    app = AgentDeckApp(engine, session_name=watcher.name, watcher=watcher)
+    app = AgentDeckApp(engine, session_name=watcher.name, watcher=watcher, reveal=reveal)
     try:
         code = app.run() or 0
     finally:

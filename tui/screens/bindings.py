@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
+from tui.screens.search import SearchScreen
+from tui.widgets.find_bar import FIND_BAR_BINDINGS
+from tui.widgets.pane_find import PANE_FIND_BINDINGS
 from tui.widgets.prompt_box import PromptBox
 
 TASK_BINDINGS: list[Binding] = [
@@ -35,6 +38,10 @@ TASK_BINDINGS: list[Binding] = [
         tooltip="Compare the group's answers side by side, with a word diff",
     ),
     Binding("m", "raw", "Raw/MD", id="view.raw", tooltip="Toggle raw text / rendered Markdown"),
+    Binding("ctrl+f", "find", "Find", id="view.find",
+            tooltip="Find text in the selected task's output, also while it streams", show=False),
+    Binding("slash", "search", "Search", key_display="/", id="search.all", tooltip="Search all sessions…",
+            show=False),
     Binding("v", "filter", "Filter", id="view.filter", tooltip="Show all / active / done / problem / stalled tasks",
             show=False),
     Binding("s", "sort", "Sort", id="view.sort", tooltip="Sort by id / status / chars / elapsed", show=False),
@@ -46,7 +53,8 @@ TASK_BINDINGS: list[Binding] = [
 """Single keys for tasks and views; active when the table or a pane has focus, not while typing.
 
 The footer cannot fit them all at 120 columns and still show Quit, so the
-rarer ones (show=False) are in the help screen and the palette only.
+rarer ones (show=False) are in the help screen and the palette only; Find
+shows in the footer while a pane has focus (`pane_find`).
 """
 
 COMPARE_BINDINGS: list[Binding] = [
@@ -71,6 +79,9 @@ HELP_SECTIONS: list[tuple[str, list[Binding]]] = [
     ("Prompt box (focused at start)", PromptBox.BINDINGS),  # type: ignore[list-item]
     ("Tasks and views (table or pane focused; Esc or Tab gets there)", TASK_BINDINGS),
     ("Compare view (= on a task of a group)", COMPARE_BINDINGS),
+    ("Output pane (focused; n, N and Esc while a find is highlighted)", PANE_FIND_BINDINGS),
+    ("Find bar (Ctrl+F)", FIND_BAR_BINDINGS),
+    ("Search screen (/)", SearchScreen.BINDINGS),  # type: ignore[list-item]
     ("Everywhere", APP_BINDINGS),
 ]
 EXTRA_KEYS: list[tuple[str, str]] = [

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widgets import Input
 
 from tui.config import ConfigError
 from tui.engine import AttachmentError, Engine, EngineError, Task, TaskEvent, TaskStatus
@@ -342,7 +343,8 @@ class MainScreen(Screen[None]):
         """
         if action not in TASK_ACTIONS:
             return True
-        if isinstance(self.focused, PromptBox) or (self.actions.deck.read_only and action not in READ_ONLY_ACTIONS):
+        if isinstance(self.focused, (PromptBox, Input)) or (
+                self.actions.deck.read_only and action not in READ_ONLY_ACTIONS):
             return False
         if action in SHOWN_WHEN_THEY_APPLY:
             return self.tools.can(action)
@@ -359,7 +361,18 @@ class MainScreen(Screen[None]):
         self.grid = not self.grid
 
     def action_raw(self) -> None:
-        self.raw = not self.raw
+        """A pane held raw by a find goes back to Markdown first (the find ends); otherwise raw toggles."""
+        released = [pane.release_find() for pane in self.output.panes]
+        if any(released) and not self.raw:
+            self.layout_panes()
+        else:
+            self.raw = not self.raw
+
+    def action_find(self) -> None:
+        self.output.open_find(self.focused)
+
+    def action_search(self) -> None:
+        self.app.action_search()  # type: ignore[attr-defined]
 
     def action_filter(self) -> None:
         following = _next(self.task_filter)

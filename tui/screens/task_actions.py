@@ -28,7 +28,9 @@ def _left(task: Task, elapsed: float) -> str:
     return f", {duration(max(0.0, task.timeout - elapsed))} left"
 
 
-READ_ONLY_ACTIONS = frozenset({"copy", "grid", "raw", "filter", "sort", "help", "tool_calls", "compare"})
+READ_ONLY_ACTIONS = frozenset({
+    "copy", "grid", "raw", "filter", "sort", "help", "tool_calls", "compare", "find", "search",
+})
 """What a watcher may do to another process's session: look, never change."""
 
 Availability = Callable[[Task | None, Engine], bool]

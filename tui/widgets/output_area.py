@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from textual.app import ComposeResult
 from textual.containers import Container
+from textual.widget import Widget
 
 from tui.engine import Task
 from tui.widgets.output_pane import OutputPane, remove_whole
@@ -47,6 +48,13 @@ class OutputArea(Container):
     @property
     def shown_ids(self) -> list[int]:
         return [pane.task_id for pane in self.panes if pane.task_id is not None]
+
+    def open_find(self, focused: Widget | None) -> None:
+        """Ctrl+F: the find bar of the focused pane (in a grid), else of the selected task's."""
+        panes = self.panes
+        pane = next((p for p in panes if focused is not None and p in focused.ancestors_with_self), panes[0])
+        if pane.task_id is not None:
+            pane.open_find_bar()
 
     async def display(self, tasks: Sequence[Task | None], *, preview: bool = False) -> None:
         """Show these tasks, one pane each (at least one pane, at most four); `preview` opens new ones raw."""

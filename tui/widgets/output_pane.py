@@ -14,7 +14,9 @@ from textual.widgets import Static
 from tui.engine import Task, TaskStatus
 from tui.engine.tool_calls import ToolCall
 from tui.safety import visible_controls
+from tui.widgets.find_bar import FindBar
 from tui.widgets.formatting import cost_cell, one_line, plural, tokens_cell
+from tui.widgets.pane_find import PaneFind
 from tui.widgets.raw_body import RawBody
 from tui.widgets.status import ICONS, THEME_COLOURS
 from tui.widgets.tool_call_text import call_lines, shown_state
@@ -50,7 +52,7 @@ async def remove_whole(widget: Widget) -> None:
     await asyncio.shield(asyncio.ensure_future(widget.remove()))
 
 
-class OutputPane(Vertical):
+class OutputPane(PaneFind, Vertical):
     """Keeps an offset into the task's text and appends only what came after it.
 
     Opening a task loads its whole text once; after that every refresh costs
@@ -86,7 +88,8 @@ class OutputPane(Vertical):
         super().__init__(id=id, classes=classes)
         self.task_id: int | None = None
         self.raw = raw
-        """Raw text wanted by the user; large outputs are raw regardless."""
+        """Raw text wanted by the user; large outputs are raw regardless, and so is a pane holding a find."""
+        self._shown_task: Task | None = None
         self._offset = 0
         self._calls_shown = 0
         """How many of the task's tool calls the body shows (they come in order, each at its text offset)."""
@@ -103,9 +106,13 @@ class OutputPane(Vertical):
         """Markdown appended fragment by fragment since the text was last loaded whole (see `_reload`)."""
         self._lock = asyncio.Lock()
 
+    async def refresh_view(self) -> None:
+        await self._show(self._shown_task, draft=False)
+
     def compose(self) -> ComposeResult:
         yield Static(classes="problem", markup=False)
         yield Static(PLACEHOLDER, classes="placeholder")
+        yield FindBar()
 
     def focus_text(self) -> None:
         """Focus the scrolling text, so arrow keys and Page Up/Down scroll it."""
@@ -147,19 +154,24 @@ class OutputPane(Vertical):
         async with self._lock:
             if not self.is_attached:
                 return  # removed by a layout change while this refresh waited
+            if task is None or task.id != self.task_id:
+                self.forget_find()
+            self._shown_task = task
             if task is None:
                 await self._clear()
                 return
             if draft is False or task.id != self.task_id:
                 self._draft = bool(draft)
             limit = LIVE_MARKDOWN_LIMIT if task.status is TaskStatus.RUNNING else MARKDOWN_LIMIT
-            want_raw = self.raw or self._draft or task.chars > limit
+            want_raw = self.raw or self._draft or self.raw_for_find or task.chars > limit
             if task.id != self.task_id or want_raw != self.showing_raw or self._body is None:
                 await self._open(task, want_raw)
             elif task.status.is_final and self._streamed:
                 await self._reload(task)
             else:
                 await self._append_new(task)
+            self.reapply_find()
+            self.show_find_count()
             self._describe(task)
 
     async def _open(self, task: Task, raw: bool) -> None:
@@ -288,6 +300,8 @@ class OutputPane(Vertical):
         mode = "raw" if self.showing_raw else "markdown"
         if self._draft and not self.raw:
             mode = "raw preview"
+        elif self.raw_for_find and not self.raw:
+            mode = "raw while finding" if self.finder is not None else "raw after find"
         elif self.showing_raw and not self.raw:
             mode = "raw while streaming" if task.chars <= MARKDOWN_LIMIT else "raw (long output)"
         calls = f" · {plural(len(task.tool_calls), 'tool call')}" if task.tool_calls else ""

@@ -18,6 +18,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 
 from tui.widgets.focus_follow import KeysFollowFocus
+from tui.widgets.text_find import LineMatches, Match
 
 _WORD = re.compile(r" *[^ ]+ *| +")
 """A word with the spaces after it (and, at a line's start, before it)."""
@@ -76,7 +77,7 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
     """
 
     ALLOW_SELECT = True
-    COMPONENT_CLASSES = {"raw-body--block"}
+    COMPONENT_CLASSES = {"raw-body--block", "raw-body--match", "raw-body--match-current"}
     DEFAULT_CSS = """
     RawBody {
         height: 1fr;
@@ -84,6 +85,8 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
         color: $foreground;
         padding: 0 1;
         & > .raw-body--block { color: $text-accent; background: $boost; }
+        & > .raw-body--match { color: $foreground; background: $warning 40%; }
+        & > .raw-body--match-current { color: $background; background: $warning; text-style: bold; }
     }
     """
 
@@ -105,10 +108,17 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
         self._block_starts: list[int] = []
         """Logical line where each block (a tool call's lines, drawn apart from the text) begins, in order."""
         self._block_sizes: list[int] = []
+        self._found: LineMatches | None = None
+        """A find's matches, highlighted; kept current as text arrives."""
 
     @property
     def text(self) -> str:
         return "\n".join(self._lines)
+
+    @property
+    def lines(self) -> list[str]:
+        """The logical lines shown (controls made visible, tabs as spaces): what a find looks in."""
+        return self._lines
 
     @property
     def following(self) -> bool:
@@ -147,7 +157,8 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
         self._lines = text.replace("\t", "    ").split("\n")
         self._block_keys, self._block_starts, self._block_sizes = [], [], []
         self._rewrap()
-        if at_end:
+        self._refind(0)
+        if at_end and (self._found is None or not self._found.matches):
             self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
 
     async def append(self, text: str) -> None:
@@ -162,6 +173,7 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
             self._lines.append(line)
             rows = self._wrap(len(self._lines) - 1)
         self._resize_virtual()
+        self._refind(last)
         for row in range(changed_from, self._total_rows):
             self._strips.discard(row)
         self.refresh_lines(changed_from, self._total_rows - changed_from)
@@ -177,6 +189,7 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
         self._block_starts.append(first)
         self._block_sizes.append(len(lines))
         self._rewrap(first)
+        self._refind(first)
         if follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
 
@@ -193,6 +206,7 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
         for later in range(index + 1, len(self._block_starts)):
             self._block_starts[later] += shift
         self._rewrap(start)
+        self._refind(start)
         if follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
 
@@ -227,6 +241,45 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
             self._rewrap()
             if follow:
                 self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
+
+    # -- finding -------------------------------------------------------------
+
+    @property
+    def found(self) -> LineMatches | None:
+        return self._found
+
+    def set_found(self, found: LineMatches | None) -> None:
+        """Highlight these matches (found in this body's lines), or none."""
+        self._found = found
+        self._refind(0)
+        self._strips.clear()
+        self.refresh()
+
+    def _refind(self, first_line: int) -> None:
+        if self._found is not None:
+            self._found.rescan_from(self._lines, first_line)
+
+    def step_match(self, forward: bool) -> Match | None:
+        """Make the next (or previous) match current and scroll it into view, a third of the way down."""
+        if self._found is None or (match := self._found.step(forward)) is None:
+            return None
+        self._strips.clear()
+        self.refresh()
+        self.scroll_to_match(match)
+        return match
+
+    def scroll_to_match(self, match: Match) -> None:
+        """After the next refresh: a body just mounted has no width yet, so its rows are not known."""
+        self.auto_scroll = False
+        self.call_after_refresh(self._scroll_to_match, match)
+
+    def _scroll_to_match(self, match: Match) -> None:
+        line, start, _ = match
+        if line >= len(self._lines):
+            return
+        row = self._starts[line] + bisect_right(self._wraps.get(line, [0]), start) - 1
+        self.auto_scroll = row >= self._total_rows - self.scrollable_content_region.height
+        self.scroll_to(y=max(0, row - self.scrollable_content_region.height // 3), animate=False, immediate=True)
 
     # -- selection -----------------------------------------------------------
 
@@ -275,14 +328,29 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
         return strip
 
     def _segments(self, line: str, index: int, start: int, end: int, style: Style) -> list[Segment]:
-        """The row's text, with the selected part of it in the selection's style."""
+        """The row's text, with the selected part of it in the selection's style (else its matches highlighted)."""
         selection = self.text_selection
         span = selection.get_span(index) if selection is not None else None
         if span is None:
-            return [Segment(line[start:end], style)]
+            return self._match_segments(line, index, start, end, style)
         first, last = span
         first, last = max(first, start), min(end if last == -1 else last, end)
         if first >= last:
             return [Segment(line[start:end], style)]
         selected = style + self.screen.get_component_rich_style("screen--selection")
         return [Segment(line[start:first], style), Segment(line[first:last], selected), Segment(line[last:end], style)]
+
+    def _match_segments(self, line: str, index: int, start: int, end: int, style: Style) -> list[Segment]:
+        spans = self._found.spans(index) if self._found is not None else []
+        segments, at = [], start
+        for first, last, current in spans:
+            first, last = max(first, at), min(last, end)
+            if first >= last:
+                continue
+            marked = style + self.get_component_rich_style(
+                "raw-body--match-current" if current else "raw-body--match"
+            )
+            segments += [Segment(line[at:first], style), Segment(line[first:last], marked)]
+            at = last
+        segments.append(Segment(line[at:end], style))
+        return segments
