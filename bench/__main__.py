@@ -28,6 +28,7 @@ GOALS: dict[str, tuple[str, Any]] = {
     "reopen_1000_vs_10": ("<= 3", lambda v: v <= 3),
     "startup_vs_bare_textual": ("<= 1.5", lambda v: v <= 1.5),
     "rss_mb_per_output_mb": ("<= 2.5", lambda v: v <= 2.5),
+    "rss_kb_per_task": ("<= 20", lambda v: v <= 20),
     "export_100k_s": ("context (5k tasks with --quick)", None),
     "export_100k_vs_sqlite": ("<= 3", lambda v: v <= 3),
 }
