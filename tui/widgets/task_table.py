@@ -160,7 +160,10 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         self._clock = clock
         self._order: list[int] = []
         self._positions: dict[int, int] = {}
+        self._shown: set[int] = set()
+        """The tasks that have rows (they pass the filter)."""
         self._drawn: dict[int, tuple[str, ...]] = {}
+        """Rows' texts, made when a row is first drawn or synced: 10,000 rows need only the visible ones'."""
         self._statuses: dict[int, TaskStatus] = {}
         self._strips: dict[tuple[int, bool], Strip] = {}
         self._growth: dict[int, tuple[int, float]] = {}
@@ -220,7 +223,7 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
 
     def cell_text(self, task_id: int, column: str) -> str:
         """What a cell shows, as plain text."""
-        return self._drawn[task_id][_INDEX[column]]
+        return self._row_texts(task_id)[_INDEX[column]]
 
     def select(self, task_id: int) -> None:
         if task_id in self._positions:
@@ -235,22 +238,27 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
             if task is None:
                 self._growth.pop(task_id, None)
             if task is None or not _FILTERS[self.task_filter](task.status):
-                if self._drawn.pop(task_id, None) is not None:
+                if task_id in self._shown:
+                    self._shown.discard(task_id)
                     self._forget(task_id)
                     reorder = True
                 continue
             if task.tool_calls and not self._with_tools:
                 self._with_tools = reorder = True  # `_reorder` fits the columns again
-            texts = self._texts(task, now)
+            if task_id not in self._shown:
+                self._shown.add(task_id)
+                reorder = True
             before = self._drawn.get(task_id)
             if before is None:
-                reorder = True
-            elif texts == before:
+                continue  # its texts are made when the row is drawn
+            texts = self._texts(task, now)
+            if texts == before:
                 continue
             self._drawn[task_id] = texts
             self._statuses[task_id] = task.status
             self._drop_strips(task_id)
-            self._refresh_row(task_id)
+            if not reorder:
+                self._refresh_row(task_id)
         if reorder:
             self._reorder()
 
@@ -265,14 +273,26 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         self._drawn.clear()
         self._statuses.clear()
         self._strips.clear()
-        self.sync(self._tasks)
+        wanted = _FILTERS[self.task_filter]
+        self._shown = {task_id for task_id, task in self._tasks.items() if wanted(task.status)}
+        self._with_tools = self._with_tools or any(self._tasks[task_id].tool_calls for task_id in self._shown)
         self._reorder()
 
     # -- rows ----------------------------------------------------------------
 
     def _forget(self, task_id: int) -> None:
+        self._drawn.pop(task_id, None)
         self._statuses.pop(task_id, None)
         self._drop_strips(task_id)
+
+    def _row_texts(self, task_id: int) -> tuple[str, ...]:
+        """A row's texts, made now if the row has not been drawn since the last rebuild."""
+        texts = self._drawn.get(task_id)
+        if texts is None:
+            task = self._tasks[task_id]
+            texts = self._drawn[task_id] = self._texts(task, self._clock())
+            self._statuses[task_id] = task.status
+        return texts
 
     def _drop_strips(self, task_id: int) -> None:
         for cursor in (False, True):
@@ -281,7 +301,8 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
     def _reorder(self) -> None:
         """Keep the selected task selected; if it left the view, select the row now where it was."""
         was_at = self._cursor
-        self._order = sorted(self._drawn, key=self._sort_key)
+        by_id = self.task_sort is TaskSort.ID
+        self._order = sorted(self._shown) if by_id else sorted(self._shown, key=self._sort_key)
         self._positions = {task_id: index for index, task_id in enumerate(self._order)}
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._order) + 1)
         self._fit()  # a new task may have a longer id
@@ -289,9 +310,9 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         self.refresh()
 
     def _refresh_row(self, task_id: int) -> None:
-        """Redraw one task's row: line 0 is the header, so a row is line `index + 1` of the virtual rows."""
+        """Redraw one task's row if it is on screen: line 0 is the header, so a row is virtual line `index + 1`."""
         index = self._positions.get(task_id)
-        if index is not None:
+        if index is not None and 0 <= index - round(self.scroll_y) < self._visible_rows:
             self.refresh_line(index + 1)
 
     def _sort_key(self, task_id: int) -> tuple[float, int]:
@@ -411,9 +432,9 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         base = self.rich_style
         if cursor:
             base += self.get_component_rich_style("task-table--cursor")
+        texts = self._row_texts(task_id)
         status = self._statuses.get(task_id)
         status_cell = base + status_style(self.app, status) if status is not None and not cursor else base
-        texts = self._drawn[task_id]
         return Strip(
             _segments(
                 [
