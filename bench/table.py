@@ -119,7 +119,12 @@ async def _one_process(name: str, quick: bool) -> dict[str, float]:
                 length = int((scroll_s + 30) * 60 * 12)
                 if not screen.submit([prompt(i, length=length, delay_ms=1000 / 60) for i in range(STREAMS)]):
                     raise RuntimeError("the main screen refused the prompts")
-                await pilot.pause(2.0)
+                streams = [task for task in engine.tasks.values() if task.id > ROWS]
+                deadline = time.monotonic() + 120  # the first streams also import the SDKs
+                while not all(task.chars for task in streams):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{sum(not t.chars for t in streams)} streams had no text after 120 s")
+                    await pilot.pause(0.1)
                 table.focus()
                 table.action_first()
                 for durations in clock.durations.values():
@@ -132,8 +137,7 @@ async def _one_process(name: str, quick: bool) -> dict[str, float]:
                     await asyncio.sleep(0.02)
                 frames = list(clock.durations["_on_timer_update"])
                 ticks = list(clock.durations["_tick_table"])
-                streaming = sum(task.chars > 0 and not task.status.is_final
-                                for task in engine.tasks.values() if task.id > ROWS)
+                streaming = sum(not task.status.is_final for task in streams)
                 await app.shutdown()
         finally:
             clock.restore()
