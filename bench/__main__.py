@@ -58,7 +58,7 @@ def _table(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description="agentdeck benchmarks")
-    parser.add_argument("--quick", action="store_true", help="smaller runs (under 2 minutes in total)")
+    parser.add_argument("--quick", action="store_true", help="smaller runs (a few minutes in total)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--only", nargs="+", choices=MODULES, metavar="NAME", help=f"run only: {', '.join(MODULES)}")
     args = parser.parse_args(argv)
