@@ -1,12 +1,16 @@
-"""Resident memory growth per MB of output held by 50 finished tasks.
+"""Resident memory: growth per MB of long answers held, and per finished task held.
 
-In a fresh process: the engine with a session store attached (as the app runs
-it) first streams and removes a round of 50 tiny tasks, so imports, clients
-and connection pools exist; then RSS is read, 50 tasks stream their answers
-(12-character chunks, as from the demo server and real providers) to the end,
-and RSS is read again with the tasks (and their text) still held. Growth ÷ MB
-of text held is the figure (text is ASCII, so characters = bytes). Each
-repetition is a separate process.
+Two figures, each measured in fresh processes with the engine and a session
+store attached (as the app runs them), after a warm-up round of 50 tiny tasks
+(streamed and removed) so imports, clients and connection pools exist:
+
+- `rss_mb_per_output_mb`: 50 tasks stream 200 KB answers each (10 MB held;
+  20 KB each with `--quick`) in 12-character chunks, as from the demo server
+  and real providers, and stay held. RSS growth ÷ MB of text held (ASCII, so
+  characters = bytes). Long answers: what the text itself costs.
+- `rss_kb_per_task`: 2,000 short tasks (240 characters; 400 with `--quick`)
+  run to the end in one session and stay held, as after weeks of use. RSS
+  growth ÷ tasks: the fixed cost of a finished task.
 """
 
 from __future__ import annotations
@@ -28,63 +32,75 @@ from bench.common import (
     run_child,
 )
 
-TASKS = 50
+CONCURRENCY = 50
 CHUNK = 12
+SHORT = 240
 
 
-async def _round(engine: Any, length: int, tag: int) -> list[Any]:
+async def _round(engine: Any, count: int, length: int, tag: int) -> list[Any]:
+    """Run `count` tasks of `length` characters to the end, `CONCURRENCY` at a time."""
     from tui.engine import TaskStatus
 
-    tasks = [engine.add_task(prompt(tag * 1000 + i, length=length, chunk=CHUNK), provider=PROVIDER)
-             for i in range(TASKS)]
-    await asyncio.gather(*(engine.start(t) for t in tasks))
+    tasks = [engine.add_task(prompt(tag * 100_000 + i, length=length, chunk=CHUNK), provider=PROVIDER)
+             for i in range(count)]
+    for start in range(0, count, CONCURRENCY):
+        batch = tasks[start:start + CONCURRENCY]
+        await asyncio.gather(*(engine.start(t) for t in batch))
     bad = [t for t in tasks if t.status is not TaskStatus.DONE]
     if bad:
         raise RuntimeError(f"task {bad[0].id} ended {bad[0].status}: {bad[0].error}")
     return tasks
 
 
-async def _one_process(length: int) -> dict[str, float]:
+async def _one_process(count: int, length: int) -> dict[str, float]:
     from tui.engine import Engine
     from tui.store import SessionStore
 
     with demo_server() as url:
-        engine = Engine(bench_config(url, concurrency=TASKS))
+        engine = Engine(bench_config(url, concurrency=CONCURRENCY))
         store = SessionStore.open("bench-memory")
         store.attach(engine)
         try:
-            for task in await _round(engine, 240, 1):
+            for task in await _round(engine, CONCURRENCY, SHORT, 1):
                 engine.remove(task.id)
             store.flush()
             gc.collect()
             before = rss_mb()
-            tasks = await _round(engine, length, 3)
+            tasks = await _round(engine, count, length, 3)
             store.flush()
             gc.collect()
             after = rss_mb()
             held_mb = sum(t.chars for t in tasks) / 1e6
-            return {"growth_mb": after - before, "held_mb": held_mb, "rss_mb": after}
+            return {"growth_mb": after - before, "held_mb": held_mb, "tasks": len(tasks), "rss_mb": after}
         finally:
             await engine.aclose()
             await store.aclose()
 
 
 def _child(quick: bool) -> dict[str, Any]:
-    length = 1_200 if quick else 9_600
+    kind = sys.argv[sys.argv.index("--one") + 1]
+    if kind == "long":
+        count, length = CONCURRENCY, (20_000 if quick else 200_000)
+    else:
+        count, length = (400 if quick else 2_000), SHORT
     with isolated_home():
-        return asyncio.run(_one_process(length))
+        return asyncio.run(_one_process(count, length))
 
 
 def measure(quick: bool) -> dict[str, Any]:
-    reps = 2 if quick else 3
-    args = ["--one"] + (["--quick"] if quick else [])
+    reps = 1 if quick else 2
+    flags = ["--quick"] if quick else []
     with demo_server():
-        runs = [run_child("memory", args) for _ in range(reps)]
-    ratios = [r["growth_mb"] / r["held_mb"] for r in runs]
+        long_runs, short_runs = [], []
+        for _ in range(reps):  # interleaved, so outside load hits both alike
+            long_runs.append(run_child("memory", ["--one", "long", *flags]))
+            short_runs.append(run_child("memory", ["--one", "short", *flags]))
     return {
-        "rss_mb_per_output_mb": round(median(ratios), 3),
-        "memory_output_mb": round(runs[0]["held_mb"], 1),
-        "memory_rss_growth_mb": round(median([r["growth_mb"] for r in runs]), 1),
+        "rss_mb_per_output_mb": round(median([r["growth_mb"] / r["held_mb"] for r in long_runs]), 3),
+        "rss_kb_per_task": round(median([r["growth_mb"] * 1000 / r["tasks"] for r in short_runs]), 2),
+        "memory_output_mb": round(long_runs[0]["held_mb"], 1),
+        "memory_rss_growth_mb": round(median([r["growth_mb"] for r in long_runs]), 1),
+        "memory_short_tasks": short_runs[0]["tasks"],
     }
 
 

@@ -1,6 +1,6 @@
 """The benchmark suite runs and reports every metric as a number (timings are never asserted).
 
-Takes about two minutes; deselect with `-m "not bench"`.
+Takes a few minutes; deselect with `-m "not bench"`.
 """
 
 from __future__ import annotations

@@ -75,6 +75,13 @@ _STATUS_ORDER = {
         )
     )
 }
+_SORT_VALUES: dict[TaskSort, Callable[[Task, float], float]] = {
+    TaskSort.ID: lambda task, now: 0,
+    TaskSort.STATUS: lambda task, now: _STATUS_ORDER[task.status],
+    TaskSort.CHARS: lambda task, now: -task.chars,
+    TaskSort.ELAPSED: lambda task, now: -task.elapsed(now),
+}
+"""What each sort orders by (then the id), given a task and the time now."""
 
 
 _INDEX = {column.key: index for index, column in enumerate(COLUMNS)}
@@ -164,7 +171,10 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         self._clock = clock
         self._order: list[int] = []
         self._positions: dict[int, int] = {}
+        self._shown: set[int] = set()
+        """The tasks that have rows (they pass the filter)."""
         self._drawn: dict[int, tuple[str, ...]] = {}
+        """Rows' texts, made when a row is first drawn or synced: 10,000 rows need only the visible ones'."""
         self._statuses: dict[int, TaskStatus] = {}
         self._strips: dict[tuple[int, bool], Strip] = {}
         self._growth: dict[int, tuple[int, float]] = {}
@@ -226,7 +236,7 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
 
     def cell_text(self, task_id: int, column: str) -> str:
         """What a cell shows, as plain text."""
-        return self._drawn[task_id][_INDEX[column]]
+        return self._row_texts(task_id)[_INDEX[column]]
 
     def select(self, task_id: int) -> None:
         if task_id in self._positions:
@@ -241,17 +251,21 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
             if task is None:
                 self._growth.pop(task_id, None)
             if task is None or not _FILTERS[self.task_filter](task, now):
-                if self._drawn.pop(task_id, None) is not None:
+                if task_id in self._shown:
+                    self._shown.discard(task_id)
                     self._forget(task_id)
                     reorder = True
                 continue
             if task.tool_calls and not self._with_tools:
                 self._with_tools = reorder = True  # `_reorder` fits the columns again
-            texts = self._texts(task, now)
+            if task_id not in self._shown:
+                self._shown.add(task_id)
+                reorder = True
             before = self._drawn.get(task_id)
             if before is None:
-                reorder = True
-            elif texts == before:
+                continue  # its texts are made when the row is drawn
+            texts = self._texts(task, now)
+            if texts == before:
                 continue
             self._drawn[task_id] = texts
             self._statuses[task_id] = task.status
@@ -259,7 +273,8 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
             if is_stalled(task, now):
                 self._quiet.add(task_id)
             self._drop_strips(task_id)
-            self._refresh_row(task_id)
+            if not reorder:
+                self._refresh_row(task_id)
         if reorder:
             self._reorder()
 
@@ -274,15 +289,29 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         self._drawn.clear()
         self._statuses.clear()
         self._strips.clear()
-        self.sync(self._tasks)
+        wanted, now = _FILTERS[self.task_filter], self._clock()
+        self._shown = {task_id for task_id, task in self._tasks.items() if wanted(task, now)}
+        self._with_tools = self._with_tools or any(self._tasks[task_id].tool_calls for task_id in self._shown)
         self._reorder()
 
     # -- rows ----------------------------------------------------------------
 
     def _forget(self, task_id: int) -> None:
+        self._drawn.pop(task_id, None)
         self._statuses.pop(task_id, None)
         self._quiet.discard(task_id)
         self._drop_strips(task_id)
+
+    def _row_texts(self, task_id: int) -> tuple[str, ...]:
+        """A row's texts, made now if the row has not been drawn since the last rebuild."""
+        texts = self._drawn.get(task_id)
+        if texts is None:
+            task, now = self._tasks[task_id], self._clock()
+            texts = self._drawn[task_id] = self._texts(task, now)
+            self._statuses[task_id] = task.status
+            if is_stalled(task, now):
+                self._quiet.add(task_id)
+        return texts
 
     def _drop_strips(self, task_id: int) -> None:
         for cursor in (False, True):
@@ -291,7 +320,8 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
     def _reorder(self) -> None:
         """Keep the selected task selected; if it left the view, select the row now where it was."""
         was_at = self._cursor
-        self._order = sorted(self._drawn, key=self._sort_key)
+        by_id = self.task_sort is TaskSort.ID
+        self._order = sorted(self._shown) if by_id else sorted(self._shown, key=self._sort_key())
         self._positions = {task_id: index for index, task_id in enumerate(self._order)}
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._order) + 1)
         self._fit()  # a new task may have a longer id
@@ -299,20 +329,20 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         self.refresh()
 
     def _refresh_row(self, task_id: int) -> None:
-        """Redraw one task's row: line 0 is the header, so a row is line `index + 1` of the virtual rows."""
+        """Redraw one task's row if it is on screen: line 0 is the header, so a row is virtual line `index + 1`."""
         index = self._positions.get(task_id)
-        if index is not None:
+        if index is not None and 0 <= index - round(self.scroll_y) < self._visible_rows:
             self.refresh_line(index + 1)
 
-    def _sort_key(self, task_id: int) -> tuple[float, int]:
-        task = self._tasks.get(task_id)
-        if task is None or self.task_sort is TaskSort.ID:
-            return (0, task_id)
-        if self.task_sort is TaskSort.STATUS:
-            return (_STATUS_ORDER[task.status], task_id)
-        if self.task_sort is TaskSort.CHARS:
-            return (-task.chars, task_id)
-        return (-task.elapsed(self._clock()), task_id)
+    def _sort_key(self) -> Callable[[int], tuple[float, int]]:
+        """The key for this sort, with the sort and the time read once: a sort of 10,000 rows calls it per row."""
+        tasks, value, now = self._tasks, _SORT_VALUES[self.task_sort], self._clock()
+
+        def key(task_id: int) -> tuple[float, int]:
+            task = tasks.get(task_id)
+            return (0, task_id) if task is None else (value(task, now), task_id)
+
+        return key
 
     def _rate(self, task: Task, now: float) -> str:
         chars, since = self._growth.get(task.id, (-1, now))
@@ -426,11 +456,11 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         base = self.rich_style
         if cursor:
             base += self.get_component_rich_style("task-table--cursor")
+        texts = self._row_texts(task_id)
         status = self._statuses.get(task_id)
         status_cell = base + status_style(self.app, status) if status is not None and not cursor else base
         if task_id in self._quiet and not cursor:
             status_cell = base + quiet_style(self.app)
-        texts = self._drawn[task_id]
         return Strip(
             _segments(
                 [
