@@ -181,3 +181,22 @@ def child_main(measure: Callable[[bool], dict[str, Any]]) -> None:
     result.setdefault("seconds", round(time.monotonic() - started, 2))
     sys.stdout.write(json.dumps(result) + "\n")
     sys.stdout.flush()
+
+
+def finished_record(task_id: int, prompt: str, answer: str, at: float, *, usage: dict[str, int] | None = None) -> Any:
+    """A done task as the session writer saves it: written straight to a file, it makes big sessions fast.
+
+    Built from a real `Task` by the store's own capture, so it has every field a session holds.
+    """
+    from tui.engine import Task, TaskStatus
+    from tui.engine.task import Usage
+    from tui.store.batch import Pending
+    from tui.store.records import capture_inputs, capture_state
+
+    task = Task(
+        id=task_id, prompt=prompt, provider="demo", model="demo-chat", api="chat", status=TaskStatus.DONE,
+        created_at=at, started_at=at, finished_at=at + 2, first_output_at=at + 0.3, last_output_at=at + 2,
+        request_text=prompt, usage=Usage(**(usage or {})),
+    )
+    return Pending(inputs=capture_inputs(task), state=capture_state(task), text=[answer])
+

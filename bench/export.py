@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import child_main, isolated_home, median
+from bench.common import child_main, finished_record, isolated_home, median
 
 TASKS = 100_000
 QUICK_TASKS = 5_000
@@ -29,7 +29,7 @@ NAME = "bench-export"
 def make_session(count: int) -> Path:
     from tui.demo.script import expected_answer
     from tui.store import SessionStore
-    from tui.store.batch import Pending, write_batch
+    from tui.store.batch import write_batch
     from tui.store.schema import connect_writer
 
     store = SessionStore.open(NAME)
@@ -44,20 +44,12 @@ def make_session(count: int) -> Path:
             for i in range(first, min(first + BATCH, count + 1)):
                 prompt = f"exported task {i} [[len:500]]"
                 answer = expected_answer(prompt)
-                batch[i] = Pending(
-                    inputs={"prompt": prompt, "provider": "demo", "model": "demo-chat", "api": "chat",
-                            "created_at": now, "system": None, "attachments": [], "request_text": prompt,
-                            "parent_id": None, "base_session": None},
-                    state={"status": "done", "started_at": now, "finished_at": now + 2, "prior_elapsed": 0.0,
-                           "timeout": None, "error": None, "notice": None,
-                           "usage": {"input_tokens": 7, "output_tokens": 120}, "continuation_token": None,
-                           "last_sequence": None},
-                    text=[answer],
-                    session_state={"type": "session", "state": {"messages": [
-                        {"role": "user", "contents": [{"type": "text", "text": prompt}]},
-                        {"role": "assistant", "contents": [{"type": "text", "text": answer}]},
-                    ]}},
-                )
+                usage = {"input_tokens": 7, "output_tokens": 120}
+                batch[i] = record = finished_record(i, prompt, answer, now, usage=usage)
+                record.session_state = {"type": "session", "state": {"messages": [
+                    {"role": "user", "contents": [{"type": "text", "text": prompt}]},
+                    {"role": "assistant", "contents": [{"type": "text", "text": answer}]},
+                ]}}
             write_batch(conn, batch, saved, first)
     finally:
         conn.close()

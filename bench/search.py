@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_config, child_main, demo_server, isolated_home, median
+from bench.common import bench_config, child_main, demo_server, finished_record, isolated_home, median
 from bench.store import prose
 
 SESSIONS, QUICK_SESSIONS = 1_000, 100
@@ -40,7 +40,7 @@ def make_sessions(count: int) -> Path:
     """`count` sessions on disk; returns the folder where the same answers are written out as plain files."""
     from tui import paths
     from tui.store import SessionStore
-    from tui.store.batch import Pending, write_batch
+    from tui.store.batch import write_batch
     from tui.store.schema import connect_writer
 
     plain = paths.data_dir() / "plain"
@@ -55,15 +55,7 @@ def make_sessions(count: int) -> Path:
             answer = prose(TASK_CHARS, number * TASKS_PER_SESSION + task_id)
             (plain / f"{number}-{task_id}.txt").write_text(answer)
             prompt = f"question {task_id} of session {number}"
-            batch[task_id] = Pending(
-                inputs={"prompt": prompt, "provider": "demo", "model": "demo-chat", "api": "chat",
-                        "created_at": now, "system": None, "attachments": [], "request_text": prompt,
-                        "parent_id": None, "base_session": None},
-                state={"status": "done", "started_at": now, "finished_at": now + 2, "prior_elapsed": 0.0,
-                       "timeout": None, "error": None, "notice": None, "usage": None, "continuation_token": None,
-                       "last_sequence": None},
-                text=[answer],
-            )
+            batch[task_id] = finished_record(task_id, prompt, answer, now)
         conn = connect_writer(path)
         try:
             write_batch(conn, batch, {}, 1)
