@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tui.demo.rate_limits import ModelStreams
 from tui.demo.script import Directives
 from tui.demo.wire import MALFORMED_SSE
 
@@ -41,6 +42,8 @@ class DemoStats:
         self.disconnects: list[dict[str, Any]] = []
         self.requests: Counter[str] = Counter()
         self.last_headers: dict[str, str] = {}
+        self.models = ModelStreams()
+        """Requests in flight per model and the per-model cap (see `tui.demo.rate_limits`)."""
 
     def request(self, endpoint: str, headers: Any) -> None:
         self.requests[endpoint] += 1
@@ -62,9 +65,10 @@ class DemoStats:
         self.disconnects = []
         self.requests = Counter()
         self.last_headers = {}
+        self.models.reset()
 
     def snapshot(self) -> dict[str, Any]:
-        return {
+        return self.models.snapshot() | {
             "open_streams": self.open_streams,
             "max_streams": self.max_streams,
             "disconnects": [dict(d) for d in self.disconnects],
