@@ -66,7 +66,11 @@ class ProviderConfig:
     timeout: float | None = None
     """Per-task timeout for this provider, overriding the global one."""
     max_retries: int = 2
-    """SDK retries for 429/5xx before a stream starts."""
+    """Retries of a request refused before its stream starts (429, 5xx, no connection), each after a wait."""
+    concurrency: int | None = None
+    """This provider's tasks streaming at once, under the global limit (None: only the global one)."""
+    auto_continue: int | None = None
+    """Automatic continues after a dropped stream, overriding the global `auto_continue`."""
     instructions: str | None = None
     """System prompt sent with every task of this provider."""
     tools: tuple[str, ...] = ()
@@ -109,6 +113,8 @@ class Config:
     max_attachment_bytes: int = 1_000_000
     bell: bool = False
     """Ring the terminal bell when a task ends (app only)."""
+    auto_continue: int = 2
+    """How often a task whose stream dropped is continued in its session by itself."""
     providers: dict[str, ProviderConfig] = field(default_factory=dict)
     mcp: dict[str, McpServerConfig] = field(default_factory=builtin_mcp_servers)
     """MCP servers by name; the built-in `demo` one unless the file defines its own."""
@@ -141,10 +147,14 @@ class Config:
         return replace(self, **changes)
 
 
-TOP_LEVEL_KEYS = {"default_provider", "concurrency", "timeout", "max_attachment_bytes", "bell", "providers", "mcp"}
+TOP_LEVEL_KEYS = {
+    "default_provider", "concurrency", "timeout", "max_attachment_bytes", "bell", "providers", "mcp", "auto_continue",
+}
 PROVIDER_KEYS = {
     "api", "base_url", "model", "api_key_env", "timeout", "max_retries", "instructions", "tools", "max_tool_rounds",
+    "concurrency", "auto_continue",
 }
+MAX_AUTO_CONTINUE = 100
 
 
 def _did_you_mean(word: str, options: Mapping[str, object] | set[str]) -> str:
@@ -268,6 +278,8 @@ def _parse_provider(check: _Checker, name: str, raw: object, servers: Mapping[st
         instructions=check.string(raw, "instructions", prefix),
         tools=parse_tool_list(check, raw, prefix, servers),
         max_tool_rounds=DEFAULT_MAX_TOOL_ROUNDS if rounds is None else rounds,
+        concurrency=check.integer(raw, "concurrency", prefix, 1, MAX_CONCURRENCY),
+        auto_continue=check.integer(raw, "auto_continue", prefix, 0, MAX_AUTO_CONTINUE),
     )
 
 
@@ -298,6 +310,7 @@ def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]
     concurrency = check.integer(data, "concurrency", "", 1, MAX_CONCURRENCY)
     timeout = check.timeout(data, "")
     max_bytes = check.integer(data, "max_attachment_bytes", "", 1, 1_000_000_000)
+    auto_continue = check.integer(data, "auto_continue", "", 0, MAX_AUTO_CONTINUE)
     bell = data.get("bell", False)
     if not isinstance(bell, bool):
         raise check.fail("bell", f"must be true or false, got {_show(bell)}")
@@ -308,6 +321,7 @@ def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]
         timeout=600.0 if timeout is None else timeout_or_none(timeout),
         max_attachment_bytes=1_000_000 if max_bytes is None else max_bytes,
         bell=bell,
+        auto_continue=2 if auto_continue is None else auto_continue,
         providers=providers,
         mcp=servers,
         loaded_from_file=True,
@@ -386,6 +400,9 @@ def describe(config: Config) -> str:
         if p.timeout is not None:
             entry["timeout"] = p.timeout
         entry["max_retries"] = p.max_retries
+        for key in ("concurrency", "auto_continue"):
+            if getattr(p, key) is not None:
+                entry[key] = getattr(p, key)
         if p.instructions:
             entry["instructions"] = p.instructions
         if p.tools:
@@ -400,6 +417,7 @@ def describe(config: Config) -> str:
         "timeout": config.timeout or 0,
         "max_attachment_bytes": config.max_attachment_bytes,
         "bell": config.bell,
+        "auto_continue": config.auto_continue,
         "providers": providers,
         "mcp": {name: describe_server(server) for name, server in sorted(config.mcp.items())},
     }
