@@ -63,6 +63,11 @@ class DeckCommands(Provider):
         commands.append(
             ("tasks: Set how many stream at once", screen.action_concurrency, f"now {screen.engine.concurrency}")
         )
+        for provider in sorted(screen.engine.config.providers):
+            lanes = screen.engine.scheduler.lanes(provider)
+            limit = partial(screen.actions.action_provider_concurrency, provider)
+            now = f"now {lanes.configured or 'only the global limit'}"
+            commands.append((f"tasks: Set how many {provider} tasks stream at once", limit, now))
         return commands
 
     async def discover(self) -> Hits:

@@ -9,10 +9,22 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from email.utils import formatdate
 from typing import Any
 
+from aiohttp import web
+
 _COUNTED_ENDPOINTS = frozenset({"/v1/chat/completions", "/v1/responses"})
+RELEASE: web.RequestKey[Callable[[], None]] = web.RequestKey("model_stream_release")
+"""Where a counted request keeps the call that ends its count (a stream ends it when its last event is out)."""
+
+
+def release_model_stream(request: web.Request) -> None:
+    """End the request's count now: a client may start its next request before the handler returns."""
+    release = request.get(RELEASE)
+    if release is not None:
+        release()
 
 
 def retry_after_value(seconds: float, *, http_date: bool = False) -> str:
@@ -51,6 +63,18 @@ class ModelStreams:
 
     def close(self, model: str) -> None:
         self.open[model] -= 1
+
+    def releaser(self, model: str) -> Callable[[], None]:
+        """A call that ends one request's count once, however often it is called."""
+        done = False
+
+        def release() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                self.close(model)
+
+        return release
 
     def reset(self) -> None:
         """Forget peaks and refusals; requests still open keep counting."""

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from tui.demo.rate_limits import retry_after_value
+from tui.demo.rate_limits import RELEASE, retry_after_value
 from tui.demo.server_chat import ChatApi
 from tui.demo.server_responses import ResponsesApi
 from tui.demo.state import DemoServer
@@ -92,10 +92,11 @@ async def _counted(server: DemoServer, request: web.Request, handler: Callable[[
         message = f"Rate limit reached for {model}: at most {streams.cap} concurrent requests. Please try again later."
         raise ApiError(error_response(429, message, type_="requests", code="rate_limit_exceeded",
                                       headers={"retry-after": retry_after}))
+    request[RELEASE] = release = streams.releaser(model)
     try:
         return await handler(request)
     finally:
-        streams.close(model)
+        release()
 
 
 def _check_key(expected: str | None, authorization: str) -> None:

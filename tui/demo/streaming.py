@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tui.demo.rate_limits import ModelStreams
+from tui.demo.rate_limits import ModelStreams, release_model_stream
 from tui.demo.script import Directives
 from tui.demo.wire import MALFORMED_SSE
 
@@ -173,6 +173,7 @@ class SseStream:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._stats.stream_closed()
+        release_model_stream(self._request)
         if not self._dropped and not self._gone and exc_type is None:
             try:
                 await self.response.write_eof()

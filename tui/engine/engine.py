@@ -119,7 +119,7 @@ class Engine:
         return self._limit.limit
 
     def set_concurrency(self, limit: int) -> None:
-        self._limit.set_limit(limit)
+        self.scheduler.set_concurrency(limit)
 
     def adopt(self, tasks: Iterable[Task]) -> None:
         """Take over tasks loaded from a saved session, keeping their ids."""

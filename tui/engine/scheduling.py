@@ -29,13 +29,19 @@ PROBE_AFTER = 20
 class ProviderLanes:
     """One provider's concurrency: the configured limit and the effective one, which 429s lower."""
 
-    def __init__(self, name: str, configured: int | None) -> None:
+    def __init__(self, name: str, configured: int | None, global_limit: ConcurrencyLimit) -> None:
         self.name = name
         self.configured = configured
-        self.limit = ConcurrencyLimit(configured or MAX_CONCURRENCY)
-        self._known_good = configured or MAX_CONCURRENCY
+        self._global = global_limit
+        self.limit = ConcurrencyLimit(self.ceiling)
+        self._known_good = self.ceiling
         self._generation = 0
         self._successes = 0
+
+    @property
+    def ceiling(self) -> int:
+        """The most lanes there may be: the configured limit, and never more than the global one."""
+        return min(self.configured or MAX_CONCURRENCY, self._global.limit)
 
     @property
     def effective(self) -> int:
@@ -53,14 +59,20 @@ class ProviderLanes:
     @property
     def throttled(self) -> bool:
         """Running below the configured limit because the provider refused work."""
-        return self.effective < (self.configured or MAX_CONCURRENCY)
+        return self.effective < self.ceiling
 
     def configure(self, configured: int | None) -> None:
         """A new configured limit from the operator, in force at once (adaptation starts over)."""
         self.configured = configured
-        self._known_good = configured or MAX_CONCURRENCY
+        self._known_good = self.ceiling
         self._successes = 0
-        self.limit.set_limit(self._known_good)
+        self.limit.set_limit(self.ceiling)
+
+    def global_changed(self, previous: int) -> None:
+        """Follow the global limit, unless 429s have lowered the lanes below it."""
+        if self.effective >= min(self.configured or MAX_CONCURRENCY, previous):
+            self._known_good = self.ceiling
+            self.limit.set_limit(self.ceiling)
 
     def rate_limited(self, generation: int) -> None:
         """Halve the lanes (not below 1) once per lowering: a burst of refusals counts once."""
@@ -74,7 +86,7 @@ class ProviderLanes:
 
     def succeeded(self) -> None:
         """One more lane after a run of successes: one success below the known-good level, `PROBE_AFTER` above."""
-        ceiling = self.configured or MAX_CONCURRENCY
+        ceiling = self.ceiling
         if self.effective >= ceiling:
             return
         self._successes += 1
@@ -99,8 +111,15 @@ class Scheduler:
     def lanes(self, provider: str) -> ProviderLanes:
         if provider not in self._lanes:
             configured = self.config.providers[provider].concurrency if provider in self.config.providers else None
-            self._lanes[provider] = ProviderLanes(provider, configured)
+            self._lanes[provider] = ProviderLanes(provider, configured, self.global_limit)
         return self._lanes[provider]
+
+    def set_concurrency(self, limit: int) -> None:
+        """A new global limit, which providers without 429s follow at once."""
+        previous = self.global_limit.limit
+        self.global_limit.set_limit(limit)
+        for lanes in self._lanes.values():
+            lanes.global_changed(previous)
 
     def set_provider_concurrency(self, provider: str, limit: int | None) -> None:
         self.lanes(provider).configure(limit)

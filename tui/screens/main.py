@@ -155,7 +155,10 @@ class MainScreen(Screen[None]):
 
     def show_counts(self) -> None:
         view = f"{self.table.task_filter} · by {self.table.task_sort}"
-        self.query_one(StatusBar).show(self.engine.counts(), view=view, concurrency=self.engine.concurrency)
+        throttled = tuple(lanes.describe() for lanes in self.engine.scheduler.throttled())
+        self.query_one(StatusBar).show(
+            self.engine.counts(), view=view, concurrency=self.engine.concurrency, throttled=throttled
+        )
 
     def pane_ids(self) -> list[int]:
         """The selected task, then (in grid mode) the other running tasks, up to four."""

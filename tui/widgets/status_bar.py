@@ -45,6 +45,8 @@ class _Shown:
     counts: Counter[TaskStatus]
     view: str
     concurrency: int
+    throttled: tuple[str, ...] = ()
+    """Providers running below their configured limit after 429s, as `deepseek 2/8`."""
 
 
 class StatusBar(Static):
@@ -76,8 +78,10 @@ class StatusBar(Static):
         self._values: _Shown | None = None
         self._content: Content | None = None
 
-    def show(self, counts: Counter[TaskStatus], *, view: str, concurrency: int) -> None:
-        self._values = _Shown(counts, view, concurrency)
+    def show(
+        self, counts: Counter[TaskStatus], *, view: str, concurrency: int, throttled: tuple[str, ...] = ()
+    ) -> None:
+        self._values = _Shown(counts, view, concurrency, throttled)
         self._draw()
 
     def on_resize(self) -> None:
@@ -117,4 +121,6 @@ class StatusBar(Static):
         parts.pop()
         if view:
             parts.append((f"  │ {shown.view} · {shown.concurrency} at once", "$foreground-muted"))
+        if shown.throttled:
+            parts.append((f"  │ rate limited: {', '.join(shown.throttled)}", "$text-warning"))
         return Content.assemble(*parts)
