@@ -6,11 +6,12 @@ import asyncio
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import config_for
-from tui.config import Config
+from tui.config import Config, ConfigError, parse_config
 from tui.demo.script import expected_answer
 from tui.demo.server import DemoServerThread
 from tui.engine import Engine, EventKind, Task, TaskStatus
@@ -137,3 +138,12 @@ async def test_lanes_halve_on_429_and_come_back_after_successes(capped: DemoServ
     await run_all(engine, more)
     assert lanes.effective > lowered
     await engine.aclose()
+
+
+def test_provider_concurrency_and_auto_continue_come_from_the_config_file() -> None:
+    provider = {"base_url": "http://127.0.0.1:9/v1", "model": "m", "concurrency": 2, "auto_continue": 0}
+    config = parse_config({"auto_continue": 1, "providers": {"x": provider}}, Path("c.toml"), environ={})
+    assert config.auto_continue == 1
+    assert (config.providers["x"].concurrency, config.providers["x"].auto_continue) == (2, 0)
+    with pytest.raises(ConfigError, match=r"providers\.x\.concurrency"):
+        parse_config({"providers": {"x": provider | {"concurrency": 0}}}, Path("c.toml"), environ={})
