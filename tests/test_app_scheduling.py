@@ -32,4 +32,4 @@ async def test_the_header_names_a_provider_slowed_by_429s(demo_url: str) -> None
         task = await submit(app, pilot, "refused once [[fault:429]][[fail_times:1]][[retry_after:0.05]][[len:50]]")
         await wait_for(pilot, has_status(task, TaskStatus.DONE))
         bar = main_screen(app).query_one(StatusBar)
-        await wait_for(pilot, lambda: "rate limited: demo 0/1" in str(bar.render()))
+        await wait_for(pilot, lambda: "rate limited: demo 1 of 4 at once" in str(bar.render()))

@@ -95,6 +95,10 @@ class ProviderLanes:
             self.limit.set_limit(self.effective + 1)
             self._known_good = max(self._known_good, self.effective)
 
+    def describe_throttle(self) -> str:
+        """`deepseek 2 of 8 at once`: the lanes 429s left it, of those it may have."""
+        return f"{self.name} {self.effective} of {self.ceiling} at once"
+
     def describe(self) -> str:
         """`deepseek 2/4`: tasks streaming and the lanes there are now."""
         return f"{self.name} {self.limit.active}/{self.effective}"

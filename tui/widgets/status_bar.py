@@ -46,7 +46,7 @@ class _Shown:
     view: str
     concurrency: int
     throttled: tuple[str, ...] = ()
-    """Providers running below their configured limit after 429s, as `deepseek 2/8`."""
+    """Providers running below their configured limit after 429s, as `deepseek 2 of 8 at once`."""
 
 
 class StatusBar(Static):
