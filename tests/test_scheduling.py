@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from tests.conftest import config_for
 from tui.config import Config, ConfigError, parse_config
@@ -147,3 +149,38 @@ def test_provider_concurrency_and_auto_continue_come_from_the_config_file() -> N
     assert (config.providers["x"].concurrency, config.providers["x"].auto_continue) == (2, 0)
     with pytest.raises(ConfigError, match=r"providers\.x\.concurrency"):
         parse_config({"providers": {"x": provider | {"concurrency": 0}}}, Path("c.toml"), environ={})
+
+
+async def test_a_stream_that_keeps_dropping_is_continued_auto_continue_times_then_interrupted() -> None:
+    requests = 0
+
+    async def always_drops(request: web.Request) -> web.StreamResponse:
+        """A Chat Completions stream that sends some text, then breaks the connection, every time."""
+        nonlocal requests
+        requests += 1
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        for delta in ({"role": "assistant", "content": ""}, {"content": f"part {requests}. "}):
+            chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                     "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        assert request.transport is not None
+        request.transport.abort()
+        return response
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", always_drops)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    engine = Engine(config_for(f"http://127.0.0.1:{port}/v1", auto_continue=1))
+    try:
+        task = await engine.run_task(engine.add_task("never finishes"))
+        assert task.status is TaskStatus.INTERRUPTED
+        assert requests == 2
+        assert task.text == "part 1. part 2. "
+    finally:
+        await engine.aclose()
+        await runner.cleanup()
