@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.common import SERVER_ENV, ServerProcess, run_child
 
-MODULES = ("startup", "throughput", "ui_lag", "persistence", "reopen", "memory", "export", "rate_limited")
+MODULES = ("startup", "throughput", "ui_lag", "persistence", "reopen", "memory", "export", "search", "rate_limited")
 """The metric modules, run in this order, each in its own process."""
 GOALS: dict[str, tuple[str, Any]] = {
     "engine_vs_framework_throughput": (">= 0.9", lambda v: v >= 0.9),
@@ -30,6 +30,9 @@ GOALS: dict[str, tuple[str, Any]] = {
     "rss_mb_per_output_mb": ("<= 2.5", lambda v: v <= 2.5),
     "export_100k_s": ("context (5k tasks with --quick)", None),
     "export_100k_vs_sqlite": ("<= 3", lambda v: v <= 3),
+    "search_p50_ms": ("<= 50", lambda v: v <= 50),
+    "search_vs_grep": ("<= 0.1", lambda v: v <= 0.1),
+    "index_lag_s": ("<= 2", lambda v: v <= 2),
     "rate_limited_batch_ratio": ("<= 1.3", lambda v: v <= 1.3),
 }
 """Every metric the issue asks for -> (goal as text, check); `None` marks a baseline or context figure."""

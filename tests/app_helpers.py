@@ -47,14 +47,16 @@ def demo_engine(demo_url: str, *, concurrency: int = 4, timeout: float | None = 
 
 
 def tools_engine(
-    demo_url: str, *, approve: str = "auto", concurrency: int = 4, timeout: float | None = 600.0
+    demo_url: str, *, approve: str = "auto", concurrency: int = 4, timeout: float | None = 600.0,
+    providers: dict[str, Any] | None = None,
 ) -> Engine:
     """An engine on the demo server with two MCP servers over stdio: `time` (`approve` as given) and `slow`."""
     raw: dict[str, Any] = {
         "mcp": {
             "time": {"command": TIME_SERVER, "approve": approve},
             "slow": {"command": sys.executable, "args": [SLOW_SERVER]},
-        }
+        },
+        "providers": providers or {},
     }
     config = parse_config(raw, Path("test-config.toml"), environ={}).with_overrides(
         default_provider="demo", concurrency=concurrency, timeout=timeout
@@ -179,9 +181,13 @@ FROZEN_NOW = 1_800_000_000.0
 """The app's clock in snapshots, so elapsed and time-left cells never change."""
 
 
+DEMO_PRICES = {"demo": {"price_input": 0.27, "price_output": 1.10}}
+"""The demo provider priced like a paid one, so the screenshots show what tasks cost."""
+
+
 def snapshot_app(demo_url: str, *, concurrency: int = 4) -> AgentDeckApp:
     """MCP servers are configured for the tools scene; the others never start them."""
-    engine = tools_engine(demo_url, approve="ask", concurrency=concurrency)
+    engine = tools_engine(demo_url, approve="ask", concurrency=concurrency, providers=DEMO_PRICES)
     return AgentDeckApp(engine, demo_notice=True, clock=lambda: FROZEN_NOW)
 
 
@@ -211,10 +217,13 @@ async def scene_empty(pilot: Pilot[int]) -> None:
 
 
 async def scene_running(pilot: Pilot[int]) -> None:
-    """Two tasks stream a first paragraph then go silent; a third waits for a slot (concurrency 2)."""
+    """One task is done (its tokens and cost show); two stream a first paragraph then go silent; a fourth
+    waits for a slot (concurrency 2)."""
     screen = main_screen(pilot.app)
+    screen.submit(["Summarise the design review [[len:600]][[delay:0]]"])
+    await wait_for(pilot, finished(*screen.engine.tasks.values()))
     screen.submit([f"Compare consensus protocol {n} [[silent:600]][[silent_after:14]]" for n in (1, 2, 3)])
-    tasks = list(screen.engine.tasks.values())
+    tasks = list(screen.engine.tasks.values())[1:]
     await wait_for(pilot, lambda: [t.chars for t in tasks] == [168, 168, 0])
     await freeze(pilot)
 

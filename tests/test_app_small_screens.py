@@ -73,7 +73,7 @@ async def test_at_80_columns_elapsed_and_left_show_and_the_prompt_is_readable(de
         task = await _one_running(app, pilot)
         header, *rows = _table_lines(app)
         assert header.split()[:2] == ["#", "status"]
-        assert header.split()[-4:] == ["chars", "chars/s", "elapsed", "left"]
+        assert header.split()[-4:] == ["chars", "cost", "elapsed", "left"], "the cost stays longer than chars/s"
         row = next(line for line in rows if line.split()[:1] == [str(task.id)])
         table = main_screen(app).table
         assert row.split()[-2:] == [table.cell_text(task.id, "elapsed"), table.cell_text(task.id, "left")]

@@ -28,6 +28,7 @@ from tui.config_mcp import (
     parse_mcp_servers,
     parse_tool_list,
 )
+from tui.config_prices import PRICE_KEYS, PriceList, describe_price_list, parse_price_list
 from tui.timeouts import MAX_TIMEOUT_S as MAX_TIMEOUT_S  # re-exported: the config's limits live here
 from tui.timeouts import NOT_A_NUMBER, check_timeout, timeout_or_none
 from tui.user_files import CONFIG_LIMIT, UnreadableFile, read_user_file
@@ -77,6 +78,8 @@ class ProviderConfig:
     """MCP servers (`[mcp.NAME]`) whose tools this provider's tasks are offered by default."""
     max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
     """Model -> tools -> model rounds per task before it stops as failed."""
+    prices: PriceList = field(default_factory=PriceList)
+    """USD per million tokens, per model; empty means cost unknown."""
     builtin: bool = False
 
     @property
@@ -152,8 +155,10 @@ TOP_LEVEL_KEYS = {
 }
 PROVIDER_KEYS = {
     "api", "base_url", "model", "api_key_env", "timeout", "max_retries", "instructions", "tools", "max_tool_rounds",
-    "concurrency", "auto_continue",
+    *PRICE_KEYS, "prices", "concurrency", "auto_continue",
 }
+PRICE_ONLY_KEYS = {*PRICE_KEYS, "prices"}
+"""All a table for a built-in provider (`[providers.demo]`) may set without replacing it."""
 MAX_AUTO_CONTINUE = 100
 
 
@@ -278,9 +283,15 @@ def _parse_provider(check: _Checker, name: str, raw: object, servers: Mapping[st
         instructions=check.string(raw, "instructions", prefix),
         tools=parse_tool_list(check, raw, prefix, servers),
         max_tool_rounds=DEFAULT_MAX_TOOL_ROUNDS if rounds is None else rounds,
+        prices=parse_price_list(check, raw, prefix),
         concurrency=check.integer(raw, "concurrency", prefix, 1, MAX_CONCURRENCY),
         auto_continue=check.integer(raw, "auto_continue", prefix, 0, MAX_AUTO_CONTINUE),
     )
+
+
+def _prices_builtin(name: str, raw: object, builtins: Mapping[str, ProviderConfig]) -> bool:
+    """A table naming a built-in provider with only price keys prices it (`[providers.demo]`)."""
+    return name in builtins and isinstance(raw, dict) and bool(raw) and set(raw) <= PRICE_ONLY_KEYS
 
 
 def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str] | None = None) -> Config:
@@ -292,7 +303,13 @@ def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]
     raw_providers = data.get("providers", {})
     if not isinstance(raw_providers, dict):
         raise check.fail("providers", "must be a table of [providers.NAME] tables")
-    configured = {name: _parse_provider(check, name, raw, servers) for name, raw in raw_providers.items()}
+    priced = {name for name, raw in raw_providers.items() if _prices_builtin(name, raw, providers)}
+    for name in priced:
+        prices = parse_price_list(check, raw_providers[name], f"providers.{name}.")
+        providers[name] = replace(providers[name], prices=prices)
+    configured = {
+        name: _parse_provider(check, name, raw, servers) for name, raw in raw_providers.items() if name not in priced
+    }
     providers.update(configured)
 
     default = check.string(data, "default_provider", "")
@@ -408,6 +425,7 @@ def describe(config: Config) -> str:
         if p.tools:
             entry["tools"] = list(p.tools)
         entry["max_tool_rounds"] = p.max_tool_rounds
+        entry.update(describe_price_list(p.prices))
         if p.builtin:
             entry["builtin"] = True
         providers[name] = entry

@@ -33,3 +33,14 @@ def sessions_dir() -> Path:
 def logs_dir() -> Path:
     """Crash logs: beside the sessions, so one folder holds everything agentdeck wrote."""
     return data_dir() / "logs"
+
+
+def cache_dir() -> Path:
+    """What can be rebuilt from the sessions (the search index): `AGENTDECK_CACHE_DIR` if set, else `cache/`
+    in `AGENTDECK_DATA_DIR` when that is set (one override keeps everything apart), else the platform's cache dir."""
+    override = os.environ.get("AGENTDECK_CACHE_DIR")
+    if override:
+        return Path(override).expanduser()
+    if os.environ.get("AGENTDECK_DATA_DIR"):
+        return data_dir() / "cache"
+    return Path(platformdirs.user_cache_dir(APP_NAME))

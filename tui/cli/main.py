@@ -13,6 +13,7 @@ from tui.cli.mcp_command import add_mcp_parser
 from tui.cli.options import add_task_options
 from tui.cli.resume_command import resume_command
 from tui.cli.run_command import EXIT_USAGE, add_run_parser, run_command
+from tui.cli.search_command import add_search_parser, search_command
 from tui.cli.session_commands import (
     add_session_parsers,
     export_command,
@@ -20,6 +21,7 @@ from tui.cli.session_commands import (
     open_command,
     sessions_command,
 )
+from tui.cli.usage_command import add_usage_parser, usage_command
 from tui.config import ConfigError, describe, load_config, write_starter
 from tui.safety import visible_controls
 from tui.store import StoreError
@@ -36,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_run_parser(sub)
     add_session_parsers(sub)
+    add_usage_parser(sub)
+    add_search_parser(sub)
     add_mcp_parser(sub)
 
     config = sub.add_parser("config", help="show, locate or create the config file")
@@ -101,6 +105,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return export_command(args)
     if args.command == "import":
         return import_command(args)
+    if args.command == "usage":
+        return usage_command(args)
+    if args.command == "search":
+        return search_command(args)
     config = load_config()
     if args.command == "run":
         return run_command(args, config)

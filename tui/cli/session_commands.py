@@ -26,6 +26,7 @@ from tui.store import (
     session_info,
     write_private,
 )
+from tui.wording import money
 
 
 def add_session_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -85,14 +86,17 @@ def sessions_command(args: argparse.Namespace) -> int:
     if not listing.sessions:
         print("no saved sessions", file=sys.stderr)
         return EXIT_OK
-    rows = [("NAME", "CREATED", "UPDATED", "SIZE", "TASKS")]
+    rows = [("NAME", "CREATED", "UPDATED", "SIZE", "TOKENS", "COST", "TASKS")]
     for info in listing.sessions:
         name = info.name + (" (being written)" if info.writer_pid is not None else "")
-        rows.append((name, _when(info.created_at), _when(info.updated_at), _size(info.size), _counts(info)))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        used = info.used
+        tokens = ("~" if used.estimated_tokens else "") + f"{used.tokens:,}"
+        rows.append((name, _when(info.created_at), _when(info.updated_at), _size(info.size), tokens,
+                     money(used.known_cost), _counts(info)))
+    widths = [max(len(row[i]) for row in rows) for i in range(6)]
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        print(visible_controls("  ".join([*cells, row[4]])))
+        print(visible_controls("  ".join([*cells, row[6]])))
     return EXIT_OK
 
 

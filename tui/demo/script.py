@@ -33,6 +33,8 @@ _NAMES: dict[str, tuple[str, type]] = {
     "hostile": ("hostile", int),
     "tool_rounds": ("tool_rounds", int),
     "tool_parallel": ("tool_parallel", int),
+    "cached": ("cached_tokens", int),
+    "reasoning": ("reasoning_tokens", int),
 }
 # What a continuation keeps from the original prompt: its size and speed, never its faults.
 _PACING_NAMES = frozenset({"len", "chunk", "delay"})
@@ -71,6 +73,10 @@ class Directives:
     """Answer the first N requests of a prompt with tool calls (see `tui.demo.tools`)."""
     tool_parallel: int = 0
     """Make all `[[tool:...]]` calls at once, in one response, instead of one per round."""
+    cached_tokens: int = 0
+    """Input tokens reported as read from the provider's cache (at most all of them)."""
+    reasoning_tokens: int = 0
+    """Output tokens reported as reasoning (added to the output tokens, as OpenAI counts them)."""
 
     @property
     def has_faults(self) -> bool:

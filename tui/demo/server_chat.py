@@ -62,7 +62,7 @@ class ChatApi:
         if step.calls:
             return await self._call_tools(request, body, plan, step.calls)
         plan = with_preamble(plan, step.preamble)
-        usage = chat_usage(plan.prompt_chars, len(plan.answer))
+        usage = chat_usage(plan.prompt_chars, len(plan.answer), directives.cached_tokens, directives.reasoning_tokens)
         pieces = split_text(plan.answer, directives.chunk)
         if not body.get("stream"):
             await asyncio.sleep(Pacing.of(directives).total(len(pieces)))
@@ -78,7 +78,8 @@ class ChatApi:
     ) -> web.StreamResponse:
         """Answer with tool calls instead of text (unpaced; stream faults apply to text only)."""
         model, directives = str(body["model"]), plan.directives
-        usage = chat_usage(plan.prompt_chars, sum(len(c.name) + len(c.arguments) for c in calls))
+        call_chars = sum(len(c.name) + len(c.arguments) for c in calls)
+        usage = chat_usage(plan.prompt_chars, call_chars, directives.cached_tokens, directives.reasoning_tokens)
         if not body.get("stream"):
             return web.json_response(chat_completion(model, "", usage, calls))
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))

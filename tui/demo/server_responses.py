@@ -21,7 +21,7 @@ from tui.demo.script import DIRECTIVE_HEADER, Directives, parse_directives
 from tui.demo.state import DemoServer
 from tui.demo.streaming import Frame, Pacer, Pacing, SseStream, split_text
 from tui.demo.tools import Item, ToolCall, response_items, step_for, with_preamble
-from tui.demo.wire import ApiError, approx_tokens, error_response, fault_response, missing_param, read_json, sse_event
+from tui.demo.wire import ApiError, error_response, fault_response, missing_param, read_json, sse_event, token_counts
 
 _ECHOED = ("temperature", "top_p", "metadata", "max_output_tokens", "user", "parallel_tool_calls", "truncation")
 _DEFAULTS: dict[str, Any] = {
@@ -86,7 +86,7 @@ class ResponseRun:
         """The `response` object as `GET /v1/responses/{id}` shows it right now."""
         body = self._body
         echoed = {k: body.get(k, _DEFAULTS[k]) for k in _ECHOED}
-        ended = self.status in ("completed", "incomplete")
+        ended = self.status in ("completed", "incomplete", "cancelled")
         return {
             "id": self.id,
             "object": "response",
@@ -240,12 +240,15 @@ class ResponseRun:
         instructions = self._body.get("instructions")
         prompt_chars = self.plan.prompt_chars + (len(instructions) if isinstance(instructions, str) else 0)
         output_chars = sum(map(len, self._pieces)) + sum(map(len, self._call_arguments))
-        inp, out = approx_tokens(prompt_chars), approx_tokens(output_chars)
+        directives = self.plan.directives
+        inp, cached, out, reasoning = token_counts(
+            prompt_chars, output_chars, directives.cached_tokens, directives.reasoning_tokens
+        )
         return {
             "input_tokens": inp,
-            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+            "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": 0},
             "output_tokens": out,
-            "output_tokens_details": {"reasoning_tokens": 0},
+            "output_tokens_details": {"reasoning_tokens": reasoning},
             "total_tokens": inp + out,
         }
 

@@ -120,15 +120,23 @@ def sse_event(event_type: str, payload: dict[str, Any]) -> bytes:
     return b"event: " + event_type.encode() + b"\ndata: " + json.dumps(payload).encode() + b"\n\n"
 
 
-def chat_usage(prompt_chars: int, completion_chars: int) -> dict[str, Any]:
-    prompt, completion = approx_tokens(prompt_chars), approx_tokens(completion_chars)
+def token_counts(
+    prompt_chars: int, output_chars: int, cached: int = 0, reasoning: int = 0
+) -> tuple[int, int, int, int]:
+    """Input, cached input, output and reasoning tokens: reasoning is part of the output, cached part of the input."""
+    prompt = approx_tokens(prompt_chars)
+    return prompt, min(max(cached, 0), prompt), approx_tokens(output_chars) + max(reasoning, 0), max(reasoning, 0)
+
+
+def chat_usage(prompt_chars: int, completion_chars: int, cached: int = 0, reasoning: int = 0) -> dict[str, Any]:
+    prompt, cached, completion, reasoning = token_counts(prompt_chars, completion_chars, cached, reasoning)
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
         "completion_tokens_details": {
-            "reasoning_tokens": 0,
+            "reasoning_tokens": reasoning,
             "audio_tokens": 0,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from tui.config import ProviderConfig
 from tui.engine.mcp_servers import McpServers
 from tui.engine.stream_loop import StreamLoop
+from tui.engine.task import Usage
+from tui.engine.updates import usage_of_response
 
 if TYPE_CHECKING:
     import openai
@@ -118,14 +120,18 @@ class ClientFactory:
         chat_client.function_invocation_configuration["max_iterations"] = provider.max_tool_rounds + 1
         return Agent(chat_client, instructions=instructions or provider.instructions)
 
-    async def cancel_background(self, provider: ProviderConfig, response_id: str) -> None:
-        """Stop a native background response on the server so it stops costing money."""
+    async def cancel_background(self, provider: ProviderConfig, response_id: str) -> Usage:
+        """Stop a native background response on the server so it stops costing money, and learn what it used:
+        from the cancel's answer, or from retrieving it once when that answer has no usage yet."""
 
-        async def cancel() -> None:
+        async def cancel() -> Usage:
             sdk = await self.sdk_client(provider)
-            await sdk.responses.cancel(response_id)
+            response = await sdk.responses.cancel(response_id)
+            if response.usage is None:
+                response = await sdk.responses.retrieve(response_id)
+            return usage_of_response(response.usage)
 
-        await self.streams.run(cancel())
+        return await self.streams.run(cancel())
 
     async def close(self) -> None:
         if self.streams.started:

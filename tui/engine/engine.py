@@ -12,6 +12,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import replace
 from itertools import count
 from types import EllipsisType, MappingProxyType
 from typing import Any
@@ -24,6 +25,7 @@ from tui.engine.errors import Failure, describe_failure
 from tui.engine.events import EventKind, Observer, ProgressThrottle, TaskEvent
 from tui.engine.limits import ConcurrencyLimit, Slot
 from tui.engine.mcp_servers import McpStartError, ToolNameClash
+from tui.engine.pricing import cost_usd, price_task, prices_for
 from tui.engine.rate_limits import refusal
 from tui.engine.redact import Redactor
 from tui.engine.retention import settle
@@ -32,6 +34,7 @@ from tui.engine.scheduling import CUT_MESSAGE, Scheduler, StreamCut, TaskSlot
 from tui.engine.task import RESUMABLE, Task, TaskStatus, count_statuses
 from tui.engine.tool_calls import ApprovalDecision, ApprovalPolicy, ToolCall, ToolCallStatus
 from tui.engine.tool_recorder import ToolRecorder
+from tui.engine.usage_meter import UsageMeter
 from tui.timeouts import check_timeout
 
 log = logging.getLogger("agentdeck.engine")
@@ -77,6 +80,7 @@ class Engine:
         self._stop_reasons: dict[int, TaskStatus] = {}
         self._side_jobs: set[asyncio.Task[None]] = set()
         self.approvals = Approvals()
+        self._usage = UsageMeter()
 
     # -- observers -------------------------------------------------------
 
@@ -125,6 +129,8 @@ class Engine:
         """Take over tasks loaded from a saved session, keeping their ids."""
         for task in tasks:
             self._tasks[task.id] = task
+            if task.usage.cost_usd is None:  # saved before prices were set, or by an older agentdeck
+                price_task(task, self.config.providers.get(task.provider))
         self._ids = count(max(self.tasks, default=0) + 1)
 
     def add_task(
@@ -247,6 +253,22 @@ class Engine:
 
     def counts(self) -> Counter[TaskStatus]:
         return count_statuses(self._tasks.values())
+
+    def cost_of(self, task: Task) -> float | None:
+        """USD the task has cost (estimated usage included, a running task's by its text so far); None when its
+        model has no price."""
+        spec = self.config.providers.get(task.provider)
+        live = self._usage.running_estimate(task, spec.instructions if spec else None)
+        if live is None and task.usage.cost_usd is not None:
+            return task.usage.cost_usd
+        used = replace(task.usage)
+        if live is not None:
+            used.add(live)
+        return cost_usd(used, prices_for(spec, task.model))
+
+    def spent_usd(self) -> float:
+        """What all tasks have cost so far; a task whose cost is unknown counts 0."""
+        return sum(self.cost_of(task) or 0.0 for task in self._tasks.values())
 
     # -- controlling running tasks ---------------------------------------
 
@@ -416,7 +438,7 @@ class Engine:
                 outcome = await stream_once(self.clients, spec, task, fallback, **hooks)
         finally:
             recorder.withdraw()
-        task.usage.add(outcome.usage)
+        self._usage.report(task, outcome.usage)
         if outcome.failure:
             self._finish(task, TaskStatus.FAILED, outcome.failure)
         elif outcome.finished:
@@ -430,6 +452,7 @@ class Engine:
             task.prior_elapsed += task.finished_at - task.started_at
         task.started_at = time.time()
         task.finished_at = None
+        self._usage.begin(task)
         task.status = TaskStatus.RUNNING
         task.error = None
         self._changed(task)
@@ -443,6 +466,9 @@ class Engine:
         task.error = self.redactor.hide(error)
         task.finished_at = time.time()
         settle(task)
+        spec = self.config.providers.get(task.provider)
+        self._usage.settle(task, spec.instructions if spec else None)
+        price_task(task, spec)
         run_time = task.finished_at - (task.started_at or task.finished_at)
         if status is TaskStatus.DONE and run_time > 0:
             task.rate = task.chars / max(task.elapsed(), 1e-9)
@@ -457,9 +483,13 @@ class Engine:
 
         async def cancel() -> None:
             try:
-                await self.clients.cancel_background(spec, token["response_id"])
+                used = await self.clients.cancel_background(spec, token["response_id"])
             except Exception as exc:
                 log.info("could not cancel background response of task %s: %s", task.id, self.redactor.hide(str(exc)))
+                return
+            if self._usage.replace_estimate(task, used):
+                price_task(task, spec)
+                self._changed(task)
 
         task.continuation_token = None
         job = asyncio.create_task(cancel())

@@ -128,20 +128,63 @@ class TaskOutput:
         return self._blocks[0] if self._blocks else ""
 
 
+TOKEN_KINDS = ("input_tokens", "output_tokens", "total_tokens", "cached_input_tokens", "reasoning_tokens")
+"""Usage's counts, as saved and printed; cached input is part of input, reasoning part of output."""
+
+
 @dataclass
 class Usage:
+    """Tokens as the provider reported them; `estimated` when some of them were guessed from the text."""
+
     input_tokens: int | None = None
     output_tokens: int | None = None
     total_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    estimated: bool = False
+    cost_usd: float | None = None
+    """What these tokens cost at the prices when they were counted; None when the model has no price."""
+
+    @property
+    def is_known(self) -> bool:
+        return any(getattr(self, name) is not None for name in TOKEN_KINDS)
+
+    @property
+    def tokens(self) -> int:
+        """All tokens, input and output."""
+        if self.total_tokens is not None:
+            return self.total_tokens
+        return (self.input_tokens or 0) + (self.output_tokens or 0)
 
     def add(self, other: Usage) -> None:
-        for name in ("input_tokens", "output_tokens", "total_tokens"):
+        for name in TOKEN_KINDS:
             mine, theirs = getattr(self, name), getattr(other, name)
             if theirs is not None:
                 setattr(self, name, (mine or 0) + theirs)
+        self.estimated = self.estimated or other.estimated
 
-    def to_dict(self) -> dict[str, int]:
-        return {k: v for k, v in vars(self).items() if v is not None}
+    def subtract(self, other: Usage) -> None:
+        """Take back counts added before (an estimate the provider's own numbers replace)."""
+        for name in TOKEN_KINDS:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if theirs is not None and mine is not None:
+                setattr(self, name, max(0, mine - theirs))
+
+    def counts(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in TOKEN_KINDS if getattr(self, name) is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        """As saved: the known counts, `estimated` only when true and the cost when known (older files have neither)."""
+        saved: dict[str, Any] = self.counts()
+        if self.estimated and saved:
+            saved["estimated"] = True
+        if self.cost_usd is not None:
+            saved["cost_usd"] = self.cost_usd
+        return saved
+
+    def summary(self) -> dict[str, Any] | None:
+        """The `usage` of `--json` and exports: the counts and whether they are estimated; None when unknown."""
+        return {**self.counts(), "estimated": self.estimated} if self.is_known else None
 
 
 @dataclass
@@ -251,7 +294,8 @@ class Task:
             "timeout": self.timeout,
             "error": self.error,
             "notice": self.notice,
-            "usage": self.usage.to_dict() or None,
+            "usage": self.usage.summary(),
+            "cost_usd": self.usage.cost_usd,
             "attachments": list(self.attachments),
             "parent_id": self.parent_id,
             "tool_calls": [call.summary() for call in self.tool_calls],

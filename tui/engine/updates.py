@@ -16,11 +16,27 @@ from tui.engine.task import Usage
 
 
 def _usage_from(content: Any) -> Usage:
+    """Agent Framework's usage details; cached input and reasoning only where the provider gave them."""
     details = getattr(content, "usage_details", None) or {}
     return Usage(
         input_tokens=details.get("input_token_count"),
         output_tokens=details.get("output_token_count"),
         total_tokens=details.get("total_token_count"),
+        cached_input_tokens=details.get("cache_read_input_token_count"),
+        reasoning_tokens=details.get("reasoning_output_token_count"),
+    )
+
+
+def usage_of_response(usage: Any) -> Usage:
+    """The `usage` of a Responses API `response` object (what a cancel or retrieve answers), or none."""
+    if usage is None:
+        return Usage()
+    return Usage(
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        total_tokens=usage.total_tokens,
+        cached_input_tokens=getattr(usage.input_tokens_details, "cached_tokens", None),
+        reasoning_tokens=getattr(usage.output_tokens_details, "reasoning_tokens", None),
     )
 
 
@@ -37,9 +53,15 @@ class UpdateReader:
         raise NotImplementedError
 
     def _collect_usage(self, update: Any) -> None:
+        """Usage as Agent Framework streams it: after a tool round it sends the run's total so far as a
+        `replace`; anything else adds to what came before."""
         for content in update.contents or ():
-            if content.type == "usage":
+            if content.type != "usage":
+                continue
+            if content.merge_mode == "replace":
                 self.usage = _usage_from(content)
+            else:
+                self.usage.add(_usage_from(content))
 
 
 class ChatUpdateReader(UpdateReader):

@@ -12,6 +12,7 @@ from textual.timer import Timer
 
 from tui.config import ConfigError
 from tui.engine import AttachmentError, Engine, EngineError, Task, TaskEvent, TaskStatus
+from tui.engine.pricing import UsageTotal
 from tui.screens.bindings import TASK_BINDINGS
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
@@ -157,7 +158,8 @@ class MainScreen(Screen[None]):
         view = f"{self.table.task_filter} · by {self.table.task_sort}"
         throttled = tuple(lanes.describe_throttle() for lanes in self.engine.scheduler.throttled())
         self.query_one(StatusBar).show(
-            self.engine.counts(), view=view, concurrency=self.engine.concurrency, throttled=throttled
+            self.engine.counts(), view=view, concurrency=self.engine.concurrency,
+            total=UsageTotal.of(self.engine.tasks.values()), throttled=throttled,
         )
 
     def pane_ids(self) -> list[int]:

@@ -15,6 +15,7 @@ from tui.store import files
 from tui.store.errors import StoreError, describe
 from tui.store.reader import SessionReader
 from tui.store.schema import file_version, fold_log
+from tui.store.usage_totals import UsageRow, UsageSum, total
 
 _ACTIVE = (str(TaskStatus.RUNNING), str(TaskStatus.WAITING), str(TaskStatus.QUEUED))
 
@@ -33,6 +34,12 @@ class SessionInfo:
     """Pid of the process writing it now (0 if unknown), None when nobody does."""
     tool_calls: int = 0
     """Tool calls made by all its tasks."""
+    usage: tuple[UsageRow, ...] = ()
+    """Tokens and cost by provider, model and day."""
+
+    @property
+    def used(self) -> UsageSum:
+        return total(self.usage)
 
     @property
     def task_count(self) -> int:
@@ -43,6 +50,7 @@ class SessionInfo:
             "name": self.name, "path": str(self.path), "created_at": self.created_at,
             "updated_at": self.updated_at, "tasks": self.task_count, "by_status": dict(self.counts),
             "size": self.size, "writer_pid": self.writer_pid, "tool_calls": self.tool_calls,
+            "cost_usd": self.used.known_cost, "usage": self.used.to_dict(),
         }
 
 
@@ -76,7 +84,7 @@ def session_info(path: Path) -> SessionInfo:
         if stranded:
             counts[str(TaskStatus.INTERRUPTED)] = counts.get(str(TaskStatus.INTERRUPTED), 0) + stranded
     return SessionInfo(files.name_of(path), path, summary.created_at, summary.updated_at, counts,
-                       files.file_size(path), pid, summary.tool_calls)
+                       files.file_size(path), pid, summary.tool_calls, tuple(summary.usage))
 
 
 def list_sessions(directory: Path | None = None) -> Listing:

@@ -36,6 +36,7 @@ from tui.store.errors import StoreError, describe
 from tui.store.markdown_tools import answer_with_calls
 from tui.store.reader import SessionReader, Summary
 from tui.store.records import mark_interrupted
+from tui.wording import money
 
 FORMAT = "agentdeck-session"
 FORMAT_VERSION = 1
@@ -211,6 +212,8 @@ def _markdown_pieces(session: dict[str, Any], count: int, tasks: Iterator[dict[s
                 f"{task['chars']:,} characters"
             ),
         ]
+        if task["usage"]:
+            lines.append(f"- {_spent(task['usage'], task['cost_usd'])}")
         for key in ("error", "notice"):
             if task[key]:
                 lines.append(f"- {key}: {task[key]}")
@@ -219,6 +222,14 @@ def _markdown_pieces(session: dict[str, Any], count: int, tasks: Iterator[dict[s
         lines += ["", "**Prompt**", "", *(f"> {line}" for line in task["prompt"].splitlines()), ""]
         lines += ["**Answer**", "", answer_with_calls(task["output"], task.get("tool_calls") or [])]
         yield "\n".join(lines) + "\n"
+
+
+def _spent(usage: dict[str, Any], cost: float | None) -> str:
+    """`tokens: 1,234 (1,000 in, 234 out), cost: $0.0005`, marked when estimated."""
+    mark = "estimated " if usage["estimated"] else ""
+    total = usage.get("total_tokens", usage.get("input_tokens", 0) + usage.get("output_tokens", 0))
+    parts = f"{usage.get('input_tokens', 0):,} in, {usage.get('output_tokens', 0):,} out"
+    return f"{mark}tokens: {total:,} ({parts}), cost: {money(cost)}"
 
 
 _PIECES: dict[str, Callable[[dict[str, Any], int, Iterator[dict[str, Any]]], Iterator[str]]] = {

@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 from tui.engine import TaskStatus, ToolCall, ToolCallStatus, Usage
+from tui.engine.task import TOKEN_KINDS
 from tui.store.errors import StoreError
 from tui.timeouts import check_timeout, timeout_or_none
 
@@ -33,7 +34,6 @@ MAX_NAME_CHARS = 1024
 MAX_TOOL_TEXT_CHARS = 64 * 2**20
 """A call's arguments, result or error (the whole export is at most 512 MiB anyway)."""
 MAX_SERVERS = 1000
-USAGE_KEYS = frozenset(Usage().__dict__)
 
 
 def show(value: Any) -> str:
@@ -155,11 +155,17 @@ class TaskFields:
             raise self.fail("timeout", f"{exc}, got {show(number)}") from None
 
     def usage(self) -> Usage:
-        usage = self.get("usage", dict, {})
-        if set(usage) - USAGE_KEYS or not all(whole_number(v, 0, INT64_MAX) for v in usage.values()):
-            raise self.fail("usage", "must hold input_tokens/output_tokens/total_tokens as whole numbers "
-                                     f"from 0 to {INT64_MAX}")
-        return Usage(**usage)
+        """`usage` (token counts and `estimated`) with the task's `cost_usd` beside it."""
+        usage = dict(self.get("usage", dict, {}))
+        estimated = usage.pop("estimated", False)
+        counts_ok = all(whole_number(v, 0, INT64_MAX) for v in usage.values())
+        if set(usage) - set(TOKEN_KINDS) or not counts_ok or not isinstance(estimated, bool):
+            raise self.fail("usage", f"must hold {'/'.join(TOKEN_KINDS)} as whole numbers from 0 to {INT64_MAX} "
+                                     "and estimated as true or false")
+        cost = self.raw.get("cost_usd")
+        if cost is not None and finite_seconds(cost) is None:
+            raise self.fail("cost_usd", f"must be a number of dollars, 0 or more, got {show(cost)}")
+        return Usage(**usage, estimated=estimated, cost_usd=None if cost is None else float(cost))
 
     def paths(self, key: str) -> list[str]:
         value = self.get(key, list, [])

@@ -24,6 +24,7 @@ from tui.store.records import (
 )
 from tui.store.schema import connect_reader
 from tui.store.tool_records import TaskTools, has_tool_tables, read_changed_calls, read_tools
+from tui.store.usage_totals import UsageRow, read_usage
 
 T = TypeVar("T")
 _FIRST_WINDOW = 8
@@ -38,6 +39,8 @@ class Summary:
     """Tasks by saved status (a dead writer's `running` is still `running` here)."""
     tool_calls: int = 0
     """Tool calls of all tasks."""
+    usage: list[UsageRow] = field(default_factory=list)
+    """Tokens and cost by provider, model and day."""
 
 
 @dataclass
@@ -145,7 +148,7 @@ class SessionReader:
             updated = conn.execute("SELECT max(updated_at) FROM tasks").fetchone()[0]
             counts = dict(conn.execute("SELECT status, count(*) FROM tasks GROUP BY status").fetchall())
             calls = conn.execute("SELECT count(*) FROM tool_calls").fetchone()[0] if self._has_tools(conn) else 0
-            return Summary(created_at, max(created_at, updated or 0.0), counts, int(calls))
+            return Summary(created_at, max(created_at, updated or 0.0), counts, int(calls), read_usage(conn))
 
         return self._run(work)
 
@@ -263,6 +266,12 @@ class SessionReader:
             return [(task_id, start, unpack_text(text)) for task_id, start, text in rows if task_id in task_ids], last
 
         return self._run(work)
+
+
+def saved_text(conn: sqlite3.Connection, task_id: int, first_seq: Any, last_seq: Any, chars: int) -> str | None:
+    """A task's first `chars` characters, read inside the caller's transaction (the search index reads many
+    tasks in one); None if some are missing."""
+    return stitch(_unpacked(_chunks_of(conn, task_id, first_seq, last_seq)), 0, chars) if chars > 0 else ""
 
 
 def _chunks_of(conn: sqlite3.Connection, task_id: int, first: Any, last: Any) -> Iterator[tuple[int, str | bytes]]:

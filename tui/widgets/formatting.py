@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from tui.engine.task import Usage
 from tui.safety import one_line as one_line  # re-exported: widgets format all their text from here
+from tui.wording import UNKNOWN_COST as UNKNOWN_COST
+from tui.wording import money as money
 from tui.wording import plural as plural
 
 
@@ -26,3 +29,19 @@ def count(number: int) -> str:
 
 def timeout_label(seconds: float | None) -> str:
     return "no timeout" if seconds is None else f"timeout {seconds:g}s"
+
+
+def tokens_cell(usage: Usage) -> str:
+    """The task's tokens, `~` first when estimated; empty while none are counted."""
+    if not usage.is_known:
+        return ""
+    return ("~" if usage.estimated else "") + count(usage.tokens)
+
+
+def cost_cell(usage: Usage) -> str:
+    """What the task cost, `~` first when estimated; `–` when the tokens are counted but have no price."""
+    if not usage.is_known:
+        return ""
+    if usage.cost_usd is None:
+        return UNKNOWN_COST
+    return ("~" if usage.estimated else "") + money(usage.cost_usd)

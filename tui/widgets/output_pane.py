@@ -14,7 +14,7 @@ from textual.widgets import Static
 from tui.engine import Task, TaskStatus
 from tui.engine.tool_calls import ToolCall
 from tui.safety import visible_controls
-from tui.widgets.formatting import one_line, plural
+from tui.widgets.formatting import cost_cell, one_line, plural, tokens_cell
 from tui.widgets.raw_body import RawBody
 from tui.widgets.status import ICONS, THEME_COLOURS
 from tui.widgets.tool_call_text import call_lines, shown_state
@@ -291,7 +291,8 @@ class OutputPane(Vertical):
         elif self.showing_raw and not self.raw:
             mode = "raw while streaming" if task.chars <= MARKDOWN_LIMIT else "raw (long output)"
         calls = f" · {plural(len(task.tool_calls), 'tool call')}" if task.tool_calls else ""
-        subtitle = Content(f"{task.provider}/{task.model} · {task.chars:,} chars{calls} · {mode}")
+        spent = f" · {tokens_cell(task.usage)} tokens · {cost_cell(task.usage)}" if task.usage.is_known else ""
+        subtitle = Content(f"{task.provider}/{task.model} · {task.chars:,} chars{calls}{spent} · {mode}")
         if title != self._title:
             self._title = self.border_title = title
         if subtitle != self._subtitle:

@@ -9,8 +9,10 @@ from textual.content import Content
 from textual.widgets import Static
 
 from tui.engine import TaskStatus
+from tui.engine.pricing import UsageTotal
 from tui.engine.task import STATUS_ORDER
 from tui.safety import visible_controls
+from tui.widgets.formatting import UNKNOWN_COST, count, money
 from tui.widgets.status import ICONS, THEME_COLOURS
 
 
@@ -24,20 +26,29 @@ def counts_line(counts: Counter[TaskStatus]) -> str:
     )
 
 
+def total_text(total: UsageTotal) -> str:
+    """`~12,345 tokens · ~$0.0421`: the session's tokens and cost, `~` when part is estimated, `–` with no price."""
+    mark = "~" if total.estimated else ""
+    cost = UNKNOWN_COST if total.cost_usd is None else mark + money(total.cost_usd)
+    return f"{mark}{count(total.tokens)} tokens · {cost}"
+
+
 HEADER_ORDER = tuple(status for status in STATUS_ORDER if status is not TaskStatus.TIMED_OUT)
 """Timed-out tasks count as failed here; interrupted (resumable with R) and cancelled (the user's choice) differ."""
 ALWAYS_SHOWN = frozenset({TaskStatus.RUNNING, TaskStatus.QUEUED, TaskStatus.DONE, TaskStatus.FAILED})
 
 
 _NARROWER = (
-    (True, True, True, True),
-    (False, True, True, True),
-    (False, True, True, False),
-    (False, True, False, True),
-    (False, True, False, False),
-    (False, False, False, False),
+    (True, True, True, True, True),
+    (False, True, True, True, True),
+    (False, True, True, False, True),
+    (False, True, False, True, True),
+    (False, True, False, False, True),
+    (False, False, False, False, True),
+    (False, False, False, False, False),
 )
-"""(app name, session name, count labels, view settings): each line shown only if the wider ones do not fit."""
+"""(app name, session name, count labels, view settings, session total): each line shown only if the wider ones
+do not fit."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,7 @@ class _Shown:
     counts: Counter[TaskStatus]
     view: str
     concurrency: int
+    total: UsageTotal
     throttled: tuple[str, ...] = ()
     """Providers running below their configured limit after 429s, as `deepseek 2 of 8 at once`."""
 
@@ -54,8 +66,8 @@ class StatusBar(Static):
 
     On a narrow terminal the line sheds words rather than counts: first the
     app's name, then the view settings, then the count labels (the icons
-    stay; the view settings come back if that makes room), and last the
-    session's name.
+    stay; the view settings come back if that makes room), then the
+    session's name, and last the session's tokens and cost.
     """
 
     DEFAULT_CSS = """
@@ -79,9 +91,15 @@ class StatusBar(Static):
         self._content: Content | None = None
 
     def show(
-        self, counts: Counter[TaskStatus], *, view: str, concurrency: int, throttled: tuple[str, ...] = ()
+        self,
+        counts: Counter[TaskStatus],
+        *,
+        view: str,
+        concurrency: int,
+        total: UsageTotal | None = None,
+        throttled: tuple[str, ...] = (),
     ) -> None:
-        self._values = _Shown(counts, view, concurrency, throttled)
+        self._values = _Shown(counts, view, concurrency, total or UsageTotal(), throttled)
         self._draw()
 
     def on_resize(self) -> None:
@@ -92,8 +110,8 @@ class StatusBar(Static):
             return
         room = self.content_region.width
         content = Content()
-        for brand, session, labels, view in _NARROWER:
-            content = self._line(self._values, brand=brand, session=session, labels=labels, view=view)
+        for brand, session, labels, view, total in _NARROWER:
+            content = self._line(self._values, brand=brand, session=session, labels=labels, view=view, total=total)
             if content.cell_length <= room:
                 break
         if content != self._content:
@@ -101,7 +119,7 @@ class StatusBar(Static):
             self._content = content
             self.update(content, layout=False)
 
-    def _line(self, shown: _Shown, *, brand: bool, session: bool, labels: bool, view: bool) -> Content:
+    def _line(self, shown: _Shown, *, brand: bool, session: bool, labels: bool, view: bool, total: bool) -> Content:
         counts = dict(shown.counts)
         counts[TaskStatus.FAILED] = counts.get(TaskStatus.FAILED, 0) + counts.get(TaskStatus.TIMED_OUT, 0)
         parts: list[str | tuple[str, str]] = []
@@ -119,6 +137,8 @@ class StatusBar(Static):
                 style = f"${THEME_COLOURS[status]} bold" if number else "$foreground-muted"
                 parts += [(f"{ICONS[status]} {number}" + (f" {status.word}" if labels else ""), style), "  "]
         parts.pop()
+        if total and shown.total.tasks:
+            parts.append((f"  │ {total_text(shown.total)}", "$foreground"))
         if view:
             parts.append((f"  │ {shown.view} · {shown.concurrency} at once", "$foreground-muted"))
         if shown.throttled:

@@ -2,9 +2,10 @@
 
 What a user needs to follow a task (its status, prompt, size and times) stays
 longest; the provider/model, the same for most tasks and repeated in the pane's
-subtitle, shrinks and then goes first, then the rate. The tools column is
-there once a task has called a tool; it shrinks before the prompt does, and
-goes after the prompt has shrunk.
+subtitle, shrinks and then goes first, then the token count (the cost says
+what matters of it) and the rate. The tools column is there once a task has
+called a tool; it shrinks before the prompt does, and goes after the prompt
+has shrunk; the cost goes just before it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("tools", "tools", 26, min_width=12),
     Column("chars", "chars", 7, right=True),
     Column("rate", "chars/s", 7, right=True),
+    Column("tokens", "tokens", 8, right=True),
+    Column("cost", "cost", 8, right=True),
     Column("elapsed", "elapsed", 7, right=True),
     Column("left", "left", 6, right=True),
 )
@@ -47,9 +50,11 @@ CELL_PADDING = 1
 GIVE_WAY: tuple[tuple[Literal["shrink", "drop"], str], ...] = (
     ("shrink", "model"),
     ("drop", "model"),
+    ("drop", "tokens"),
     ("drop", "rate"),
     ("shrink", "tools"),
     ("shrink", "prompt"),
+    ("drop", "cost"),
     ("drop", "tools"),
     ("drop", "left"),
     ("drop", "elapsed"),

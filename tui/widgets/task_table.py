@@ -24,7 +24,7 @@ from textual.strip import Strip
 
 from tui.engine import Task, TaskStatus
 from tui.widgets.focus_follow import KeysFollowFocus
-from tui.widgets.formatting import count, duration, one_line
+from tui.widgets.formatting import cost_cell, count, duration, one_line, tokens_cell
 from tui.widgets.status import ICONS, status_style
 from tui.widgets.table_columns import CELL_PADDING, COLUMNS, Column, Layout, fit_columns
 from tui.widgets.tool_call_text import table_cell
@@ -322,6 +322,8 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
             table_cell(task.tool_calls),
             count(task.chars),
             self._rate(task, now) if running else "",
+            tokens_cell(task.usage),
+            cost_cell(task.usage),
             duration(task.elapsed(now)) if started else "—",
             duration(task.time_left(now)) if running and task.timeout else "",
         )
