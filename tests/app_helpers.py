@@ -201,6 +201,9 @@ async def freeze(pilot: Pilot[int]) -> None:
         if task.started_at is not None:
             task.started_at = FROZEN_NOW - 40 + 2 * task.id
             task.finished_at = task.started_at + 12.5 if task.status.is_final else None
+        if task.first_output_at is not None:
+            task.first_output_at = task.started_at + 0.5 + 0.3 * task.id  # type: ignore[operator]
+            task.last_output_at = task.finished_at or FROZEN_NOW - 1
     screen = main_screen(app)
     await wait_for(pilot, lambda: panes_settled(app))
     await wait_still(pilot)
@@ -226,6 +229,9 @@ async def scene_running(pilot: Pilot[int]) -> None:
     tasks = list(screen.engine.tasks.values())[1:]
     await wait_for(pilot, lambda: [t.chars for t in tasks] == [168, 168, 0])
     await freeze(pilot)
+    tasks[1].last_output_at = FROZEN_NOW - 23  # quiet for 23 s: it stands out
+    screen.table.sync([tasks[1].id])
+    await pilot.pause()
 
 
 async def scene_finished(pilot: Pilot[int]) -> None:

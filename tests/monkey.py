@@ -117,8 +117,8 @@ async def app_in_state(
 ) -> AsyncIterator[tuple[AgentDeckApp, Pilot[int]]]:
     """The app in a named starting state.
 
-    `empty`; `busy` (tasks of every kind starting); `ended` (every task already
-    ended one way or another, as in a reopened session); `watch` (another engine
+    `empty`; `busy` (tasks of every kind starting, and a group); `ended` (every task, a group's too,
+    already ended one way or another, as in a reopened session); `watch` (another engine
     writes the session, this app only shows it); `tools` (tasks calling MCP tools,
     some waiting for approval).
     """
@@ -146,6 +146,11 @@ async def app_in_state(
         async with app.run_test(size=size) as pilot:
             if state in ("busy", "ended", "tools"):
                 main_screen(app).submit({"busy": PROMPTS, "ended": ENDING_PROMPTS, "tools": TOOL_PROMPTS}[state])
+            if state in ("busy", "ended"):  # a group too: its follow-up and retry ask their own questions
+                bar = main_screen(app).next_task
+                bar.set_group_targets([("demo", None), ("demo-responses", None), ("demo", "second")])
+                main_screen(app).submit([PROMPTS[0]])
+                bar.set_group_targets(None)
             if state == "ended":
                 await wait_for(pilot, lambda: all(task.status.is_final for task in engine.tasks.values()), 30)
             if state == "tools":  # the servers have started and a call asks for approval

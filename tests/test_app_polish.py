@@ -117,7 +117,7 @@ async def test_attached_files_are_removed_by_a_click_or_one_by_one_from_the_pale
 def test_counts_read_as_english() -> None:
     assert [plural(n, "task") for n in (0, 1, 2, 1500)] == ["0 tasks", "1 task", "2 tasks", "1,500 tasks"]
     assert [task_filter.label for task_filter in TaskFilter] == [
-        "all tasks", "active tasks", "done tasks", "tasks with problems"
+        "all tasks", "active tasks", "done tasks", "tasks with problems", "stalled tasks"
     ]
 
 

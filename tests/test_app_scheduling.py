@@ -22,7 +22,7 @@ async def test_a_provider_limit_from_the_palette_queues_its_tasks_and_says_why(d
         first = await submit(app, pilot, "holds the lane [[silent:30]]")
         second = await submit(app, pilot, "waits its turn [[len:100]]")
         await wait_for(pilot, has_status(first, TaskStatus.RUNNING))
-        await wait_for(pilot, lambda: cell(app, second, "prompt").startswith("waiting: demo 1/1 · "))
+        await wait_for(pilot, lambda: cell(app, second, "prompt").startswith("waiting: demo 1/1"))
         assert second.status is TaskStatus.QUEUED
 
 

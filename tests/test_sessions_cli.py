@@ -263,7 +263,8 @@ def test_open_hands_the_session_to_the_app(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_sessions_count_statuses_in_the_headers_order_and_words() -> None:
     prompts = ["slow [[silent:600]]", "refused [[fault:401]]"]
-    made = agentdeck("run", "--session", "mixed", "--timeout", "5", *prompts)
+    # Long enough for the 401 to come back on a loaded machine (the first request imports the framework).
+    made = agentdeck("run", "--session", "mixed", "--timeout", "12", *prompts)
     assert made.returncode != 0, "a timed-out task is not a clean run"
     listed = agentdeck("sessions")
     assert "2 (1 failed, 1 timed out)" in listed.stdout, listed.stdout

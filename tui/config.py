@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 import tomli_w
 
 from tui import paths
+from tui.config_limits import PROVIDER_LIMIT_KEYS, TOP_LEVEL_LIMIT_KEYS, provider_limits, session_limits
 from tui.config_mcp import (
     DEFAULT_MAX_TOOL_ROUNDS,
     MAX_TOOL_ROUNDS,
@@ -78,6 +79,10 @@ class ProviderConfig:
     """MCP servers (`[mcp.NAME]`) whose tools this provider's tasks are offered by default."""
     max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
     """Model -> tools -> model rounds per task before it stops as failed."""
+    idle_timeout: float | None = None
+    """Seconds without output before a task ends `timed_out` (0 = never); None: the top-level `idle_timeout`."""
+    max_output_tokens: int | None = None
+    """Sent with every request (Chat: `max_completion_tokens`, Responses: `max_output_tokens`)."""
     prices: PriceList = field(default_factory=PriceList)
     """USD per million tokens, per model; empty means cost unknown."""
     builtin: bool = False
@@ -116,6 +121,10 @@ class Config:
     max_attachment_bytes: int = 1_000_000
     bell: bool = False
     """Ring the terminal bell when a task ends (app only)."""
+    idle_timeout: float = 120.0
+    """Seconds without output before a task ends `timed_out`; 0 = never (see `tui.engine.stalls`)."""
+    budget_usd: float | None = None
+    """Spending limit of a session: no task starts once it is reached; None = no budget."""
     auto_continue: int = 2
     """How often a task whose stream dropped is continued in its session by itself."""
     providers: dict[str, ProviderConfig] = field(default_factory=dict)
@@ -149,14 +158,18 @@ class Config:
     def with_overrides(self, **changes: Any) -> Config:
         return replace(self, **changes)
 
+    def idle_timeout_of(self, provider: ProviderConfig) -> float | None:
+        """The provider's idle timeout, else the top-level one; None when off."""
+        seconds = provider.idle_timeout if provider.idle_timeout is not None else self.idle_timeout
+        return seconds or None
 
 TOP_LEVEL_KEYS = {
     "default_provider", "concurrency", "timeout", "max_attachment_bytes", "bell", "providers", "mcp", "auto_continue",
-}
+} | TOP_LEVEL_LIMIT_KEYS
 PROVIDER_KEYS = {
     "api", "base_url", "model", "api_key_env", "timeout", "max_retries", "instructions", "tools", "max_tool_rounds",
     *PRICE_KEYS, "prices", "concurrency", "auto_continue",
-}
+} | PROVIDER_LIMIT_KEYS
 PRICE_ONLY_KEYS = {*PRICE_KEYS, "prices"}
 """All a table for a built-in provider (`[providers.demo]`) may set without replacing it."""
 MAX_AUTO_CONTINUE = 100
@@ -283,6 +296,7 @@ def _parse_provider(check: _Checker, name: str, raw: object, servers: Mapping[st
         instructions=check.string(raw, "instructions", prefix),
         tools=parse_tool_list(check, raw, prefix, servers),
         max_tool_rounds=DEFAULT_MAX_TOOL_ROUNDS if rounds is None else rounds,
+        **provider_limits(check, raw, prefix),
         prices=parse_price_list(check, raw, prefix),
         concurrency=check.integer(raw, "concurrency", prefix, 1, MAX_CONCURRENCY),
         auto_continue=check.integer(raw, "auto_continue", prefix, 0, MAX_AUTO_CONTINUE),
@@ -342,6 +356,7 @@ def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]
         providers=providers,
         mcp=servers,
         loaded_from_file=True,
+        **session_limits(check, data),
     )
 
 
@@ -425,6 +440,7 @@ def describe(config: Config) -> str:
         if p.tools:
             entry["tools"] = list(p.tools)
         entry["max_tool_rounds"] = p.max_tool_rounds
+        entry.update({key: getattr(p, key) for key in sorted(PROVIDER_LIMIT_KEYS) if getattr(p, key) is not None})
         entry.update(describe_price_list(p.prices))
         if p.builtin:
             entry["builtin"] = True
@@ -435,6 +451,8 @@ def describe(config: Config) -> str:
         "timeout": config.timeout or 0,
         "max_attachment_bytes": config.max_attachment_bytes,
         "bell": config.bell,
+        "idle_timeout": config.idle_timeout,
+        **({"budget_usd": config.budget_usd} if config.budget_usd is not None else {}),
         "auto_continue": config.auto_continue,
         "providers": providers,
         "mcp": {name: describe_server(server) for name, server in sorted(config.mcp.items())},

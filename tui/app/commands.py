@@ -55,6 +55,12 @@ class DeckCommands(Provider):
         commands.append(("next task: Offer no tools", partial(bar.set_tools, ()), "like run --tools none"))
         provider_tools = partial(bar.set_tools, None)
         commands.append(("next task: Offer the provider's tools", provider_tools, "the tools: field emptied"))
+        if screen.can("ask_several"):
+            commands.append(("next task: Ask several models…", screen.actions.action_ask_several,
+                             "one prompt, several providers/models, as one group"))
+        if bar.group_targets:
+            commands.append(("next task: Ask one model again", partial(bar.set_group_targets, None),
+                             "or click the ⧉ label"))
         if bar.attachments:
             commands.append(("next task: Remove attached files", bar.clear_attachments, "or click the 📎 label"))
             for path in bar.attachments:
@@ -63,6 +69,11 @@ class DeckCommands(Provider):
         commands.append(
             ("tasks: Set how many stream at once", screen.action_concurrency, f"now {screen.engine.concurrency}")
         )
+        if not screen.actions.deck.read_only:
+            from tui.screens.budget_dialog import ask_budget, budget_help
+
+            set_budget = partial(ask_budget, screen.app, screen.engine)
+            commands.append(("session: Set budget…", set_budget, budget_help(screen.engine)))
         for provider in sorted(screen.engine.config.providers):
             lanes = screen.engine.scheduler.lanes(provider)
             limit = partial(screen.actions.action_provider_concurrency, provider)

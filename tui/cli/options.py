@@ -6,6 +6,7 @@ import argparse
 import re
 from urllib.parse import urlparse
 
+from tui.cli.limit_options import add_limit_options, apply_limit_options
 from tui.config import API_KINDS, MAX_CONCURRENCY, Config, ConfigError, ProviderConfig
 from tui.safety import visible_controls
 from tui.timeouts import parse_timeout
@@ -72,6 +73,7 @@ def add_task_options(parser: argparse.ArgumentParser, *, subcommand: bool = Fals
     add("--session", type=session_value, metavar="NAME|PATH",
         help="session to save to (created if missing); a path contains '/' or starts with '.' or '~'", **unset)
     add("--system", metavar="TEXT", help="instructions (system prompt) for these tasks", **unset)
+    add_limit_options(add, timeout_value, unset)
 
 
 def apply_task_options(config: Config, args: argparse.Namespace) -> Config:
@@ -113,7 +115,7 @@ def apply_task_options(config: Config, args: argparse.Namespace) -> Config:
         changed = changed.with_overrides(concurrency=args.concurrency)
     if args.timeout is not None:
         changed = changed.with_overrides(timeout=args.timeout or None)
-    return changed
+    return apply_limit_options(changed, args)
 
 
 def check_key(provider: ProviderConfig) -> None:

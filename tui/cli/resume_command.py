@@ -66,6 +66,7 @@ async def _resume(args: argparse.Namespace, config: Config) -> int:
     store = SessionStore.open(resolve(args.ref), create=False, on_problem=report_store_problem)
     policy = ApprovalPolicy.APPROVE if args.approve_all else ApprovalPolicy.DENY
     engine = Engine(config, local_server=DemoServerOnDemand(), approval_policy=policy)
+    engine.wait_for_budget = False  # nobody can raise it: over budget, tasks stay queued and the run ends
     store.attach(engine)
     interrupted = store.interrupted()
     tasks = [task for task in interrupted if _runnable(config, task)]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from tui.cli.demo_on_demand import DemoServerOnDemand
 from tui.cli.options import apply_task_options, check_key, check_text
 from tui.cli.prompts_file import read_prompt_lines
+from tui.cli.providers_option import add_providers_option, group_targets
 from tui.config import Config, ConfigError
 from tui.engine import ApprovalPolicy, AttachmentError, Engine, EngineError, Task, TaskStatus
 from tui.safety import one_line, visible_controls
@@ -37,6 +38,7 @@ def add_run_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
     run.add_argument("--approve-all", action="store_true",
                      help='run the tools of approve = "ask" servers without asking (without it they are denied)')
     add_task_options(run, subcommand=True)
+    add_providers_option(run)
 
 
 def collect_prompts(args: argparse.Namespace) -> list[str]:
@@ -52,7 +54,9 @@ def collect_prompts(args: argparse.Namespace) -> list[str]:
 
 def run_command(args: argparse.Namespace, config: Config) -> int:
     config = apply_task_options(config, args)
-    check_key(config.provider(None))
+    args.targets = group_targets(args, config)
+    if args.targets is None:
+        check_key(config.provider(None))
     args.tools = tool_servers(args.tools, config)
     prompts = collect_prompts(args)
     return asyncio.run(_run(args, config, prompts))
@@ -76,6 +80,7 @@ def tool_servers(value: str | None, config: Config) -> tuple[str, ...] | None:
 async def _run(args: argparse.Namespace, config: Config, prompts: list[str]) -> int:
     policy = ApprovalPolicy.APPROVE if args.approve_all else ApprovalPolicy.DENY
     engine = Engine(config, local_server=DemoServerOnDemand(), approval_policy=policy)
+    engine.wait_for_budget = False  # nobody can raise it: over budget, tasks stay queued and the run ends
     store = _open_store(args, engine)
     try:
         tasks = _add_tasks(engine, args, prompts)
@@ -155,6 +160,9 @@ def report_store_problem(message: str | None) -> None:
 
 def _add_tasks(engine: Engine, args: argparse.Namespace, prompts: list[str]) -> list[Task]:
     timeout = ... if args.timeout is None else (args.timeout or None)
+    if args.targets is not None:
+        options = {"timeout": timeout, "attachments": args.attach, "system": args.system, "tools": args.tools}
+        return [task for p in prompts for task in engine.add_group(p, args.targets, **options)]
     return [
         engine.add_task(p, model=args.model, timeout=timeout, attachments=args.attach, system=args.system,
                         tools=args.tools)
@@ -183,7 +191,8 @@ def _report(tasks: list[Task], as_json: bool) -> None:
     many = len(tasks) > 1
     for task in tasks:
         if many:
-            sys.stdout.write(f"\n== task {task.id}: {task.status} — {one_line(task.prompt, 60)}\n")
+            where = f" ({task.group}: {task.provider}/{task.model})" if task.group else ""
+            sys.stdout.write(f"\n== task {task.id}{where}: {task.status} — {one_line(task.prompt, 60)}\n")
         if task.chars:
             text = visible_controls(task.text) if sys.stdout.isatty() else task.text
             sys.stdout.write(text)

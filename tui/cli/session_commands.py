@@ -20,6 +20,7 @@ from tui.store import (
     SessionInfo,
     StoreError,
     export_pieces,
+    group_export,
     import_file,
     list_sessions,
     resolve,
@@ -44,6 +45,7 @@ def add_session_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     export.add_argument("--format", choices=FORMATS, help="default: from the -o suffix, else md")
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     export.add_argument("--force", action="store_true", help="replace FILE if it exists, keeping its mode")
+    export.add_argument("--group", metavar="ID", help="only this group: in md a comparison (figures, then answers)")
 
     importer = sub.add_parser("import", help="bring a JSON or TOML export back as a session")
     importer.add_argument("file", metavar="FILE", help="an export written by `agentdeck export`")
@@ -121,7 +123,7 @@ def export_command(args: argparse.Namespace) -> int:
     if fmt not in FORMATS:
         fmt = "md"
     replaced_mode = _replaceable(output, args.force) if output is not None else None
-    pieces = export_pieces(args.ref, fmt)
+    pieces = [group_export(args.ref, args.group, fmt)] if args.group else export_pieces(args.ref, fmt)
     if output is None:
         shown = sys.stdout.isatty()
         for piece in pieces:

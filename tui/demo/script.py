@@ -30,6 +30,7 @@ _NAMES: dict[str, tuple[str, type]] = {
     "silent": ("silent", float),
     "silent_after": ("silent_after", int),
     "malformed": ("malformed", int),
+    "think": ("think", float),
     "hostile": ("hostile", int),
     "tool_rounds": ("tool_rounds", int),
     "tool_parallel": ("tool_parallel", int),
@@ -67,6 +68,8 @@ class Directives:
     silent_after: int = 2
     malformed: int | None = None
     """Send one malformed SSE data line after this many content chunks."""
+    think: float = 0.0
+    """Chat streams: seconds of reasoning (`reasoning_content` deltas, no text) before the answer."""
     hostile: int = 0
     """Answer with text built to attack a terminal: markup, escapes, controls, bad Unicode."""
     tool_rounds: int | None = None

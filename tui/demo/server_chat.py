@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -14,6 +15,7 @@ from tui.demo.state import DemoServer
 from tui.demo.streaming import Frame, Pacing, SseStream, split_text
 from tui.demo.tools import ToolCall, chat_items, step_for, with_preamble
 from tui.demo.wire import (
+    CHARS_PER_TOKEN,
     SSE_DONE,
     ApiError,
     ChatChunks,
@@ -21,11 +23,14 @@ from tui.demo.wire import (
     chat_usage,
     fault_response,
     missing_param,
+    output_limit,
     read_json,
 )
 
 MODELS = ("demo-chat", "demo-responses")
 _MODELS_CREATED = 1_735_689_600  # a fixed date keeps the listing deterministic
+THINK_STEP_S = 0.2
+"""A `think:S` stream sends one reasoning delta this often."""
 
 
 class ChatApi:
@@ -53,6 +58,8 @@ class ChatApi:
         if not isinstance(messages, list) or not messages:
             raise ApiError(missing_param("messages"))
         model = str(body["model"])
+        limit = output_limit(body, "max_completion_tokens", "max_tokens")
+        self._server.stats.last_output_limit = limit
         plan = self._server.plan(chat_history(messages), request.headers.get(DIRECTIVE_HEADER))
         directives = plan.directives
         if directives.fault is not None:
@@ -62,15 +69,18 @@ class ChatApi:
         if step.calls:
             return await self._call_tools(request, body, plan, step.calls)
         plan = with_preamble(plan, step.preamble)
+        finish = "stop"
+        if limit is not None and len(plan.answer) > limit * CHARS_PER_TOKEN:
+            plan, finish = replace(plan, answer=plan.answer[: limit * CHARS_PER_TOKEN]), "length"
         usage = chat_usage(plan.prompt_chars, len(plan.answer), directives.cached_tokens, directives.reasoning_tokens)
         pieces = split_text(plan.answer, directives.chunk)
         if not body.get("stream"):
             await asyncio.sleep(Pacing.of(directives).total(len(pieces)))
-            return web.json_response(chat_completion(model, plan.answer, usage))
+            return web.json_response(chat_completion(model, plan.answer, usage, finish_reason=finish))
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         chunks = ChatChunks(model, include_usage)
         async with SseStream(request, self._server.stats, directives, "chat") as stream:
-            await stream.play(_frames(chunks, pieces, usage if include_usage else None))
+            await stream.play(_frames(chunks, pieces, usage if include_usage else None, directives.think, finish))
         return stream.response
 
     async def _call_tools(
@@ -103,12 +113,17 @@ async def _call_frames(
     yield SSE_DONE, None
 
 
-async def _frames(chunks: ChatChunks, pieces: list[str], usage: dict[str, Any] | None) -> AsyncIterator[Frame]:
-    """The chunk sequence OpenAI sends: role, content deltas, finish, optional usage, [DONE]."""
+async def _frames(
+    chunks: ChatChunks, pieces: list[str], usage: dict[str, Any] | None, think: float = 0.0, finish: str = "stop"
+) -> AsyncIterator[Frame]:
+    """The chunk sequence OpenAI sends: role, (reasoning deltas,) content deltas, finish, optional usage, [DONE]."""
     yield chunks.first(), None
+    for _ in range(round(think / THINK_STEP_S)):
+        await asyncio.sleep(THINK_STEP_S)
+        yield chunks.reasoning("thinking… "), None
     for piece in pieces:
         yield chunks.content(piece), piece
-    yield chunks.finish(), None
+    yield chunks.finish(finish), None
     if usage is not None:
         yield chunks.usage(usage), None
     yield SSE_DONE, None

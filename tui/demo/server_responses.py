@@ -21,7 +21,16 @@ from tui.demo.script import DIRECTIVE_HEADER, Directives, parse_directives
 from tui.demo.state import DemoServer
 from tui.demo.streaming import Frame, Pacer, Pacing, SseStream, split_text
 from tui.demo.tools import Item, ToolCall, response_items, step_for, with_preamble
-from tui.demo.wire import ApiError, error_response, fault_response, missing_param, read_json, sse_event, token_counts
+from tui.demo.wire import (
+    ApiError,
+    error_response,
+    fault_response,
+    missing_param,
+    output_limit,
+    read_json,
+    sse_event,
+    token_counts,
+)
 
 _ECHOED = ("temperature", "top_p", "metadata", "max_output_tokens", "user", "parallel_tool_calls", "truncation")
 _DEFAULTS: dict[str, Any] = {
@@ -282,6 +291,7 @@ class ResponsesApi:
         body = await read_json(request)
         if not body.get("model"):
             raise ApiError(missing_param("model"))
+        self._server.stats.last_output_limit = output_limit(body, "max_output_tokens")
         previous = self._previous(body.get("previous_response_id"))
         history = self._previous_history(previous) + responses_history(body.get("input", ""))
         plan = self._server.plan(history, request.headers.get(DIRECTIVE_HEADER))

@@ -42,6 +42,9 @@ class DemoStats:
         self.disconnects: list[dict[str, Any]] = []
         self.requests: Counter[str] = Counter()
         self.last_headers: dict[str, str] = {}
+        self.last_output_limit: int | None = None
+        """The output-token limit the last completion request asked for (`max_completion_tokens`,
+        `max_tokens` or `max_output_tokens`), or None."""
         self.models = ModelStreams()
         """Requests in flight per model and the per-model cap (see `tui.demo.rate_limits`)."""
 
@@ -65,6 +68,7 @@ class DemoStats:
         self.disconnects = []
         self.requests = Counter()
         self.last_headers = {}
+        self.last_output_limit = None
         self.models.reset()
 
     def snapshot(self) -> dict[str, Any]:
@@ -74,6 +78,7 @@ class DemoStats:
             "disconnects": [dict(d) for d in self.disconnects],
             "requests": dict(self.requests),
             "last_headers": dict(self.last_headers),
+            "last_output_limit": self.last_output_limit,
         }
 
 

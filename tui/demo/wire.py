@@ -62,9 +62,12 @@ def new_id(prefix: str, size: int = 29) -> str:
     return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(size))
 
 
+CHARS_PER_TOKEN = 4
+
+
 def approx_tokens(text_length: int) -> int:
     """Token estimate used for usage numbers: about four characters per token."""
-    return (text_length + 3) // 4
+    return (text_length + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
 
 
 def error_response(
@@ -180,6 +183,11 @@ class ChatChunks:
     def content(self, text: str) -> bytes:
         return self._content_prefix + json.dumps(text).encode() + self._content_suffix
 
+    def reasoning(self, text: str) -> bytes:
+        """A reasoning delta as DeepSeek and vLLM send it: `reasoning_content`, no `content`."""
+        delta = {"content": None, "reasoning_content": text}
+        return self._frame([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}])
+
     def finish(self, reason: str = "stop") -> bytes:
         return self._frame([{"index": 0, "delta": {}, "logprobs": None, "finish_reason": reason}])
 
@@ -200,12 +208,20 @@ class ChatChunks:
         return self._frame([], usage=usage)
 
 
+def output_limit(body: dict[str, Any], *names: str) -> int | None:
+    """The first of these output-token limits a request body carries (a positive whole number), or None."""
+    for name in names:
+        value = body.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+
+
 def chat_completion(
-    model: str, text: str, usage: dict[str, Any], tool_calls: Sequence[ToolCall] = ()
+    model: str, text: str, usage: dict[str, Any], tool_calls: Sequence[ToolCall] = (), finish_reason: str = "stop"
 ) -> dict[str, Any]:
     """A whole non-streamed `chat.completion` object; `tool_calls`, if any, replace the text."""
     message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None, "annotations": []}
-    finish_reason = "stop"
     if tool_calls:
         message["content"], finish_reason = None, "tool_calls"
         message["tool_calls"] = [

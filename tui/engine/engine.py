@@ -11,18 +11,20 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from itertools import count
 from types import EllipsisType, MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from tui.config import Config, ProviderConfig
 from tui.engine.approvals import Approvals
 from tui.engine.attachments import compose_request, read_attachment
+from tui.engine.budget import Budget
 from tui.engine.clients import ClientFactory, LocalServer, MissingKeyError, NoServerError
 from tui.engine.errors import Failure, describe_failure
 from tui.engine.events import EventKind, Observer, ProgressThrottle, TaskEvent
+from tui.engine.groups import GroupError, Target, check_targets, members, new_group_id
 from tui.engine.limits import ConcurrencyLimit, Slot
 from tui.engine.mcp_servers import McpStartError, ToolNameClash
 from tui.engine.pricing import cost_usd, price_task, prices_for
@@ -31,6 +33,7 @@ from tui.engine.redact import Redactor
 from tui.engine.retention import settle
 from tui.engine.runs import RunPlan, plan_run, stream_once
 from tui.engine.scheduling import CUT_MESSAGE, Scheduler, StreamCut, TaskSlot
+from tui.engine.stalls import IdleWatch, mark_output
 from tui.engine.task import RESUMABLE, Task, TaskStatus, count_statuses
 from tui.engine.tool_calls import ApprovalDecision, ApprovalPolicy, ToolCall, ToolCallStatus
 from tui.engine.tool_recorder import ToolRecorder
@@ -38,6 +41,7 @@ from tui.engine.usage_meter import UsageMeter
 from tui.timeouts import check_timeout
 
 log = logging.getLogger("agentdeck.engine")
+_T = TypeVar("_T")
 
 
 STOP_MESSAGES = {
@@ -81,6 +85,14 @@ class Engine:
         self._side_jobs: set[asyncio.Task[None]] = set()
         self.approvals = Approvals()
         self._usage = UsageMeter()
+        self._stop_messages: dict[int, str] = {}
+        """Why a task was stopped, when not the operator's cancel (e.g. the budget)."""
+        self.wait_for_budget = True
+        """Over budget, queued tasks wait for the budget to be raised (the app); False: they stay queued (`run`)."""
+        self._budget = Budget(
+            config.budget_usd, spent=self.spent_usd, tasks=self._tasks.values, changed=self._changed,
+            stop=lambda task_id, why: self._stop(task_id, TaskStatus.CANCELLED, why),
+        )
 
     # -- observers -------------------------------------------------------
 
@@ -145,6 +157,7 @@ class Engine:
         parent: Task | None = None,
         like: Task | None = None,
         tools: Iterable[str] | None = None,
+        group: str | None = None,
     ) -> Task:
         """Create a queued task; attachments are read and checked now, before anything is sent.
 
@@ -173,6 +186,7 @@ class Engine:
             parent_id=parent.id if parent else None,
             base_session=parent.session_state if parent else None,
             tools=servers,
+            group=group,
         )
         if like is not None:
             task.attachments = list(like.attachments)
@@ -183,25 +197,62 @@ class Engine:
         self._emit(EventKind.ADDED, task)
         return task
 
-    def follow_up(self, task_id: int, prompt: str) -> Task:
+    def add_group(self, prompt: str, targets: Sequence[Target], **options: Any) -> list[Task]:
+        """One prompt asked of each (provider, model or None) target: queued tasks sharing a new group id."""
+        if not prompt.strip():
+            raise EngineError("the prompt is empty")
+        try:
+            targets = check_targets(self.config, targets)
+        except GroupError as exc:
+            raise EngineError(str(exc)) from None
+        group = new_group_id(self._tasks.values())
+        return [self.add_task(prompt, provider=p, model=m, group=group, **options) for p, m in targets]
+
+    def group(self, group_id: str) -> list[Task]:
+        """The group's tasks, in creation order."""
+        try:
+            return members(self._tasks, group_id)
+        except GroupError as exc:
+            raise EngineError(str(exc)) from None
+
+    def follow_up(self, task_id: int, prompt: str, *, group: str | None = None) -> Task:
         """A new turn in the same agent session, as a new task."""
         parent = self.get(task_id)
         if parent.status is not TaskStatus.DONE or parent.session_state is None:
             raise EngineError(f"task {task_id} has no finished session to follow up on")
         return self.add_task(
             prompt, provider=parent.provider, model=parent.model, timeout=parent.timeout,
-            system=parent.system, parent=parent, tools=parent.tools,
+            system=parent.system, parent=parent, tools=parent.tools, group=group,
         )
 
-    def retry(self, task_id: int) -> Task:
-        """The same request run afresh as a new task; the old one is kept as it was."""
+    def follow_up_group(self, group_id: str, prompt: str) -> list[Task]:
+        """Every finished member asked the same follow-up in its own session; the new tasks form a new group."""
+        done = [task for task in self.group(group_id) if task.status is TaskStatus.DONE and task.session_state]
+        if not done:
+            raise EngineError(f"group {group_id} has no finished answer to follow up on")
+        if not prompt.strip():
+            raise EngineError("the prompt is empty")
+        group = new_group_id(self._tasks.values())
+        return [self.follow_up(task.id, prompt, group=group) for task in done]
+
+    def retry(self, task_id: int, *, group: str | None | EllipsisType = ...) -> Task:
+        """The same request run afresh as a new task; the old one is kept as it was (a member's stays in its group)."""
         old = self.get(task_id)
         if old.status.is_active:
             raise EngineError(f"task {task_id} is still {old.status}")
         return self.add_task(
             old.prompt, provider=old.provider, model=old.model, timeout=old.timeout, system=old.system, like=old,
-            tools=old.tools,
+            tools=old.tools, group=old.group if group is ... else group,
         )
+
+    def retry_group(self, group_id: str) -> list[Task]:
+        """The whole group asked again, as a new group; the old answers are kept."""
+        old = self.group(group_id)
+        busy = next((task for task in old if task.status.is_active), None)
+        if busy is not None:
+            raise EngineError(f"task {busy.id} of group {group_id} is still {busy.status}")
+        group = new_group_id(self._tasks.values())
+        return [self.retry(task.id, group=group) for task in old]
 
     def prepare_continue(self, task_id: int) -> Task:
         """Queue an unfinished task to continue where its text stops (or re-attach natively)."""
@@ -270,6 +321,16 @@ class Engine:
         """What all tasks have cost so far; a task whose cost is unknown counts 0."""
         return sum(self.cost_of(task) or 0.0 for task in self._tasks.values())
 
+    @property
+    def budget_usd(self) -> float | None:
+        return self._budget.limit
+
+    def set_budget(self, usd: float | None) -> None:
+        """A new spending limit for the session (None: none): raising it lets queued tasks start."""
+        if usd is not None and not usd > 0:
+            raise EngineError(f"a budget is more than $0, not {usd:g}")
+        self._budget.set_limit(usd)
+
     # -- controlling running tasks ---------------------------------------
 
     def set_timeout(self, task_id: int, seconds: float | None) -> None:
@@ -300,11 +361,13 @@ class Engine:
         """Stop everything for shutdown: tasks become `interrupted`, resumable later."""
         return sum(self._stop(task_id, TaskStatus.INTERRUPTED) for task_id in list(self._runners))
 
-    def _stop(self, task_id: int, reason: TaskStatus) -> bool:
+    def _stop(self, task_id: int, reason: TaskStatus, message: str | None = None) -> bool:
         runner = self._runners.get(task_id)
         if runner is None or runner.done():
             return False
         self._stop_reasons[task_id] = reason
+        if message is not None:
+            self._stop_messages[task_id] = message
         runner.cancel()
         return True
 
@@ -341,10 +404,13 @@ class Engine:
         self._runners[task.id] = runner
         slot = self.scheduler.slot(task, self._changed)
         try:
-            await self._queued(task, slot.take())
+            admitted = await self._queued(task, self._budget.admit(task, slot, wait=self.wait_for_budget))
         except asyncio.CancelledError:
             self._runners.pop(task.id, None)
             raise
+        if not admitted:
+            self._runners.pop(task.id, None)
+            return task
         try:
             while (again := await self._run_started(task, slot)) is not None:
                 await self._queued(task, slot.pause(*again))
@@ -354,13 +420,13 @@ class Engine:
             self._scopes.pop(task.id, None)
         return task
 
-    async def _queued(self, task: Task, waiting: Awaitable[None]) -> None:
+    async def _queued(self, task: Task, waiting: Awaitable[_T]) -> _T:
         """Wait for a place (or out a provider's refusal) as `queued`; a stop meanwhile ends the task."""
         try:
-            await waiting
+            return await waiting
         except asyncio.CancelledError:
             reason = self._stop_reasons.pop(task.id, TaskStatus.INTERRUPTED)
-            self._finish(task, reason, STOP_MESSAGES[reason])
+            self._finish(task, reason, self._stop_messages.pop(task.id, STOP_MESSAGES[reason]))
             raise
 
     async def _run_started(self, task: Task, slot: TaskSlot) -> tuple[float, str] | None:
@@ -378,17 +444,19 @@ class Engine:
         deadline = None if budget is None else asyncio.get_running_loop().time() + budget
         scope = asyncio.timeout_at(deadline)
         self._scopes[task.id] = scope
+        idle = IdleWatch(task, self.config.idle_timeout_of(spec))
         try:
-            async with scope:
+            async with scope, idle:
                 await self._attempt(task, spec, plan, slot)
         except TimeoutError:
-            if not scope.expired():
+            if not (idle.fired or scope.expired()):
                 raise
-            self._finish(task, TaskStatus.TIMED_OUT, f"timed out after {_seconds(task.timeout)} of running time")
+            why = idle.message if idle.fired else f"timed out after {_seconds(task.timeout)} of running time"
+            self._finish(task, TaskStatus.TIMED_OUT, why)
             self._cancel_server_side(task, spec)
         except asyncio.CancelledError:
             reason = self._stop_reasons.pop(task.id, TaskStatus.INTERRUPTED)
-            self._finish(task, reason, STOP_MESSAGES[reason])
+            self._finish(task, reason, self._stop_messages.pop(task.id, STOP_MESSAGES[reason]))
             if reason is TaskStatus.CANCELLED:
                 self._cancel_server_side(task, spec)
             raise
@@ -429,6 +497,7 @@ class Engine:
         recorder = ToolRecorder(task, self.redactor, self._tool_changed, self._changed, self.approvals, slot)
         hooks: dict[str, Any] = {
             "on_text": self._throttle.touch, "on_tool": recorder.apply, "policy": self.approval_policy,
+            "on_output": mark_output,
         }
         try:
             outcome = await stream_once(self.clients, spec, task, plan, **hooks)
@@ -439,6 +508,8 @@ class Engine:
         finally:
             recorder.withdraw()
         self._usage.report(task, outcome.usage)
+        if outcome.notice:
+            task.notice = outcome.notice
         if outcome.failure:
             self._finish(task, TaskStatus.FAILED, outcome.failure)
         elif outcome.finished:
@@ -451,8 +522,10 @@ class Engine:
         if task.started_at is not None and task.finished_at is not None:
             task.prior_elapsed += task.finished_at - task.started_at
         task.started_at = time.time()
+        task.first_output_at = task.last_output_at = None
         task.finished_at = None
         self._usage.begin(task)
+        self._budget.begin(task)
         task.status = TaskStatus.RUNNING
         task.error = None
         self._changed(task)
@@ -469,12 +542,14 @@ class Engine:
         spec = self.config.providers.get(task.provider)
         self._usage.settle(task, spec.instructions if spec else None)
         price_task(task, spec)
+        self._budget.end(task)
         run_time = task.finished_at - (task.started_at or task.finished_at)
         if status is TaskStatus.DONE and run_time > 0:
             task.rate = task.chars / max(task.elapsed(), 1e-9)
         elif status.is_final:
             task.rate = 0.0
         self._changed(task)
+        self._budget.check()
 
     def _cancel_server_side(self, task: Task, spec: ProviderConfig) -> None:
         token = task.continuation_token

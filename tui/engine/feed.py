@@ -86,6 +86,8 @@ class Delivery:
     """Text and tool events in the order they happened."""
     state: RunState
     ended: bool
+    output: bool = False
+    """Whether model output (text, reasoning, tool activity) arrived since the last look (see `stalls`)."""
 
     @property
     def text(self) -> str:
@@ -101,6 +103,7 @@ class StreamFeed:
         self._items: list[str | ToolEvent] = []
         self._state = state.copy()
         self._ended = False
+        self._output = False
         self._signalled = False
         self._cancelled = False
         self._reader: asyncio.Task[Any] | None = None
@@ -114,10 +117,12 @@ class StreamFeed:
                 raise asyncio.CancelledError
             self._reader = asyncio.current_task()
 
-    def put(self, text: str, state: RunState) -> None:
+    def put(self, text: str, state: RunState, *, output: bool = False) -> None:
+        """`output`: the update carried model output even when it added no text (reasoning)."""
         with self._lock:
             if text:
                 self._parts.append(text)
+            self._output = self._output or output or bool(text)
             self._state.continuation_token = state.continuation_token
             self._state.last_sequence = state.last_sequence
             self._wake()
@@ -126,6 +131,7 @@ class StreamFeed:
         with self._lock:
             self._fold_text()
             self._items.append(event)
+            self._output = True
             self._wake()
 
     def _fold_text(self) -> None:
@@ -153,8 +159,9 @@ class StreamFeed:
             self._signalled = False
             self._fold_text()
             items, self._items = self._items, []
+            output, self._output = self._output, False
             state = self._state.copy()
-            return Delivery(items, state, self._ended)
+            return Delivery(items, state, self._ended, output)
 
     def cancel(self) -> None:
         """Stop the reading coroutine, even one that has not started yet."""

@@ -17,6 +17,7 @@ from tui.engine.errors import caused_by
 from tui.engine.feed import RunState, StreamFeed, ToolEvent
 from tui.engine.prompts import CONTINUE_PROMPT
 from tui.engine.retention import Compactor
+from tui.engine.stalls import is_output
 from tui.engine.task import Task, Usage, scalar_text
 from tui.engine.tool_calls import ApprovalPolicy, ToolCall
 from tui.engine.updates import RoundCounter, reader_for
@@ -49,6 +50,8 @@ class Outcome:
     usage: Usage = field(default_factory=Usage)
     session_state: dict[str, Any] | None = None
     fallback_notice: str | None = None
+    notice: str | None = None
+    """A remark on a finished run, e.g. that its answer stopped at `max_output_tokens`."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class RunRequest:
     policy: ApprovalPolicy = ApprovalPolicy.OPERATOR
     calls_so_far: tuple[ToolCall, ...] = ()
     """Finished calls of earlier runs, replayed with the text when continuing."""
+    max_output_tokens: int | None = None
+    """The provider's `max_output_tokens`, sent as the framework's `max_tokens` option (mapped per API)."""
 
 
 def plan_run(task: Task, *, native_resume: bool = True) -> RunPlan:
@@ -79,7 +84,7 @@ def plan_run(task: Task, *, native_resume: bool = True) -> RunPlan:
     return RunPlan(RunMode.FRESH)
 
 
-def _run_request(task: Task, plan: RunPlan, max_tool_rounds: int, policy: ApprovalPolicy) -> RunRequest:
+def _run_request(task: Task, plan: RunPlan, spec: ProviderConfig, policy: ApprovalPolicy) -> RunRequest:
     if task.api == "responses" and plan.mode is not RunMode.REATTACH:
         task.continuation_token = None
         task.last_sequence = None
@@ -93,7 +98,8 @@ def _run_request(task: Task, plan: RunPlan, max_tool_rounds: int, policy: Approv
         base_session=task.base_session,
         state=RunState(task.continuation_token, task.last_sequence),
         tools=task.tools,
-        max_tool_rounds=max_tool_rounds,
+        max_tool_rounds=spec.max_tool_rounds,
+        max_output_tokens=spec.max_output_tokens,
         policy=policy,
         calls_so_far=_finished_calls(task) if plan.mode is RunMode.CONTINUE else (),
     )
@@ -111,6 +117,9 @@ def _messages_and_options(request: RunRequest) -> tuple[Any, dict[str, Any]]:
     if request.mode is RunMode.REATTACH:
         options["continuation_token"] = dict(request.state.continuation_token or {})
         return None, options
+    if request.max_output_tokens is not None:
+        # Agent Framework sends it as `max_completion_tokens` (Chat) or `max_output_tokens` (Responses).
+        options["max_tokens"] = request.max_output_tokens
     if request.api == "responses" and not request.tools:
         # A re-attached background response would replay its tool calls into the framework's tool loop.
         options["background"] = True
@@ -168,8 +177,9 @@ async def _read_stream(clients: ClientFactory, spec: ProviderConfig, request: Ru
                 if rounds.over_limit(update):
                     reader.failure = rounds.failure
                     break
+                output = is_output(update)
                 text = reader.text_of(update)
-                feed.put(scalar_text(text) if text else "", state)
+                feed.put(scalar_text(text) if text else "", state, output=output)
                 if reader.failure:
                     break
                 compact()
@@ -194,7 +204,12 @@ async def _read_stream(clients: ClientFactory, spec: ProviderConfig, request: Ru
         failure=reader.failure,
         usage=reader.usage,
         session_state=session.to_dict() if reader.finished else None,
+        notice=_limit_notice(request) if reader.hit_token_limit else None,
     )
+
+
+def _limit_notice(request: RunRequest) -> str:
+    return f"the answer stopped at max_output_tokens ({request.max_output_tokens})"
 
 
 async def _tools_for(clients: ClientFactory, request: RunRequest, feed: StreamFeed) -> dict[str, Any]:
@@ -211,9 +226,10 @@ async def _tools_for(clients: ClientFactory, request: RunRequest, feed: StreamFe
 async def stream_once(
     clients: ClientFactory, spec: ProviderConfig, task: Task, plan: RunPlan, on_text: Callable[[Task], None],
     on_tool: Callable[[Task, ToolEvent], None], policy: ApprovalPolicy = ApprovalPolicy.OPERATOR,
+    on_output: Callable[[Task], None] | None = None,
 ) -> Outcome:
     """Stream one run, appending text and tool calls to the task as they arrive. Cancelling this cancels the stream."""
-    request = _run_request(task, plan, spec.max_tool_rounds, policy)
+    request = _run_request(task, plan, spec, policy)
     feed = StreamFeed(request.state, clients.streams.handoff())
     future = clients.streams.submit(_read_stream(clients, spec, request, feed))
     ended = False
@@ -222,6 +238,8 @@ async def stream_once(
             delivery = await feed.next()
             task.continuation_token = delivery.state.continuation_token
             task.last_sequence = delivery.state.last_sequence
+            if delivery.output and on_output is not None:
+                on_output(task)
             for item in delivery.items:
                 if isinstance(item, ToolEvent):
                     on_tool(task, item)

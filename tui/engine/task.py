@@ -298,6 +298,7 @@ class Task:
             "cost_usd": self.usage.cost_usd,
             "attachments": list(self.attachments),
             "parent_id": self.parent_id,
+            "group": self.group,
             "tool_calls": [call.summary() for call in self.tool_calls],
             "output": self.text,
         }

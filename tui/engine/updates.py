@@ -48,6 +48,8 @@ class UpdateReader:
         self.finished = False
         self.failure: str | None = None
         self.usage = Usage()
+        self.hit_token_limit = False
+        """The model stopped because it reached the request's output-token limit (`max_output_tokens`)."""
 
     def text_of(self, update: Any) -> str:
         raise NotImplementedError
@@ -68,6 +70,7 @@ class ChatUpdateReader(UpdateReader):
     def text_of(self, update: Any) -> str:
         if update.finish_reason is not None:
             self.finished = True
+            self.hit_token_limit = update.finish_reason == "length"
         self._collect_usage(update)
         text = update.text
         release_raw(update)

@@ -31,7 +31,8 @@ TASK_BINDINGS: list[Binding] = [
     ),
     Binding("g", "grid", "Grid", id="view.grid", tooltip="Toggle a grid of up to four running tasks"),
     Binding("m", "raw", "Raw/MD", id="view.raw", tooltip="Toggle raw text / rendered Markdown"),
-    Binding("v", "filter", "Filter", id="view.filter", tooltip="Show all / active / done / problem tasks", show=False),
+    Binding("v", "filter", "Filter", id="view.filter", tooltip="Show all / active / done / problem / stalled tasks",
+            show=False),
     Binding("s", "sort", "Sort", id="view.sort", tooltip="Sort by id / status / chars / elapsed", show=False),
     Binding(
         "a", "attach", "Attach", id="prompt.attach_file", tooltip="Attach a text file to the next prompt", show=False

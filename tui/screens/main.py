@@ -13,6 +13,7 @@ from textual.timer import Timer
 from tui.config import ConfigError
 from tui.engine import AttachmentError, Engine, EngineError, Task, TaskEvent, TaskStatus
 from tui.engine.pricing import UsageTotal
+from tui.engine.stalls import is_stalled
 from tui.screens.bindings import TASK_BINDINGS
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
@@ -310,22 +311,19 @@ class MainScreen(Screen[None]):
             self.notify(f"Tools: {exc}", severity="error", markup=False)
             return False
         started: list[Task] = []
+        options = {"timeout": timeout, "attachments": bar.attachments, "system": self._system, "tools": tools}
         for prompt in prompts:
             try:
-                task = self.engine.add_task(
-                    prompt,
-                    provider=bar.provider.name,
-                    model=bar.model,
-                    timeout=timeout,
-                    attachments=bar.attachments,
-                    system=self._system,
-                    tools=tools,
-                )
+                if bar.group_targets:
+                    tasks = self.engine.add_group(prompt, bar.group_targets, **options)
+                else:
+                    tasks = [self.engine.add_task(prompt, provider=bar.provider.name, model=bar.model, **options)]
             except (AttachmentError, EngineError, ConfigError) as exc:
                 self.notify(str(exc), title="Not started", severity="error", markup=False)
                 break
-            self.actions.deck.start_task(task)
-            started.append(task)
+            for task in tasks:
+                self.actions.deck.start_task(task)
+            started += tasks
         if not started:
             return False
         bar.clear_attachments()
@@ -362,7 +360,10 @@ class MainScreen(Screen[None]):
         self.raw = not self.raw
 
     def action_filter(self) -> None:
-        self.task_filter = _next(self.task_filter)
+        following = _next(self.task_filter)
+        if following is TaskFilter.STALLED and not any(is_stalled(t, self._clock()) for t in self.engine.running):
+            following = _next(following)  # an empty view of stalled tasks is a step for nothing
+        self.task_filter = following
 
     def action_sort(self) -> None:
         self.task_sort = _next(self.task_sort)

@@ -15,6 +15,7 @@ from tui.engine.attachments import Attachment, read_attachment
 from tui.screens.ask import AskScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.deck import Deck
+from tui.screens.group_actions import ask_several_models, follow_up_group, retry_group_or_member
 from tui.timeouts import timeout_answer
 from tui.widgets.formatting import duration, one_line, plural, timeout_label
 from tui.widgets.next_task_bar import NextTaskBar
@@ -103,13 +104,21 @@ class TaskActions:
 
     def _start(self, make: Callable[[], Task]) -> None:
         """Start the task `make` returns and select it; what the engine refuses becomes a notification."""
+        self._start_all(lambda: [make()])
+
+    def _start_all(self, make: Callable[[], list[Task]]) -> None:
+        """Start the tasks `make` returns (a group's) and select the first."""
         try:
-            task = make()
-            self.deck.start_task(task)
-            self.table.sync([task.id])
-            self.table.select(task.id)
+            tasks = make()
+            for task in tasks:
+                self.deck.start_task(task)
+            self.table.sync([task.id for task in tasks])
+            self.table.select(tasks[0].id)
         except EngineError as exc:
             self.fail(exc)
+
+    def action_ask_several(self) -> None:
+        ask_several_models(self._app, self.engine, self._host.next_task)
 
     def action_cancel(self) -> None:
         task = self.selected
@@ -168,6 +177,9 @@ class TaskActions:
         task = self.selected
         if task is None or not self.can("follow_up"):
             return
+        if task.group is not None:
+            follow_up_group(self._app, self.engine, task, self._start_all)
+            return
 
         def answered(answer: str | None) -> None:
             if not answer:
@@ -181,6 +193,9 @@ class TaskActions:
     def action_retry(self) -> None:
         task = self.selected
         if task is None:
+            return
+        if task.group is not None:
+            retry_group_or_member(self._app, self.engine, task, self._start_all)
             return
         self._start(lambda: self.engine.retry(task.id))
 

@@ -16,6 +16,7 @@ from tui.store.catalog import (
 from tui.store.errors import SessionLocked, SessionNotFound, SessionUnreadable, StorageUnavailable, StoreError
 from tui.store.export import FORMATS, export_pieces, render, session_document, write_private
 from tui.store.files import resolve, writer_pid
+from tui.store.group_export import group_export
 from tui.store.importer import import_file
 from tui.store.records import StoredOutput, load_text
 from tui.store.session_store import SessionStore
@@ -36,6 +37,7 @@ __all__ = [
     "StoredOutput",
     "delete_session",
     "export_pieces",
+    "group_export",
     "import_file",
     "list_sessions",
     "load_text",

@@ -96,7 +96,8 @@ def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], r
                 conn.execute("DELETE FROM output_chunks WHERE seq >= (SELECT first_seq FROM tasks WHERE id = ?) "
                              "AND task_id = ?", (task_id, task_id))
                 for table, column in (("tasks", "id"), ("task_inputs", "task_id"), ("task_results", "task_id"),
-                                      ("task_tools", "task_id"), ("tool_calls", "task_id")):
+                                      ("task_tools", "task_id"), ("tool_calls", "task_id"),
+                                      ("task_groups", "task_id")):
                     conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (task_id,))
                 saved.pop(task_id, None)
                 continue
@@ -106,6 +107,9 @@ def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], r
                              (task_id, *values))
                 conn.execute("INSERT OR IGNORE INTO tasks (id, rev, status, updated_at) VALUES (?, ?, 'queued', ?)",
                              (task_id, rev, now))
+                if pending.inputs.get("group"):
+                    conn.execute("INSERT OR REPLACE INTO task_groups VALUES (?, ?)",
+                                 (task_id, scalar_text(pending.inputs["group"])))
             start = saved.get(task_id, 0)
             seq = None
             if pending.text:

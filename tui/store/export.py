@@ -65,7 +65,7 @@ def task_document(task: Task) -> dict[str, Any]:
     return doc
 
 
-def _header(path: Path, summary: Summary) -> dict[str, Any]:
+def session_header(path: Path, summary: Summary) -> dict[str, Any]:
     return {
         "format": FORMAT, "version": FORMAT_VERSION, "name": files.name_of(path),
         "created_at": summary.created_at, "updated_at": summary.updated_at, "exported_at": time.time(),
@@ -86,7 +86,7 @@ def session_document(ref: str | Path) -> dict[str, Any]:
     path = files.resolve(ref)
     reader = SessionReader(path)
     try:
-        return {"session": _header(path, reader.summary()), "tasks": list(_documents(path, reader))}
+        return {"session": session_header(path, reader.summary()), "tasks": list(_documents(path, reader))}
     finally:
         reader.close()
 
@@ -100,7 +100,7 @@ def export_pieces(ref: str | Path, fmt: str) -> Iterator[str]:
     reader = SessionReader(path)
     try:
         summary = reader.summary()
-        yield from _PIECES[fmt](_header(path, summary), sum(summary.counts.values()), _documents(path, reader))
+        yield from _PIECES[fmt](session_header(path, summary), sum(summary.counts.values()), _documents(path, reader))
     finally:
         reader.close()
 

@@ -54,6 +54,7 @@ def _task(source: str, index: int, raw: Any) -> Task:
         session_state=f.session_dict("session_state"), continuation_token=continuation_token,
         last_sequence=f.whole("last_sequence", 0, INT64_MAX), output=TaskOutput(output),
         tools=servers(f), tool_calls=tool_calls(f, len(output), _or(started_at, created_at)),
+        group=f.text("group", blank=False),
     )
 
 

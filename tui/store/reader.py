@@ -14,15 +14,16 @@ from typing import Any, TypeVar
 from tui.engine import Task, TaskOutput, ToolCall
 from tui.store.errors import SessionUnreadable, describe
 from tui.store.records import (
+    NO_OUTPUT_TIMES,
+    OUTPUT_TIMES,
     TASK_COLUMNS,
-    TASK_QUERY,
     TASK_TABLES,
     StoredOutput,
     state_from_row,
     task_from_row,
     unpack_text,
 )
-from tui.store.schema import connect_reader
+from tui.store.schema import connect_reader, has_task_column
 from tui.store.tool_records import TaskTools, has_tool_tables, read_changed_calls, read_tools
 from tui.store.usage_totals import UsageRow, read_usage
 
@@ -50,6 +51,7 @@ class ToolChanges:
     servers: dict[int, tuple[str, ...]] = field(default_factory=dict)
     calls: dict[int, list[tuple[int, ToolCall]]] = field(default_factory=dict)
     """Per task, (position, call) of each call saved since the revision asked about."""
+    groups: dict[int, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ class SessionReader:
         self._lock = threading.Lock()
         self._tools_seen = False
         """Whether the file has the tool tables (version 3); once true it stays so."""
+        self._times_seen = False
+        """Whether the file's tasks have their output times; once true it stays so."""
 
     def close(self) -> None:
         with self._lock:
@@ -157,14 +161,23 @@ class SessionReader:
         self._tools_seen = self._tools_seen or has_tool_tables(conn)
         return self._tools_seen
 
+    def _columns(self, conn: sqlite3.Connection) -> str:
+        """The task columns to select: a file saved by an older agentdeck has no output times."""
+        self._times_seen = self._times_seen or has_task_column(conn, "last_output_at")
+        return f"{TASK_COLUMNS}, {OUTPUT_TIMES if self._times_seen else NO_OUTPUT_TIMES}"
+
+    def _query(self, conn: sqlite3.Connection, where: str = "", *args: Any) -> list[TaskRow]:
+        query = f"SELECT {self._columns(conn)} FROM {TASK_TABLES} {where} ORDER BY t.id"
+        return [TaskRow.checked(row) for row in conn.execute(query, args)]
+
     def rows(self) -> list[TaskRow]:
-        return self._run(lambda conn: [TaskRow.checked(row) for row in conn.execute(f"{TASK_QUERY} ORDER BY t.id")])
+        return self._run(self._query)
 
     def snapshot(self) -> tuple[list[TaskRow], dict[int, TaskTools]]:
         """Every task row, and the servers and tool calls of those that have any, from one snapshot."""
 
         def work(conn: sqlite3.Connection) -> tuple[list[TaskRow], dict[int, TaskTools]]:
-            rows = [TaskRow.checked(row) for row in conn.execute(f"{TASK_QUERY} ORDER BY t.id")]
+            rows = self._query(conn)
             return rows, read_tools(conn) if self._has_tools(conn) else {}
 
         return self._run(work)
@@ -180,7 +193,7 @@ class SessionReader:
         output = StoredOutput(row.chars, lambda upto: self.read_text(task_id, 0, upto))
         task = self._decoded(row, lambda: task_from_row(row.row, output, f"{self.path}: task {task_id}"))
         if tools is not None:
-            task.tools, task.tool_calls = tools.servers, tools.calls
+            task.tools, task.tool_calls, task.group = tools.servers, tools.calls, tools.group
         return task
 
     def state(self, row: TaskRow) -> dict[str, Any]:
@@ -199,7 +212,7 @@ class SessionReader:
         is saved with its task's row, so only changed tasks are looked at, each through the table's key)."""
 
         def work(conn: sqlite3.Connection) -> tuple[list[TaskRow], set[int], ToolChanges]:
-            rows = [TaskRow.checked(row) for row in conn.execute(f"{TASK_QUERY} WHERE t.rev > ? ORDER BY t.id", (rev,))]
+            rows = self._query(conn, "WHERE t.rev > ?", rev)
             ids = {row[0] for row in conn.execute("SELECT id FROM tasks")}
             tools = ToolChanges()
             if self._has_tools(conn):
@@ -209,6 +222,7 @@ class SessionReader:
                     else:
                         saved = read_tools(conn, row.id).get(row.id, TaskTools())
                         tools.servers[row.id], calls = saved.servers, list(enumerate(saved.calls))
+                        tools.groups[row.id] = saved.group
                     if calls:
                         tools.calls[row.id] = calls
             return rows, ids, tools
@@ -242,14 +256,14 @@ class SessionReader:
             try:
                 last = conn.execute("SELECT max(seq) FROM output_chunks").fetchone()[0]
                 has_tools = self._has_tools(conn)
-                for raw in conn.execute(f"SELECT {TASK_COLUMNS}, t.first_seq FROM {TASK_TABLES} ORDER BY t.id"):
+                for raw in conn.execute(f"SELECT {self._columns(conn)}, t.first_seq FROM {TASK_TABLES} ORDER BY t.id"):
                     row = TaskRow.checked(raw[:-1])
                     output = TaskOutput(self._text(conn, row.id, 0, row.chars, (raw[-1], last)))
                     where = f"{self.path}: task {row.id}"
                     task = self._decoded(row, lambda: task_from_row(row.row, output, where))
                     tools = read_tools(conn, row.id).get(row.id) if has_tools else None
                     if tools is not None:
-                        task.tools, task.tool_calls = tools.servers, tools.calls
+                        task.tools, task.tool_calls, task.group = tools.servers, tools.calls, tools.group
                     yield row, task
             except (ValueError, TypeError, OverflowError, zlib.error) as exc:
                 raise SessionUnreadable(f"{self.path}: the file is damaged ({describe(exc)})") from None

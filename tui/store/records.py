@@ -29,7 +29,7 @@ INPUT_FIELDS = (
 )
 STATE_FIELDS = (
     "status", "started_at", "finished_at", "prior_elapsed", "timeout", "error", "notice", "usage",
-    "continuation_token", "last_sequence",
+    "continuation_token", "last_sequence", "first_output_at", "last_output_at",
 )
 JSON_FIELDS = frozenset({"attachments", "base_session", "usage", "continuation_token", "session_state"})
 COMPRESSED_FIELDS = frozenset({"base_session", "session_state"})
@@ -48,6 +48,7 @@ def capture_inputs(task: Task) -> dict[str, Any]:
         "prompt": task.prompt, "provider": task.provider, "model": task.model, "api": task.api,
         "created_at": task.created_at, "system": task.system, "attachments": list(task.attachments),
         "request_text": task.request_text, "parent_id": task.parent_id, "base_session": task.base_session,
+        "group": task.group,
     }
 
 
@@ -59,6 +60,7 @@ def capture_state(task: Task) -> dict[str, Any]:
         "notice": task.notice, "usage": task.usage.to_dict() or None,
         "continuation_token": dict(task.continuation_token) if task.continuation_token else None,
         "last_sequence": task.last_sequence,
+        "first_output_at": task.first_output_at, "last_output_at": task.last_output_at,
     }
 
 
@@ -170,6 +172,9 @@ TASK_COLUMNS = (
 )
 TASK_TABLES = "tasks t JOIN task_inputs i ON i.task_id = t.id LEFT JOIN task_results r ON r.task_id = t.id"
 TASK_QUERY = f"SELECT {TASK_COLUMNS} FROM {TASK_TABLES}"
+OUTPUT_TIMES = "t.first_output_at, t.last_output_at"
+"""Selected after `TASK_COLUMNS` (`NO_OUTPUT_TIMES` for a file saved before they existed)."""
+NO_OUTPUT_TIMES = "NULL, NULL"
 
 
 @dataclass(frozen=True)
@@ -239,11 +244,14 @@ def _small_state(row: tuple[Any, ...]) -> dict[str, Any]:
         _typed(name, value, kinds)
     _typed("prior_elapsed", prior_elapsed, _NUMBER, optional=False)
     _typed("continuation_token", _decode(token), dict)
+    first_output_at, last_output_at = row[25:27] if len(row) > 26 else (None, None)
+    _typed("first_output_at", first_output_at, _NUMBER)
+    _typed("last_output_at", last_output_at, _NUMBER)
     return {
         "status": TaskStatus(status), "started_at": started_at, "finished_at": finished_at,
         "prior_elapsed": prior_elapsed, "timeout": timeout, "error": error, "notice": notice,
         "usage": Usage(**(_decode(usage) or {})), "continuation_token": _decode(token),
-        "last_sequence": last_sequence,
+        "last_sequence": last_sequence, "first_output_at": first_output_at, "last_output_at": last_output_at,
     }
 
 

@@ -23,6 +23,7 @@ Since version 3 `tool_calls` holds each tool call, keyed by task and position
 and ends, its `rev` tells a watcher which calls changed, and its small columns
 come first so a scan never reads the large `arguments`/`result` (zlib BLOBs
 over 1 KB) of rows it skips.
+Since version 4 `task_groups` holds the group id of the tasks asked as a group.
 """
 
 from __future__ import annotations
@@ -135,8 +136,30 @@ def _to_v3(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
-MIGRATIONS: list[Migration] = [_to_v1, _to_v2, _to_v3]
+def _to_v4(conn: sqlite3.Connection) -> None:
+    """Groups: `task_groups` holds the group id of each task asked as part of a group (one prompt, several
+    models). A version 3 file gains it empty; its tasks read as belonging to no group."""
+    conn.execute("CREATE TABLE task_groups (task_id INTEGER PRIMARY KEY, group_id TEXT NOT NULL)")
+
+
+MIGRATIONS: list[Migration] = [_to_v1, _to_v2, _to_v3, _to_v4]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+ADDED_TASK_COLUMNS = {"first_output_at": "REAL", "last_output_at": "REAL"}
+"""Columns added to `tasks` without a new version: they may be NULL, and an older agentdeck, which
+never selects them, reads and writes the file as before. A reader tells a file without them by
+`has_task_column`."""
+
+
+def has_task_column(conn: sqlite3.Connection, name: str) -> bool:
+    return any(row[1] == name for row in conn.execute("PRAGMA table_info(tasks)"))
+
+
+def _add_task_columns(conn: sqlite3.Connection) -> None:
+    """Every writer writes these columns: a file gains them on being opened for writing (or created)."""
+    for name, kind in ADDED_TASK_COLUMNS.items():
+        if not has_task_column(conn, name):
+            conn.execute(f"ALTER TABLE tasks ADD COLUMN {name} {kind}")
 
 
 def _tables(conn: sqlite3.Connection, path: Path) -> set[str]:
@@ -177,6 +200,7 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
             MIGRATIONS[version](conn)
             version += 1
             conn.execute("INSERT INTO schema_version VALUES (?, ?)", (version, time.time()))
+        _add_task_columns(conn)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -233,7 +257,8 @@ def connect_writer(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
         _configure(conn)
-        file_version(conn, path)
+        if file_version(conn, path):
+            _add_task_columns(conn)
         _refuse_foreign_objects(conn, path)
     except BaseException:
         conn.close()
@@ -256,7 +281,7 @@ def fold_log(conn: sqlite3.Connection, path: Path) -> None:
 
 OWN_TABLES = frozenset({
     "schema_version", "session_info", "tasks", "task_inputs", "task_results", "output_chunks", "task_tools",
-    "tool_calls",
+    "tool_calls", "task_groups",
 })
 
 

@@ -84,16 +84,20 @@ def servers_from_column(value: Any) -> tuple[str, ...]:
 
 @dataclass
 class TaskTools:
-    """A task's saved MCP servers and tool calls (in call order)."""
+    """What is saved beside a task's row: its MCP servers, its tool calls (in call order) and its group."""
 
     servers: tuple[str, ...] = ()
     calls: list[ToolCall] = field(default_factory=list)
+    group: str | None = None
 
 
 def has_tool_tables(conn: sqlite3.Connection) -> bool:
     """Files from before version 3 have no tool tables (they are read as they are, never changed by a reader)."""
-    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tool_calls'").fetchone()
-    return found is not None
+    return _has_table(conn, "tool_calls")
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
 
 def read_tools(conn: sqlite3.Connection, task_id: int | None = None) -> dict[int, TaskTools]:
@@ -105,6 +109,9 @@ def read_tools(conn: sqlite3.Connection, task_id: int | None = None) -> dict[int
     query = f"SELECT task_id, {CALL_COLUMNS} FROM tool_calls {where} ORDER BY task_id, position"
     for owner, *values in conn.execute(query, args):
         found.setdefault(owner, TaskTools()).calls.append(call_from_row(tuple(values)))
+    if _has_table(conn, "task_groups"):  # since version 4
+        for owner, group in conn.execute(f"SELECT task_id, group_id FROM task_groups {where}", args):
+            found.setdefault(owner, TaskTools()).group = _checked("group_id", group, str)
     return found
 
 

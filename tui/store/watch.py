@@ -120,6 +120,7 @@ class SessionWatcher:
             else:
                 task = changes.added[row.id] = self._reader.task(row)
                 task.tools = changes.tools.servers.get(row.id, ())
+                task.group = changes.tools.groups.get(row.id)
         chunks, changes.seq = self._reader.chunks_after(self._seq, set(wanted))
         pieces: dict[int, list[tuple[int, str]]] = {}
         for task_id, start, text in chunks:

@@ -11,6 +11,7 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Label, Select, Static
 
 from tui.config import Config, ConfigError, ProviderConfig
+from tui.engine.groups import Target
 from tui.timeouts import parse_timeout, timeout_or_none
 from tui.widgets.formatting import plural
 
@@ -32,6 +33,14 @@ class NextTaskBar(Horizontal):
         & > #timeout { width: 8; }
         & > .tools-label { margin: 0 0 0 2; }
         & > #tools { width: 14; }
+        & > #group {
+            width: auto;
+            max-width: 40%;
+            padding: 0 0 0 2;
+            color: $text-accent;
+            text-wrap: nowrap;
+            text-overflow: ellipsis;
+        }
         & > #attachments {
             width: auto;
             max-width: 40%;
@@ -48,6 +57,8 @@ class NextTaskBar(Horizontal):
         self._config = config
         self._initial_model = model
         self.attachments: list[str] = []
+        self.group_targets: list[Target] | None = None
+        """Several (provider, model) for the next prompt, asked as one group; None: one task as set here."""
 
     def compose(self) -> ComposeResult:
         options = [(name, name) for name in sorted(self._config.providers)]
@@ -68,6 +79,10 @@ class NextTaskBar(Horizontal):
             compact=True, id="tools",
             tooltip="MCP servers the task may use, comma-separated; 'none' for no tools; empty = the provider's",
         )
+        group = Static("", id="group", markup=False)
+        group.display = False  # takes no room until a group is chosen
+        group.tooltip = "The next prompt goes to each of these as one group; click to go back to one task"
+        yield group
         attachments = Static("", id="attachments", markup=False)
         attachments.tooltip = "Click to remove the attached files"
         yield attachments
@@ -136,9 +151,21 @@ class NextTaskBar(Horizontal):
         self.attachments.clear()
         self._show_attachments()
 
+    def set_group_targets(self, targets: list[Target] | None) -> None:
+        self.group_targets = targets or None
+        for field in ("#provider", "#model"):  # a group names its own providers and models
+            self.query_one(field).display = not targets
+        names = ", ".join(p if m is None else f"{p}:{m}" for p, m in targets or [])
+        label = self.query_one("#group", Static)
+        label.update(f"⧉ group of {len(targets)}: {names} ✕" if targets else "")
+        label.display = bool(targets)
+
     def on_click(self, event: events.Click) -> None:
-        """A click on the 📎 label drops the attached files (one by one from the palette)."""
-        if event.widget is self.query_one("#attachments") and self.attachments:
+        """A click on the ⧉ label goes back to one task; on the 📎 label it drops the attached files."""
+        if event.widget is self.query_one("#group") and self.group_targets:
+            self.set_group_targets(None)
+            self.notify("The next prompt goes to one model again.", markup=False)
+        elif event.widget is self.query_one("#attachments") and self.attachments:
             removed = plural(len(self.attachments), "attached file")
             self.clear_attachments()
             self.notify(f"Removed {removed} from the next prompt.", markup=False)

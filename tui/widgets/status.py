@@ -7,6 +7,7 @@ from textual.app import App
 from textual.color import Color, ColorParseError
 
 from tui.engine import TaskStatus
+from tui.widgets.formatting import duration
 
 ICONS: dict[TaskStatus, str] = {
     TaskStatus.QUEUED: "◌",
@@ -36,6 +37,21 @@ def status_style(app: App[object], status: TaskStatus) -> Style:
     """A Rich style from the current theme; Rich renderables cannot read `$variables` themselves."""
     bold = status in (TaskStatus.RUNNING, TaskStatus.WAITING)
     return Style(color=theme_colour(app, THEME_COLOURS[status]), bold=bold)
+
+
+QUIET_COLOURS = ("text-warning", "warning-muted")
+"""A running task quiet for long is a badge, text on a tinted ground: it stands out from the running
+ones even in themes whose `accent` (running) is their `warning` colour."""
+
+
+def quiet_style(app: App[object]) -> Style:
+    text, ground = QUIET_COLOURS
+    return Style(color=theme_colour(app, text), bgcolor=theme_colour(app, ground), bold=True)
+
+
+def quiet_label(seconds: float) -> str:
+    """`quiet 23s`, `quiet 2m05s`: in the status column, as wide as the longest status word at most."""
+    return f"quiet {seconds:.0f}s" if seconds < 60 else f"quiet {duration(seconds)}"
 
 
 def theme_colour(app: App[object], name: str) -> str | None:

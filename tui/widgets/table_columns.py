@@ -3,9 +3,9 @@
 What a user needs to follow a task (its status, prompt, size and times) stays
 longest; the provider/model, the same for most tasks and repeated in the pane's
 subtitle, shrinks and then goes first, then the token count (the cost says
-what matters of it) and the rate. The tools column is there once a task has
-called a tool; it shrinks before the prompt does, and goes after the prompt
-has shrunk; the cost goes just before it.
+what matters of it), the rate and the time to first output (`first`). The
+tools column is there once a task has called a tool; it shrinks before the
+prompt does, and goes after the prompt has shrunk; the cost goes just before it.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("rate", "chars/s", 7, right=True),
     Column("tokens", "tokens", 8, right=True),
     Column("cost", "cost", 8, right=True),
+    Column("first", "first", 5, right=True),
     Column("elapsed", "elapsed", 7, right=True),
     Column("left", "left", 6, right=True),
 )
@@ -52,6 +53,7 @@ GIVE_WAY: tuple[tuple[Literal["shrink", "drop"], str], ...] = (
     ("drop", "model"),
     ("drop", "tokens"),
     ("drop", "rate"),
+    ("drop", "first"),
     ("shrink", "tools"),
     ("shrink", "prompt"),
     ("drop", "cost"),

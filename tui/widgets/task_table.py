@@ -23,9 +23,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.engine import Task, TaskStatus
+from tui.engine.stalls import QUIET_SHOWN_AFTER_S, is_stalled, quiet_for
 from tui.widgets.focus_follow import KeysFollowFocus
 from tui.widgets.formatting import cost_cell, count, duration, one_line, tokens_cell
-from tui.widgets.status import ICONS, status_style
+from tui.widgets.status import ICONS, quiet_label, quiet_style, status_style
 from tui.widgets.table_columns import CELL_PADDING, COLUMNS, Column, Layout, fit_columns
 from tui.widgets.tool_call_text import table_cell
 
@@ -36,6 +37,8 @@ class TaskFilter(StrEnum):
     DONE = "done"
     PROBLEMS = "problems"
     """Failed, timed out, interrupted or cancelled: what may need a retry or continue."""
+    STALLED = "stalled"
+    """Running but quiet for more than `QUIET_SHOWN_AFTER_S`; `v` steps past it while no task is stalled."""
 
     @property
     def label(self) -> str:
@@ -50,11 +53,12 @@ class TaskSort(StrEnum):
     ELAPSED = "elapsed"
 
 
-_FILTERS: dict[TaskFilter, Callable[[TaskStatus], bool]] = {
-    TaskFilter.ALL: lambda status: True,
-    TaskFilter.ACTIVE: lambda status: status.is_active,
-    TaskFilter.DONE: lambda status: status is TaskStatus.DONE,
-    TaskFilter.PROBLEMS: lambda status: status.is_final and status is not TaskStatus.DONE,
+_FILTERS: dict[TaskFilter, Callable[[Task, float], bool]] = {
+    TaskFilter.ALL: lambda task, now: True,
+    TaskFilter.ACTIVE: lambda task, now: task.status.is_active,
+    TaskFilter.DONE: lambda task, now: task.status is TaskStatus.DONE,
+    TaskFilter.PROBLEMS: lambda task, now: task.status.is_final and task.status is not TaskStatus.DONE,
+    TaskFilter.STALLED: is_stalled,
 }
 _STATUS_ORDER = {
     status: rank
@@ -173,6 +177,8 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         self._highlighted: int | None = None
         self._with_tools = False
         """Some task has called a tool: the tools column is wanted (it stays once shown)."""
+        self._quiet: set[int] = set()
+        """Running tasks quiet for long: their status cell says so, in the theme's warning colour."""
 
     def on_mount(self) -> None:
         self.sync(self._tasks)
@@ -234,7 +240,7 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
             task = self._tasks.get(task_id)
             if task is None:
                 self._growth.pop(task_id, None)
-            if task is None or not _FILTERS[self.task_filter](task.status):
+            if task is None or not _FILTERS[self.task_filter](task, now):
                 if self._drawn.pop(task_id, None) is not None:
                     self._forget(task_id)
                     reorder = True
@@ -249,6 +255,9 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
                 continue
             self._drawn[task_id] = texts
             self._statuses[task_id] = task.status
+            self._quiet.discard(task_id)
+            if is_stalled(task, now):
+                self._quiet.add(task_id)
             self._drop_strips(task_id)
             self._refresh_row(task_id)
         if reorder:
@@ -272,6 +281,7 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
 
     def _forget(self, task_id: int) -> None:
         self._statuses.pop(task_id, None)
+        self._quiet.discard(task_id)
         self._drop_strips(task_id)
 
     def _drop_strips(self, task_id: int) -> None:
@@ -314,16 +324,19 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
     def _texts(self, task: Task, now: float) -> tuple[str, ...]:
         running = task.status is TaskStatus.RUNNING
         started = task.started_at is not None or task.prior_elapsed > 0
+        quiet = quiet_for(task, now)
+        stalled = quiet is not None and quiet > QUIET_SHOWN_AFTER_S
         return (
             str(task.id),
-            f"{ICONS[task.status]} {task.status.word}",
+            f"{ICONS[task.status]} {quiet_label(quiet) if stalled else task.status.word}",
             one_line(f"{task.provider}/{task.model}", self._widths["model"]),
-            one_line(_waiting(task) + task.prompt, self._widths["prompt"]),
+            one_line(_waiting(task) + _prompt(task), self._widths["prompt"]),
             table_cell(task.tool_calls),
             count(task.chars),
             self._rate(task, now) if running else "",
             tokens_cell(task.usage),
             cost_cell(task.usage),
+            duration(task.time_to_first_output) if task.started_at is not None else "",
             duration(task.elapsed(now)) if started else "—",
             duration(task.time_left(now)) if running and task.timeout else "",
         )
@@ -415,6 +428,8 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
             base += self.get_component_rich_style("task-table--cursor")
         status = self._statuses.get(task_id)
         status_cell = base + status_style(self.app, status) if status is not None and not cursor else base
+        if task_id in self._quiet and not cursor:
+            status_cell = base + quiet_style(self.app)
         texts = self._drawn[task_id]
         return Strip(
             _segments(
@@ -424,6 +439,10 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
                 ]
             )
         )
+
+
+def _prompt(task: Task) -> str:
+    return f"{task.group} · {task.prompt}" if task.group else task.prompt
 
 
 def _waiting(task: Task) -> str:
