@@ -95,13 +95,15 @@ def bench_config(base_url: str, *, concurrency: int, timeout: float | None = Non
 class ServerProcess:
     """`python -m tui demo-server --port 0` in a separate process (so it never shares our GIL)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *options: str) -> None:
+        """`options` go to `agentdeck demo-server` (e.g. `--max-streams-per-model 4`)."""
+        self.options = options
         self.process: subprocess.Popen[str] | None = None
         self.base_url = ""
 
     def start(self) -> str:
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "tui", "demo-server", "--port", "0"],
+            [PYTHON, "-m", "tui", "demo-server", "--port", "0", *self.options],
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         assert self.process.stdout is not None

@@ -52,10 +52,18 @@ def demo_url(demo_server: DemoServerThread) -> str:
     return demo_server.base_url
 
 
-def config_for(base_url: str, *, concurrency: int = 4, timeout: float | None = None, **provider: Any) -> Config:
-    """A config whose providers `chat` and `resp` talk to the given server."""
+def config_for(
+    base_url: str, *, concurrency: int = 4, timeout: float | None = None, auto_continue: int = 0, **provider: Any
+) -> Config:
+    """A config whose providers `chat` and `resp` talk to the given server.
+
+    Drops are not continued by themselves unless `auto_continue` says so: most tests look at one run.
+    """
     config = parse_config({}, Path("test-config.toml"), environ={})
     providers = dict(config.providers)
     providers["chat"] = ProviderConfig("chat", "chat", "demo-chat", base_url=base_url, **provider)
     providers["resp"] = ProviderConfig("resp", "responses", "demo-responses", base_url=base_url, **provider)
-    return config.with_overrides(providers=providers, default_provider="chat", concurrency=concurrency, timeout=timeout)
+    return config.with_overrides(
+        providers=providers, default_provider="chat", concurrency=concurrency, timeout=timeout,
+        auto_continue=auto_continue,
+    )

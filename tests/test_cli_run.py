@@ -138,7 +138,9 @@ def test_signal_stops_cleanly_with_130(sig: signal.Signals) -> None:
 
 
 @pytest.mark.slow
-def test_a_run_with_unfinished_tasks_ends_by_naming_the_resume_command() -> None:
+def test_a_run_with_unfinished_tasks_ends_by_naming_the_resume_command(isolated_home: Path) -> None:
+    (isolated_home / "config").mkdir()
+    (isolated_home / "config" / "config.toml").write_text("auto_continue = 0\n")  # the drop is left unfinished
     result = agentdeck("run", "--provider", "demo", "--session", "batch", "fine [[len:60]]",
                        "cut short [[len:600]][[drop:3]]")
     assert result.returncode == 1

@@ -68,7 +68,11 @@ class ProviderConfig:
     timeout: float | None = None
     """Per-task timeout for this provider, overriding the global one."""
     max_retries: int = 2
-    """SDK retries for 429/5xx before a stream starts."""
+    """Retries of a request refused before its stream starts (429, 5xx, no connection), each after a wait."""
+    concurrency: int | None = None
+    """This provider's tasks streaming at once, under the global limit (None: only the global one)."""
+    auto_continue: int | None = None
+    """Automatic continues after a dropped stream, overriding the global `auto_continue`."""
     instructions: str | None = None
     """System prompt sent with every task of this provider."""
     tools: tuple[str, ...] = ()
@@ -121,6 +125,8 @@ class Config:
     """Seconds without output before a task ends `timed_out`; 0 = never (see `tui.engine.stalls`)."""
     budget_usd: float | None = None
     """Spending limit of a session: no task starts once it is reached; None = no budget."""
+    auto_continue: int = 2
+    """How often a task whose stream dropped is continued in its session by itself."""
     providers: dict[str, ProviderConfig] = field(default_factory=dict)
     mcp: dict[str, McpServerConfig] = field(default_factory=builtin_mcp_servers)
     """MCP servers by name; the built-in `demo` one unless the file defines its own."""
@@ -157,16 +163,16 @@ class Config:
         seconds = provider.idle_timeout if provider.idle_timeout is not None else self.idle_timeout
         return seconds or None
 
-
 TOP_LEVEL_KEYS = {
-    "default_provider", "concurrency", "timeout", "max_attachment_bytes", "bell", "providers", "mcp",
+    "default_provider", "concurrency", "timeout", "max_attachment_bytes", "bell", "providers", "mcp", "auto_continue",
 } | TOP_LEVEL_LIMIT_KEYS
 PROVIDER_KEYS = {
     "api", "base_url", "model", "api_key_env", "timeout", "max_retries", "instructions", "tools", "max_tool_rounds",
-    *PRICE_KEYS, "prices",
+    *PRICE_KEYS, "prices", "concurrency", "auto_continue",
 } | PROVIDER_LIMIT_KEYS
 PRICE_ONLY_KEYS = {*PRICE_KEYS, "prices"}
 """All a table for a built-in provider (`[providers.demo]`) may set without replacing it."""
+MAX_AUTO_CONTINUE = 100
 
 
 def _did_you_mean(word: str, options: Mapping[str, object] | set[str]) -> str:
@@ -292,6 +298,8 @@ def _parse_provider(check: _Checker, name: str, raw: object, servers: Mapping[st
         max_tool_rounds=DEFAULT_MAX_TOOL_ROUNDS if rounds is None else rounds,
         **provider_limits(check, raw, prefix),
         prices=parse_price_list(check, raw, prefix),
+        concurrency=check.integer(raw, "concurrency", prefix, 1, MAX_CONCURRENCY),
+        auto_continue=check.integer(raw, "auto_continue", prefix, 0, MAX_AUTO_CONTINUE),
     )
 
 
@@ -333,6 +341,7 @@ def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]
     concurrency = check.integer(data, "concurrency", "", 1, MAX_CONCURRENCY)
     timeout = check.timeout(data, "")
     max_bytes = check.integer(data, "max_attachment_bytes", "", 1, 1_000_000_000)
+    auto_continue = check.integer(data, "auto_continue", "", 0, MAX_AUTO_CONTINUE)
     bell = data.get("bell", False)
     if not isinstance(bell, bool):
         raise check.fail("bell", f"must be true or false, got {_show(bell)}")
@@ -343,6 +352,7 @@ def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]
         timeout=600.0 if timeout is None else timeout_or_none(timeout),
         max_attachment_bytes=1_000_000 if max_bytes is None else max_bytes,
         bell=bell,
+        auto_continue=2 if auto_continue is None else auto_continue,
         providers=providers,
         mcp=servers,
         loaded_from_file=True,
@@ -422,6 +432,9 @@ def describe(config: Config) -> str:
         if p.timeout is not None:
             entry["timeout"] = p.timeout
         entry["max_retries"] = p.max_retries
+        for key in ("concurrency", "auto_continue"):
+            if getattr(p, key) is not None:
+                entry[key] = getattr(p, key)
         if p.instructions:
             entry["instructions"] = p.instructions
         if p.tools:
@@ -440,6 +453,7 @@ def describe(config: Config) -> str:
         "bell": config.bell,
         "idle_timeout": config.idle_timeout,
         **({"budget_usd": config.budget_usd} if config.budget_usd is not None else {}),
+        "auto_continue": config.auto_continue,
         "providers": providers,
         "mcp": {name: describe_server(server) for name, server in sorted(config.mcp.items())},
     }

@@ -74,6 +74,11 @@ class DeckCommands(Provider):
 
             set_budget = partial(ask_budget, screen.app, screen.engine)
             commands.append(("session: Set budget…", set_budget, budget_help(screen.engine)))
+        for provider in sorted(screen.engine.config.providers):
+            lanes = screen.engine.scheduler.lanes(provider)
+            limit = partial(screen.actions.action_provider_concurrency, provider)
+            now = f"now {lanes.configured or 'only the global limit'}"
+            commands.append((f"tasks: Set how many {provider} tasks stream at once", limit, now))
         return commands
 
     async def discover(self) -> Hits:

@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     server = sub.add_parser("demo-server", help="run the local demo/test server on its own")
     server.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     server.add_argument("--api-key-env", metavar="VAR", help="require the key held in this variable")
+    server.add_argument("--max-streams-per-model", type=int, metavar="N", help="answer 429 beyond N streams per model")
     return parser
 
 
@@ -87,7 +88,9 @@ def _demo_server_command(args: argparse.Namespace) -> int:
             raise ConfigError(f"{args.api_key_env} is not set")
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port must be between 0 and 65535, got {args.port}")
-    run_forever(args.port, key)
+    if args.max_streams_per_model is not None and args.max_streams_per_model < 1:
+        raise ConfigError(f"--max-streams-per-model must be at least 1, got {args.max_streams_per_model}")
+    run_forever(args.port, key, args.max_streams_per_model)
     return 0
 
 

@@ -23,6 +23,7 @@ _NAMES: dict[str, tuple[str, type]] = {
     "delay": ("delay_ms", float),
     "fault": ("fault", int),
     "retry_after": ("retry_after", float),
+    "retry_date": ("retry_date", int),
     "fail_times": ("fail_times", int),
     "drop": ("drop", int),
     "cut": ("cut", int),
@@ -54,6 +55,8 @@ class Directives:
     """HTTP status to answer with instead of a completion (401, 403, 404, 429, 500, 503)."""
     retry_after: float | None = None
     """Seconds for a `retry-after` header on 429/503 faults."""
+    retry_date: int = 0
+    """Write that `retry-after` as an HTTP date (whole seconds) instead of a number of seconds."""
     fail_times: int | None = None
     """Faults apply only to the first K requests carrying the same prompt."""
     drop: int | None = None

@@ -21,11 +21,12 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from tui.demo.rate_limits import RELEASE, retry_after_value
 from tui.demo.server_chat import ChatApi
 from tui.demo.server_responses import ResponsesApi
 from tui.demo.state import DemoServer
 from tui.demo.streaming import log
-from tui.demo.wire import ApiError, error_response, masked_key
+from tui.demo.wire import ApiError, error_response, masked_key, read_json
 
 HOST = "127.0.0.1"
 SERVER_KEY = web.AppKey("demo_server", DemoServer)
@@ -67,6 +68,8 @@ def _gatekeeper(server: DemoServer) -> Any:
         try:
             if request.path.startswith("/v1/"):
                 _check_key(server.api_key, request.headers.get("Authorization", ""))
+            if server.stats.models.counts(request.path, request.method):
+                return await _counted(server, request, handler)
             return await handler(request)
         except ApiError as error:
             return error.response
@@ -77,6 +80,23 @@ def _gatekeeper(server: DemoServer) -> Any:
             return web.Response(status=499)
 
     return middleware
+
+
+async def _counted(server: DemoServer, request: web.Request, handler: Callable[[web.Request], Awaitable[Any]]) -> Any:
+    """Run a completion request as one of its model's streams, or refuse it with 429 at the model's cap."""
+    body = await read_json(request)
+    model = str(body.get("model") or "")
+    streams = server.stats.models
+    if not streams.admit(model):
+        retry_after = retry_after_value(streams.cap_retry_after)
+        message = f"Rate limit reached for {model}: at most {streams.cap} concurrent requests. Please try again later."
+        raise ApiError(error_response(429, message, type_="requests", code="rate_limit_exceeded",
+                                      headers={"retry-after": retry_after}))
+    request[RELEASE] = release = streams.releaser(model)
+    try:
+        return await handler(request)
+    finally:
+        release()
 
 
 def _check_key(expected: str | None, authorization: str) -> None:
@@ -135,8 +155,12 @@ async def _start(server: DemoServer, host: str, port: int) -> tuple[web.AppRunne
 class DemoServerThread:
     """The demo server on its own event loop in a daemon thread; `start()` returns the base URL."""
 
-    def __init__(self, *, api_key: str | None = None, host: str = HOST, port: int = 0) -> None:
+    def __init__(
+        self, *, api_key: str | None = None, host: str = HOST, port: int = 0, max_streams_per_model: int | None = None
+    ) -> None:
+        """`max_streams_per_model` makes the server refuse more concurrent requests per model with 429."""
         self.server = DemoServer(api_key)
+        self.server.stats.models.cap = max_streams_per_model
         self.base_url = ""
         self._host, self._port = host, port
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -216,9 +240,12 @@ async def serve(
     *,
     stop: asyncio.Event | None = None,
     started: Callable[[str], None] | None = None,
+    max_streams_per_model: int | None = None,
 ) -> None:
     """Serve on the current loop until `stop` is set (or the task is cancelled)."""
-    runner, base_url = await _start(DemoServer(api_key), host, port)
+    server = DemoServer(api_key)
+    server.stats.models.cap = max_streams_per_model
+    runner, base_url = await _start(server, host, port)
     try:
         if started is not None:
             started(base_url)
@@ -227,7 +254,7 @@ async def serve(
         await runner.cleanup()
 
 
-def run_forever(port: int, api_key: str | None) -> None:
+def run_forever(port: int, api_key: str | None, max_streams_per_model: int | None = None) -> None:
     """Print the base URL on one line, then serve until SIGINT/SIGTERM."""
 
     handler = logging.StreamHandler()
@@ -241,7 +268,10 @@ def run_forever(port: int, api_key: str | None) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows loops
                 loop.add_signal_handler(sig, stop.set)
-        await serve(HOST, port, api_key, stop=stop, started=lambda url: print(url, flush=True))
+        await serve(
+            HOST, port, api_key, stop=stop, started=lambda url: print(url, flush=True),
+            max_streams_per_model=max_streams_per_model,
+        )
 
     asyncio.run(main())
 
@@ -251,13 +281,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="agentdeck demo-server", description="Run the local demo server.")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
     parser.add_argument("--api-key-env", metavar="VAR", help="require the key held in this environment variable")
+    parser.add_argument(
+        "--max-streams-per-model", type=int, metavar="N", help="answer 429 (Retry-After: 1) beyond N requests per model"
+    )
     args = parser.parse_args(argv)
     api_key = None
     if args.api_key_env:
         api_key = os.environ.get(args.api_key_env)
         if not api_key:
             parser.error(f"{args.api_key_env} is not set")
-    run_forever(args.port, api_key)
+    run_forever(args.port, api_key, args.max_streams_per_model)
     return 0
 
 

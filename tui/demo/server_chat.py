@@ -63,7 +63,8 @@ class ChatApi:
         plan = self._server.plan(chat_history(messages), request.headers.get(DIRECTIVE_HEADER))
         directives = plan.directives
         if directives.fault is not None:
-            return fault_response(directives.fault, model, directives.retry_after)
+            dated = bool(directives.retry_date)
+            return fault_response(directives.fault, model, directives.retry_after, http_date=dated)
         step = step_for(plan, body, chat_items(messages))
         if step.calls:
             return await self._call_tools(request, body, plan, step.calls)

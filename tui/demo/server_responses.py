@@ -297,7 +297,9 @@ class ResponsesApi:
         plan = self._server.plan(history, request.headers.get(DIRECTIVE_HEADER))
         directives = plan.directives
         if directives.fault is not None:
-            return fault_response(directives.fault, str(body["model"]), directives.retry_after)
+            return fault_response(
+                directives.fault, str(body["model"]), directives.retry_after, http_date=bool(directives.retry_date)
+            )
         items = ([*previous.items, *previous.call_items()] if previous else []) + response_items(body.get("input", ""))
         step = step_for(plan, body, items)
         plan = replace(plan, answer="") if step.calls else with_preamble(plan, step.preamble)

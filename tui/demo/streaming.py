@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tui.demo.rate_limits import ModelStreams, release_model_stream
 from tui.demo.script import Directives
 from tui.demo.wire import MALFORMED_SSE
 
@@ -44,6 +45,8 @@ class DemoStats:
         self.last_output_limit: int | None = None
         """The output-token limit the last completion request asked for (`max_completion_tokens`,
         `max_tokens` or `max_output_tokens`), or None."""
+        self.models = ModelStreams()
+        """Requests in flight per model and the per-model cap (see `tui.demo.rate_limits`)."""
 
     def request(self, endpoint: str, headers: Any) -> None:
         self.requests[endpoint] += 1
@@ -66,9 +69,10 @@ class DemoStats:
         self.requests = Counter()
         self.last_headers = {}
         self.last_output_limit = None
+        self.models.reset()
 
     def snapshot(self) -> dict[str, Any]:
-        return {
+        return self.models.snapshot() | {
             "open_streams": self.open_streams,
             "max_streams": self.max_streams,
             "disconnects": [dict(d) for d in self.disconnects],
@@ -174,6 +178,7 @@ class SseStream:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._stats.stream_closed()
+        release_model_stream(self._request)
         if not self._dropped and not self._gone and exc_type is None:
             try:
                 await self.response.write_eof()

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tui.demo.rate_limits import retry_after_value
 from tui.demo.tools import ToolCall
 
 SSE_DONE = b"data: [DONE]\n\n"
@@ -100,13 +101,13 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def fault_response(status: int, model: str, retry_after: float | None) -> web.Response:
+def fault_response(status: int, model: str, retry_after: float | None, *, http_date: bool = False) -> web.Response:
     """The error a `[[fault:CODE]]` directive asks for, worded like the real API."""
     fallback = ("Injected fault", "server_error" if status >= 500 else "invalid_request_error", None)
     message, type_, code = _FAULTS.get(status, fallback)
     headers = {}
     if retry_after is not None and status in (429, 503):
-        headers["retry-after"] = f"{retry_after:g}"
+        headers["retry-after"] = retry_after_value(retry_after, http_date=http_date)
     return error_response(status, message.format(model=model), type_=type_, code=code, headers=headers)
 
 

@@ -89,7 +89,7 @@ class ClientFactory:
                 )
             base_url = await self.base_url(provider)
             # Importing openai and building its SSL context is slow: never on the caller's loop.
-            client = await asyncio.to_thread(_new_sdk_client, base_url, key, provider.max_retries)
+            client = await asyncio.to_thread(_new_sdk_client, base_url, key)
             client = self._sdk_clients.setdefault(provider.name, client)
         return client
 
@@ -150,12 +150,13 @@ class ClientFactory:
             await client.close()
 
 
-def _new_sdk_client(base_url: str, key: str | None, max_retries: int) -> openai.AsyncOpenAI:
+def _new_sdk_client(base_url: str, key: str | None) -> openai.AsyncOpenAI:
+    """No SDK retries: the engine waits out refusals itself, queued (`tui.engine.rate_limits`)."""
     import openai
 
     return openai.AsyncOpenAI(
         base_url=base_url,
         api_key=key or "no-key-needed",
         timeout=openai.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
-        max_retries=max_retries,
+        max_retries=0,
     )

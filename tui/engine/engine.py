@@ -11,26 +11,28 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from itertools import count
 from types import EllipsisType, MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from tui.config import Config, ProviderConfig
 from tui.engine.approvals import Approvals
 from tui.engine.attachments import compose_request, read_attachment
 from tui.engine.budget import Budget
 from tui.engine.clients import ClientFactory, LocalServer, MissingKeyError, NoServerError
-from tui.engine.errors import describe_failure
+from tui.engine.errors import Failure, describe_failure
 from tui.engine.events import EventKind, Observer, ProgressThrottle, TaskEvent
 from tui.engine.groups import GroupError, Target, check_targets, members, new_group_id
 from tui.engine.limits import ConcurrencyLimit, Slot
 from tui.engine.mcp_servers import McpStartError, ToolNameClash
 from tui.engine.pricing import cost_usd, price_task, prices_for
+from tui.engine.rate_limits import refusal
 from tui.engine.redact import Redactor
 from tui.engine.retention import settle
 from tui.engine.runs import RunPlan, plan_run, stream_once
+from tui.engine.scheduling import CUT_MESSAGE, Scheduler, StreamCut, TaskSlot
 from tui.engine.stalls import IdleWatch, mark_output
 from tui.engine.task import RESUMABLE, Task, TaskStatus, count_statuses
 from tui.engine.tool_calls import ApprovalDecision, ApprovalPolicy, ToolCall, ToolCallStatus
@@ -39,6 +41,7 @@ from tui.engine.usage_meter import UsageMeter
 from tui.timeouts import check_timeout
 
 log = logging.getLogger("agentdeck.engine")
+_T = TypeVar("_T")
 
 
 STOP_MESSAGES = {
@@ -73,6 +76,8 @@ class Engine:
         self._ids = count(1)
         self._observers: list[Observer] = []
         self._limit = ConcurrencyLimit(config.concurrency)
+        self.scheduler = Scheduler(config, self._limit)
+        """Each provider's lanes under the global limit, lowered by 429s (`tui.engine.scheduling`)."""
         self._throttle = ProgressThrottle(self._emit_progress, progress_hz)
         self._runners: dict[int, asyncio.Task[Any]] = {}
         self._scopes: dict[int, asyncio.Timeout] = {}
@@ -130,7 +135,7 @@ class Engine:
         return self._limit.limit
 
     def set_concurrency(self, limit: int) -> None:
-        self._limit.set_limit(limit)
+        self.scheduler.set_concurrency(limit)
 
     def adopt(self, tasks: Iterable[Task]) -> None:
         """Take over tasks loaded from a saved session, keeping their ids."""
@@ -397,26 +402,35 @@ class Engine:
         runner = asyncio.current_task()
         assert runner is not None
         self._runners[task.id] = runner
-        slot = Slot(self._limit)
+        slot = self.scheduler.slot(task, self._changed)
         try:
-            admitted = await self._budget.admit(task, slot, wait=self.wait_for_budget)
+            admitted = await self._queued(task, self._budget.admit(task, slot, wait=self.wait_for_budget))
         except asyncio.CancelledError:
             self._runners.pop(task.id, None)
-            reason = self._stop_reasons.pop(task.id, TaskStatus.INTERRUPTED)
-            self._finish(task, reason, self._stop_messages.pop(task.id, STOP_MESSAGES[reason]))
             raise
         if not admitted:
             self._runners.pop(task.id, None)
             return task
         try:
-            await self._run_started(task, slot)
+            while (again := await self._run_started(task, slot)) is not None:
+                await self._queued(task, slot.pause(*again))
         finally:
             slot.give_back()
             self._runners.pop(task.id, None)
             self._scopes.pop(task.id, None)
         return task
 
-    async def _run_started(self, task: Task, slot: Slot) -> None:
+    async def _queued(self, task: Task, waiting: Awaitable[_T]) -> _T:
+        """Wait for a place (or out a provider's refusal) as `queued`; a stop meanwhile ends the task."""
+        try:
+            return await waiting
+        except asyncio.CancelledError:
+            reason = self._stop_reasons.pop(task.id, TaskStatus.INTERRUPTED)
+            self._finish(task, reason, self._stop_messages.pop(task.id, STOP_MESSAGES[reason]))
+            raise
+
+    async def _run_started(self, task: Task, slot: TaskSlot) -> tuple[float, str] | None:
+        """Run once; a refusal to wait out or a drop to continue gives (seconds, why) to run again after."""
         spec = self.config.provider(task.provider)
         plan = plan_run(task)
         self._begin(task)
@@ -426,7 +440,7 @@ class Engine:
             limit = _seconds(task.timeout)
             self._finish(task, TaskStatus.TIMED_OUT, f"timed out: it had already run {ran} of its {limit}")
             self._cancel_server_side(task, spec)
-            return
+            return None
         deadline = None if budget is None else asyncio.get_running_loop().time() + budget
         scope = asyncio.timeout_at(deadline)
         self._scopes[task.id] = scope
@@ -449,9 +463,35 @@ class Engine:
         except (MissingKeyError, NoServerError, McpStartError, ToolNameClash) as exc:
             self._finish(task, TaskStatus.FAILED, str(exc))
         except Exception as exc:
+            return self._after_failure(task, spec, slot, exc)
+        if task.status is TaskStatus.DONE:
+            slot.lanes.succeeded()
+        return None
+
+    def _after_failure(
+        self, task: Task, spec: ProviderConfig, slot: TaskSlot, exc: Exception
+    ) -> tuple[float, str] | None:
+        """Wait out a refusal, continue a dropped stream (`auto_continue`), or end the task."""
+        refused = refusal(exc, slot.retries, output_seen=task.chars > 0)
+        if refused is not None and slot.retries < spec.max_retries:
+            slot.retries += 1
+            if refused.rate_limited:
+                slot.lanes.rate_limited(slot.generation)
+            self._finish(task, TaskStatus.QUEUED, None)
+            return refused.wait, refused.reason
+        if isinstance(exc, StreamCut):
+            failure = Failure(CUT_MESSAGE, dropped=True)
+        else:
             failure = describe_failure(exc, spec, task.model, self.redactor)
-            resumable = failure.dropped and (task.chars > 0 or task.is_native_background)
-            self._finish(task, TaskStatus.INTERRUPTED if resumable else TaskStatus.FAILED, failure.message)
+        resumable = failure.dropped and (task.chars > 0 or task.is_native_background)
+        allowed = self.scheduler.auto_continue(spec)
+        if resumable and slot.continues < allowed:
+            slot.continues += 1
+            self._finish(task, TaskStatus.QUEUED, None)
+            task.notice = f"continued by itself after: {failure.message} ({slot.continues} of {allowed})"
+            return 0.0, "continuing"
+        self._finish(task, TaskStatus.INTERRUPTED if resumable else TaskStatus.FAILED, failure.message)
+        return None
 
     async def _attempt(self, task: Task, spec: ProviderConfig, plan: RunPlan, slot: Slot) -> None:
         recorder = ToolRecorder(task, self.redactor, self._tool_changed, self._changed, self.approvals, slot)
@@ -476,7 +516,7 @@ class Engine:
             task.session_state = outcome.session_state
             self._finish(task, TaskStatus.DONE, None)
         else:
-            self._finish(task, TaskStatus.INTERRUPTED, "the stream ended before the model finished (connection cut)")
+            raise StreamCut(CUT_MESSAGE)
 
     def _begin(self, task: Task) -> None:
         if task.started_at is not None and task.finished_at is not None:

@@ -75,8 +75,8 @@ class UsageMeter:
         if run is None or run.reported:
             return
         guess = _guess(task, run, instructions)
-        if task.status is TaskStatus.FAILED and not guess.output_tokens:
-            return
+        if task.status in (TaskStatus.FAILED, TaskStatus.QUEUED) and not guess.output_tokens:
+            return  # refused (queued again to retry) or failed before any output: nothing was used
         self._estimates[task.id] = _Estimate(guess, task.usage.estimated)
         task.usage.add(guess)
 

@@ -161,9 +161,10 @@ class MainScreen(Screen[None]):
 
     def show_counts(self) -> None:
         view = f"{self.table.task_filter} · by {self.table.task_sort}"
+        throttled = tuple(lanes.describe_throttle() for lanes in self.engine.scheduler.throttled())
         self.query_one(StatusBar).show(
             self.engine.counts(), view=view, concurrency=self.engine.concurrency,
-            total=UsageTotal.of(self.engine.tasks.values()),
+            total=UsageTotal.of(self.engine.tasks.values()), throttled=throttled,
         )
 
     def pane_ids(self) -> list[int]:

@@ -290,3 +290,27 @@ class TaskActions:
             ),
             answered,
         )
+
+    def action_provider_concurrency(self, provider: str) -> None:
+        """A provider's own limit under the global one; empty leaves it only the global limit."""
+        lanes = self.engine.scheduler.lanes(provider)
+
+        def problem(text: str) -> str | None:
+            if not text or (text.isdigit() and 1 <= int(text) <= MAX_CONCURRENCY):
+                return None
+            return f"A whole number from 1 to {MAX_CONCURRENCY}, or nothing for no limit of its own."
+
+        def answered(answer: str | None) -> None:
+            if answer is not None:
+                self.engine.scheduler.set_provider_concurrency(provider, int(answer) if answer else None)
+                self._host.show_counts()
+
+        self._app.push_screen(
+            AskScreen(
+                f"Tasks of {provider} streaming at once",
+                f"Under the global limit ({self.engine.concurrency}); empty: no limit of its own.",
+                value=str(lanes.configured or ""),
+                check=problem,
+            ),
+            answered,
+        )

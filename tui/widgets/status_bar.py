@@ -57,6 +57,8 @@ class _Shown:
     view: str
     concurrency: int
     total: UsageTotal
+    throttled: tuple[str, ...] = ()
+    """Providers running below their configured limit after 429s, as `deepseek 2 of 8 at once`."""
 
 
 class StatusBar(Static):
@@ -89,9 +91,15 @@ class StatusBar(Static):
         self._content: Content | None = None
 
     def show(
-        self, counts: Counter[TaskStatus], *, view: str, concurrency: int, total: UsageTotal | None = None
+        self,
+        counts: Counter[TaskStatus],
+        *,
+        view: str,
+        concurrency: int,
+        total: UsageTotal | None = None,
+        throttled: tuple[str, ...] = (),
     ) -> None:
-        self._values = _Shown(counts, view, concurrency, total or UsageTotal())
+        self._values = _Shown(counts, view, concurrency, total or UsageTotal(), throttled)
         self._draw()
 
     def on_resize(self) -> None:
@@ -133,4 +141,6 @@ class StatusBar(Static):
             parts.append((f"  │ {total_text(shown.total)}", "$foreground"))
         if view:
             parts.append((f"  │ {shown.view} · {shown.concurrency} at once", "$foreground-muted"))
+        if shown.throttled:
+            parts.append((f"  │ rate limited: {', '.join(shown.throttled)}", "$text-warning"))
         return Content.assemble(*parts)

@@ -360,7 +360,7 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
             str(task.id),
             f"{ICONS[task.status]} {quiet_label(quiet) if stalled else task.status.word}",
             one_line(f"{task.provider}/{task.model}", self._widths["model"]),
-            one_line(f"{task.group} · {task.prompt}" if task.group else task.prompt, self._widths["prompt"]),
+            one_line(_waiting(task) + _prompt(task), self._widths["prompt"]),
             table_cell(task.tool_calls),
             count(task.chars),
             self._rate(task, now) if running else "",
@@ -469,6 +469,15 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
                 ]
             )
         )
+
+
+def _prompt(task: Task) -> str:
+    return f"{task.group} · {task.prompt}" if task.group else task.prompt
+
+
+def _waiting(task: Task) -> str:
+    """Why a queued task is not running yet (`waiting: deepseek 2/2 · `), before its prompt."""
+    return f"{task.notice} · " if task.status is TaskStatus.QUEUED and task.notice else ""
 
 
 def _segments(cells: list[tuple[str, Column, int, Style]]) -> list[Segment]:
