@@ -16,7 +16,9 @@ from typing import Any
 
 from bench.common import SERVER_ENV, ServerProcess, run_child
 
-MODULES = ("startup", "throughput", "ui_lag", "persistence", "reopen", "table", "memory", "export", "search", "rate_limited")
+MODULES = (
+    "startup", "throughput", "ui_lag", "persistence", "reopen", "table", "memory", "export", "search", "rate_limited",
+)
 """The metric modules, run in this order, each in its own process."""
 GOALS: dict[str, tuple[str, Any]] = {
     "engine_vs_framework_throughput": (">= 0.9", lambda v: v >= 0.9),
