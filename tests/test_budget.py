@@ -69,6 +69,23 @@ async def test_raising_the_budget_lets_a_held_task_start(demo_url: str) -> None:
     assert held.text == expected_answer("waits for money [[len:40]][[delay:0]]")
 
 
+async def test_a_task_back_from_a_rate_limit_wait_is_held_once_the_budget_is_spent(demo_url: str) -> None:
+    engine = priced_engine(demo_url, budget=500, concurrency=2)
+    first = engine.add_task("spend it [[len:400]][[delay:0]]")
+    await engine.run_task(first)
+    refused = engine.add_task("refused once [[fault:429]][[fail_times:1]][[retry_after:1]][[len:40]][[delay:0]]")
+    runner = engine.start(refused)
+    await until(lambda: "rate limited" in (refused.notice or ""))
+    engine.set_budget(50)  # spent while it waited out the refusal
+    await until(lambda: (refused.notice or "").startswith("budget reached"))
+    await asyncio.sleep(1.5)
+    assert refused.status is TaskStatus.QUEUED and refused.chars == 0 and not runner.done()
+    engine.set_budget(None)
+    await asyncio.wait_for(runner, 30)
+    await engine.aclose()
+    assert refused.status is TaskStatus.DONE
+
+
 async def until(condition: Any, timeout: float = 10) -> None:
     async with asyncio.timeout(timeout):
         while not condition():

@@ -414,6 +414,10 @@ class Engine:
         try:
             while (again := await self._run_started(task, slot)) is not None:
                 await self._queued(task, slot.pause(*again))
+                if self._budget.reached:  # spent while it waited: it starts again only as a new task would
+                    slot.give_back()
+                    if not await self._queued(task, self._budget.admit(task, slot, wait=self.wait_for_budget)):
+                        return task
         finally:
             slot.give_back()
             self._runners.pop(task.id, None)
