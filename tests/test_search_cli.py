@@ -19,7 +19,7 @@ ANSWER = "Root cause: a retry storm after the cache failed.\nThe fix: jittered b
 @pytest.fixture(autouse=True)
 def sessions() -> None:
     make_session("incidents", task(1, "Why did Monday's outage\nhappen?", ANSWER), task(2, "Unrelated", "tea"))
-    make_session("notes", task(1, "failed one", "", status="failed", error="retry storm budget exhausted"))
+    make_session("notes", task(1, "timed-out one", "", status="timed_out", error="retry storm budget exhausted"))
 
 
 def test_hits_print_session_task_status_prompt_and_the_match_in_brackets_when_piped() -> None:
@@ -30,7 +30,7 @@ def test_hits_print_session_task_status_prompt_and_the_match_in_brackets_when_pi
     assert "incidents #1 done  Why did Monday's outage happen?" in lines
     assert "    output: Root cause: a [retry storm] after the cache failed. The fix: jittered backoff for every " \
            "café client." in lines
-    assert "notes #1 failed  failed one" in lines and "    error: [retry storm] budget exhausted" in lines
+    assert "notes #1 timed out  timed-out one" in lines and "    error: [retry storm] budget exhausted" in lines
 
 
 def test_bold_on_a_terminal() -> None:
@@ -81,7 +81,7 @@ def test_filters() -> None:
 
     assert sessions_found() == ["incidents", "notes"]
     assert sessions_found("--session", "notes") == ["notes"]
-    assert sessions_found("--status", "failed") == ["notes"]
+    assert sessions_found("--status", "timed_out") == ["notes"]
     assert sessions_found("--provider", "demo", "--since", "1d") == ["incidents", "notes"]
     assert sessions_found("--since", "2999-01-01") == []
     assert len(sessions_found("--limit", "1")) == 1

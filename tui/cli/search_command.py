@@ -122,5 +122,5 @@ def marked(snippet: str, marks: tuple[tuple[int, int], ...], terminal: bool) -> 
 
 
 def _as_text(hit: SearchHit, terminal: bool) -> str:
-    header = f"{visible_controls(hit.session)} #{hit.task_id} {hit.status}  {one_line(hit.prompt, PROMPT_WIDTH)}"
+    header = f"{visible_controls(hit.session)} #{hit.task_id} {hit.status_word}  {one_line(hit.prompt, PROMPT_WIDTH)}"
     return f"{header}\n    {hit.field}: {marked(hit.snippet, hit.marks, terminal)}"

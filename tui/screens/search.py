@@ -37,7 +37,7 @@ class SearchChoice:
 
 def hit_label(hit: SearchHit, width: int) -> Content:
     """Two lines: `#id status · prompt`, then the snippet with its matches highlighted."""
-    head = Content.assemble((f"#{hit.task_id} ", "bold"), (f"{hit.status}", "$text-accent"),
+    head = Content.assemble((f"#{hit.task_id} ", "bold"), (hit.status_word, "$text-accent"),
                             f" · {one_line(visible_controls(hit.prompt), max(10, width - 20))}")
     snippet = Content(hit.snippet)
     for start, end in hit.marks:

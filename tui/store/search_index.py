@@ -65,6 +65,14 @@ class SearchHit:
     """FTS5's bm25: lower is better."""
     created_at: float
 
+    @property
+    def status_word(self) -> str:
+        """`timed out`, as the app says it; a status this agentdeck does not know is shown as saved."""
+        try:
+            return TaskStatus(self.status).word
+        except ValueError:
+            return self.status
+
 
 def index_file() -> Path:
     return paths.cache_dir() / "search.sqlite"
