@@ -18,6 +18,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _controlled_by_stdin() -> None:
+    """In the child, before exec: the pseudo-terminal becomes its controlling terminal, as a shell's is."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class TerminalApp:
     """`agentdeck ARGS` as a user runs it: a terminal of a given size, keys typed, signals sent."""
 
@@ -28,6 +33,7 @@ class TerminalApp:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tui", *args], cwd=ROOT, stdin=child, stdout=child, stderr=child,
             env={**os.environ, "TERM": "xterm-256color"}, start_new_session=True,
+            preexec_fn=_controlled_by_stdin,
         )
         os.close(child)
         self.output = bytearray()
@@ -67,6 +73,11 @@ class TerminalApp:
     def send_signal(self, signum: signal.Signals) -> None:
         self.process.send_signal(signum)
 
+    def hang_up(self) -> None:
+        """Close the terminal, as closing its window does: the app gets SIGHUP, and its writes fail."""
+        os.close(self._main)
+        self._main = -1
+
     def wait(self, timeout: float = 30.0) -> int:
         """Exit code, after reading everything the app printed on its way out."""
         deadline = time.monotonic() + timeout
@@ -75,7 +86,8 @@ class TerminalApp:
                 self.settle(0.3)
                 break
         code = self.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        os.close(self._main)
+        if self._main >= 0:
+            os.close(self._main)
         return code
 
     def close(self) -> None:

@@ -154,6 +154,19 @@ def test_a_signal_saves_running_tasks_as_interrupted_reports_and_exits_non_zero(
     assert task["status"] == "interrupted" and task["chars"] > 0
 
 
+def test_a_closed_terminal_window_saves_running_tasks_as_interrupted_and_the_app_exits() -> None:
+    app = _started("hangup")
+    try:
+        app.type(SLOW + "\r")
+        _until_saved_text("hangup", app)
+        app.hang_up()
+        code = app.process.wait(timeout=30)  # it used to hang for ever, writing to a terminal that was gone
+    finally:
+        app.close()
+    assert code == 128 + signal.SIGHUP
+    assert _saved_statuses("hangup") == ["interrupted"]
+
+
 def test_quitting_prints_the_session_its_tasks_and_how_to_resume() -> None:
     app = _started("weekly")
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -312,11 +313,23 @@ class AgentDeckApp(App[int]):
         if self.unexpected_stop is None:
             name = signal.Signals(signum).name
             self.unexpected_stop = UnexpectedStop(f"received {name}", exit_code=128 + signum)
-        self.call_later(self._exit_after_shutdown, 128 + signum)
+        leave = self._leave_without_terminal if signum == signal.SIGHUP else self._exit_after_shutdown
+        self.call_later(leave, 128 + signum)
 
     async def _exit_after_shutdown(self, code: int) -> None:
         await self.shutdown()
         self.exit(return_code=code)
+
+    async def _leave_without_terminal(self, code: int) -> None:
+        """The terminal went away: save everything, then leave at once.
+
+        Textual's own exit restores the terminal by writing to it, and with nobody
+        reading the other side that write waits for ever (the app lived on, unseen).
+        """
+        await self.shutdown()
+        if self.store is not None:
+            await asyncio.to_thread(self.store.close)
+        os._exit(code)
 
     # -- help and quitting ----------------------------------------------
 
