@@ -54,7 +54,7 @@ async def test_hostile_output_is_literal_in_markdown_and_raw(demo_url: str) -> N
 
 
 async def test_hostile_prompt_is_literal_in_table_and_pane_title(demo_url: str) -> None:
-    async with running_app(demo_url) as (app, pilot):
+    async with running_app(demo_url, size=(160, 36)) as (app, pilot):  # room in the prompt column for all of it
         task = await submit(app, pilot, "[bold]x[/] [@click=app.quit] \x1b]52;c;cHduZWQ=\x07 \x1b[31m [[len:40]]")
         await wait_for(pilot, finished(task))
         await pilot.pause(0.3)
