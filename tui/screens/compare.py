@@ -61,8 +61,11 @@ class CompareScreen(Screen[None]):
         self._first_shown = 0
         self.pair = (0, min(1, len(self.members) - 1))
         """Indexes of the two answers diffed: the focused one and the next."""
-        self._diffed: tuple[int, int, int, int] | None = None
-        """Ids and lengths of the pair as last diffed: a diff is due when they change."""
+        self._diffed: tuple[int, int, int, int, bool] | None = None
+        """Ids, lengths and streaming of the pair as last diffed: a diff is due when they change.
+
+        Streaming counts: a diff made when the last text was in but the tasks had not ended yet
+        still says it is updating, and is shown again once they have."""
         self._diff_running = False
         self._next_diff_at = 0.0
 
@@ -132,13 +135,13 @@ class CompareScreen(Screen[None]):
 
     def _diff_if_due(self) -> None:
         left, right = (self.members[index] for index in self.pair)
-        wanted = (left.id, right.id, left.chars, right.chars)
+        wanted = (left.id, right.id, left.chars, right.chars, left.status.is_active or right.status.is_active)
         if wanted == self._diffed or self._diff_running or time.monotonic() < self._next_diff_at:
             return
         self._diff_running = True
         self.run_worker(self._diff(left, right, wanted), group="diff")
 
-    async def _diff(self, left: Task, right: Task, wanted: tuple[int, int, int, int]) -> None:
+    async def _diff(self, left: Task, right: Task, wanted: tuple[int, int, int, int, bool]) -> None:
         try:
             diff = await asyncio.to_thread(word_diff, left.text, right.text)
         finally:
