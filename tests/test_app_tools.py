@@ -136,8 +136,7 @@ async def test_approve_once_always_and_deny_in_the_app(demo_url: str) -> None:
         await wait_for(pilot, lambda: denied.status is TaskStatus.DONE, timeout=60)
         assert denied.tool_calls[0].status is ToolCallStatus.DENIED
         await select(app, pilot, denied)
-        await pilot.pause(0.3)
-        assert shown(app, "⚙ get_current_time (time) · ⊘ denied")
+        await wait_for(pilot, lambda: shown(app, "⚙ get_current_time (time) · ⊘ denied"))  # after the whole parse
 
 
 async def test_cancel_during_a_call(demo_url: str) -> None:
