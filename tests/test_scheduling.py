@@ -56,6 +56,17 @@ async def test_a_provider_never_streams_more_than_its_concurrency(demo: DemoServ
     await engine.aclose()
 
 
+async def test_a_task_held_by_the_global_limit_says_so_without_naming_a_provider(demo: DemoServerThread) -> None:
+    engine = Engine(config_for(demo.base_url, concurrency=2))
+    seen = notices(engine)
+    tasks = [engine.add_task(f"global {n} [[len:300]][[delay:5]]") for n in range(4)]
+    await run_all(engine, tasks)
+    assert all(task.status is TaskStatus.DONE for task in tasks)
+    assert "waiting: 2/2 running" in seen
+    assert not any(notice.startswith("waiting: chat") for notice in seen)
+    await engine.aclose()
+
+
 async def test_a_provider_limit_raised_while_running_takes_effect_at_once(demo: DemoServerThread) -> None:
     demo.reset_stats()
     engine = Engine(lanes_of(config_for(demo.base_url, concurrency=8), 1))

@@ -142,7 +142,8 @@ class Scheduler:
 class TaskSlot(Slot):
     """A task's place: a lane of its provider, then a place under the global limit.
 
-    Queued behind a full provider, the task says so in its notice (`waiting: deepseek 2/2`);
+    Queued, the task says why in its notice: behind its provider's own limit (`waiting: deepseek 2/2`)
+    or behind the global one (`waiting: 4/4 running`);
     it also counts the task's waits after refusals and its automatic continues in this run.
     """
 
@@ -150,6 +151,7 @@ class TaskSlot(Slot):
         self, global_limit: ConcurrencyLimit, lanes: ProviderLanes, task: Task, changed: Callable[[Task], None]
     ) -> None:
         super().__init__(global_limit)
+        self.global_limit = global_limit
         self.lanes = lanes
         self.generation = lanes.generation
         """The provider's lowering in force when this slot was taken: a 429 older than that is already answered."""
@@ -160,8 +162,9 @@ class TaskSlot(Slot):
         self._said: str | None = None
 
     async def take(self) -> None:
-        if self.lanes.full:
-            self.say(f"waiting: {self.lanes.describe()}")
+        holder = self._holder()
+        if holder is not None:
+            self.say(f"waiting: {holder}")
         await self.lanes.limit.acquire()
         try:
             await super().take()
@@ -170,6 +173,14 @@ class TaskSlot(Slot):
             raise
         self.generation = self.lanes.generation
         self.say(None)
+
+    def _holder(self) -> str | None:
+        """The limit that keeps the task from starting now: its provider's own, or the global one."""
+        if self.lanes.full and self.lanes.effective < self.global_limit.limit:
+            return self.lanes.describe()
+        if self.lanes.full or self.global_limit.active >= self.global_limit.limit or self.global_limit.waiting:
+            return f"{self.global_limit.active}/{self.global_limit.limit} running"
+        return None
 
     def give_back(self) -> None:
         if self.held:
