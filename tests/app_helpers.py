@@ -300,17 +300,12 @@ COMPARE_PROMPT = "Compare B-tree and LSM storage for the ledger"
 
 
 async def scene_compare(pilot: Pilot[int]) -> None:
-    """A group of three finished answers in the compare view.
-
-    The demo's answer depends only on the prompt, so each member's directives are
-    written in another order: the same question, worded differently by the demo.
-    """
+    """A group of three finished answers in the compare view: one prompt, three models (`[[by_model]]`)."""
     app = pilot.app
     assert isinstance(app, AgentDeckApp)
-    members = [
-        ("demo", "[[len:900]][[delay:0]]"), ("demo-responses", "[[delay:0]][[len:900]]"), ("demo", "[[len:900]]"),
-    ]
-    tasks = [app.engine.add_task(f"{COMPARE_PROMPT} {rest}", provider=name, group="g1") for name, rest in members]
+    members = [("demo", None), ("demo-responses", None), ("demo", "demo-mini")]
+    prompt = f"{COMPARE_PROMPT} [[len:900]][[delay:0]][[by_model]]"
+    tasks = [app.engine.add_task(prompt, provider=name, model=model, group="g1") for name, model in members]
     for task in tasks:
         app.start_task(task)
     await wait_for(pilot, finished(*tasks), 30)

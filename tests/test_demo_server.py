@@ -60,6 +60,22 @@ async def test_expected_answer_is_deterministic_markdown_of_exact_length() -> No
     assert len(expected_answer("x")) == 1200 and expected_answer("x", 0) == ""
 
 
+async def test_by_model_words_each_models_answer_its_own_way(client: openai.AsyncOpenAI) -> None:
+    prompt = f"Fan out [[len:300]] [[by_model]] {FAST}"
+    answers = {}
+    for model in ("demo-chat", "demo-mini"):
+        stream = await client.chat.completions.create(model=model, messages=user(prompt), stream=True)
+        answers[model] = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+    assert answers["demo-chat"] == expected_answer(prompt, model="demo-chat")
+    assert answers["demo-mini"] == expected_answer(prompt, model="demo-mini")
+    assert answers["demo-chat"] != answers["demo-mini"]
+    assert expected_answer(prompt.replace("[[by_model]]", ""), model="demo-mini") == expected_answer(
+        prompt.replace("[[by_model]]", ""), model="demo-chat"
+    ), "without the directive the model does not change the answer"
+    stream = await client.responses.create(model="demo-mini", input=prompt, stream=True)
+    assert deltas(await response_events(stream)) == answers["demo-mini"]
+
+
 async def test_header_directives_override_the_prompt() -> None:
     d = parse_directives("[[len:10]] [[fault:429]] [[delay:5]] [[bogus:1]] [[chunk:x]]", "len=20; drop=3")
     assert (d.length, d.fault, d.delay_ms, d.drop, d.chunk) == (20, 429, 5.0, 3, 12)

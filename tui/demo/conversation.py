@@ -91,3 +91,5 @@ class Plan:
     """The text to produce now (the missing tail, for a continuation)."""
     prompt_chars: int
     """Characters of conversation sent, for usage numbers."""
+    model: str | None = None
+    """The model asked, which `[[by_model]]` answers word differently."""

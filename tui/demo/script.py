@@ -36,9 +36,10 @@ _NAMES: dict[str, tuple[str, type]] = {
     "tool_parallel": ("tool_parallel", int),
     "cached": ("cached_tokens", int),
     "reasoning": ("reasoning_tokens", int),
+    "by_model": ("by_model", int),
 }
-# What a continuation keeps from the original prompt: its size and speed, never its faults.
-_PACING_NAMES = frozenset({"len", "chunk", "delay"})
+# What a continuation keeps from the original prompt: its size, speed and wording, never its faults.
+_PACING_NAMES = frozenset({"len", "chunk", "delay", "by_model"})
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ class Directives:
     """Input tokens reported as read from the provider's cache (at most all of them)."""
     reasoning_tokens: int = 0
     """Output tokens reported as reasoning (added to the output tokens, as OpenAI counts them)."""
+    by_model: int = 0
+    """Word the answer by model too, so several models asked the same prompt answer differently."""
 
     @property
     def has_faults(self) -> bool:
@@ -211,18 +214,20 @@ HOSTILE_TEXT = (
 )
 
 
-def expected_answer(prompt: str, length: int | None = None) -> str:
+def expected_answer(prompt: str, length: int | None = None, model: str | None = None) -> str:
     """The exact answer the demo server gives to `prompt`, `length` characters long.
 
     `length` defaults to the prompt's `[[len:N]]` directive (else 1200); the text is
-    Markdown-looking and seeded by the prompt's SHA-256 so every process agrees.
+    Markdown-looking and seeded by the prompt's SHA-256 so every process agrees. With
+    `[[by_model]]` the `model` asked is part of the seed.
     """
     directives = parse_directives(prompt)
     if length is None:
         length = directives.length
     if directives.hostile:
         return (HOSTILE_TEXT * (length // len(HOSTILE_TEXT) + 1))[:length]
-    seed = int.from_bytes(hashlib.sha256(prompt.encode("utf-8")).digest()[:8], "big")
+    seeded = f"{prompt}\0{model}" if directives.by_model and model else prompt
+    seed = int.from_bytes(hashlib.sha256(seeded.encode("utf-8")).digest()[:8], "big")
     rng = random.Random(seed)
     parts = [f"## {_echo(prompt)}\n\n", _paragraph(rng), "\n\n"]
     size = sum(map(len, parts))

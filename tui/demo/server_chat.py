@@ -60,7 +60,7 @@ class ChatApi:
         model = str(body["model"])
         limit = output_limit(body, "max_completion_tokens", "max_tokens")
         self._server.stats.last_output_limit = limit
-        plan = self._server.plan(chat_history(messages), request.headers.get(DIRECTIVE_HEADER))
+        plan = self._server.plan(chat_history(messages), request.headers.get(DIRECTIVE_HEADER), model)
         directives = plan.directives
         if directives.fault is not None:
             dated = bool(directives.retry_date)

@@ -294,7 +294,7 @@ class ResponsesApi:
         self._server.stats.last_output_limit = output_limit(body, "max_output_tokens")
         previous = self._previous(body.get("previous_response_id"))
         history = self._previous_history(previous) + responses_history(body.get("input", ""))
-        plan = self._server.plan(history, request.headers.get(DIRECTIVE_HEADER))
+        plan = self._server.plan(history, request.headers.get(DIRECTIVE_HEADER), str(body["model"]))
         directives = plan.directives
         if directives.fault is not None:
             return fault_response(

@@ -21,7 +21,7 @@ class DemoServer:
         self.fault_counts: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def plan(self, history: list[Message], header: str | None) -> Plan:
+    def plan(self, history: list[Message], header: str | None, model: str | None = None) -> Plan:
         """Resolve the prompt, its directives and whether its faults are still armed (`fail_times`)."""
         turn = resolve_turn(history)
         directives = parse_directives(turn.prompt, header, pacing_only=turn.continuation)
@@ -29,9 +29,9 @@ class DemoServer:
             self.fault_counts[turn.prompt] += 1
             if self.fault_counts[turn.prompt] > directives.fail_times:
                 directives = directives.without_faults()
-        full = expected_answer(turn.prompt, directives.length)
+        full = expected_answer(turn.prompt, directives.length, model)
         prompt_chars = sum(len(text) for _, text in history)
-        return Plan(turn, directives, full[len(turn.answered) :], prompt_chars)
+        return Plan(turn, directives, full[len(turn.answered) :], prompt_chars, model)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run work that must outlive the request that started it (background responses)."""

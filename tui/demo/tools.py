@@ -199,7 +199,7 @@ def with_preamble(plan: Plan, preamble: str) -> Plan:
     """The plan's answer with the tool preamble in front (a continuation gets the missing tail)."""
     if not preamble:
         return plan
-    full = preamble + expected_answer(plan.turn.prompt, plan.directives.length)
+    full = preamble + expected_answer(plan.turn.prompt, plan.directives.length, plan.model)
     return replace(plan, answer=full[len(plan.turn.answered) :])
 
 
