@@ -52,6 +52,7 @@ def test_run_json_prints_the_cost_of_each_task_and_usage_sums_the_sessions() -> 
     priced_config()
     first = run_json("--provider", "demo", "--session", "one", "a [[len:400]][[delay:0]]", "b [[len:90]][[delay:0]]")
     assert [task["usage"]["estimated"] for task in first] == [False, False]
+    assert all(0 < task["first_output_s"] <= task["elapsed_s"] for task in first)
     assert [task["cost_usd"] for task in first] == pytest.approx([expected_cost(task) for task in first], rel=1e-12)
     second = run_json("--provider", "demo-responses", "--session", "two", "c [[len:300]][[delay:0]]")
     assert second[0]["cost_usd"] is None and second[0]["usage"]["total_tokens"] > 0

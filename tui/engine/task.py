@@ -288,6 +288,7 @@ class Task:
             "api": self.api,
             "chars": self.chars,
             "elapsed_s": round(self.elapsed(), 3),
+            "first_output_s": None if (first := self.time_to_first_output) is None else round(first, 3),
             "created_at": self.created_at,
             "started_at": self.started_at,
             "finished_at": self.finished_at,

@@ -43,11 +43,14 @@ def _task(source: str, index: int, raw: Any) -> Task:
         raise f.fail("continuation_token", "must hold a 'response_id' string")
     output = f.text("output", required=True)
     created_at, started_at = _or(f.seconds("created_at"), time.time()), f.seconds("started_at")
+    first_output = f.seconds("first_output_s")
     return Task(
         id=task_id, prompt=prompt, provider=f.text("provider", "demo", blank=False), model=f.text("model", ""),
         api=f.choice("api", API_KINDS, "chat"), status=TaskStatus(f.choice("status", STATUSES)),
         created_at=created_at, started_at=started_at,
-        finished_at=f.seconds("finished_at"), prior_elapsed=_or(f.seconds("prior_elapsed"), 0.0),
+        finished_at=f.seconds("finished_at"),
+        first_output_at=None if first_output is None or started_at is None else started_at + first_output,
+        prior_elapsed=_or(f.seconds("prior_elapsed"), 0.0),
         timeout=f.timeout(), error=f.text("error"), notice=f.text("notice"), usage=f.usage(),
         system=f.text("system"), attachments=f.paths("attachments"), request_text=f.text("request_text", prompt),
         parent_id=f.whole("parent_id", 1, MAX_TASK_ID), base_session=f.session_dict("base_session"),
