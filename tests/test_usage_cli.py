@@ -135,3 +135,13 @@ def test_a_session_saved_before_cost_opens_unchanged_and_is_priced_by_todays_con
     engine = Engine(parse_config(tomllib.loads(PRICES), Path("prices.toml"), environ={}))
     engine.adopt(tasks)
     assert engine.cost_of(tasks[0]) == pytest.approx((1000 * 0.27 + 2000 * 1.10) / 1_000_000, rel=1e-12)
+
+
+def test_a_priced_runs_progress_lines_end_with_the_cost_of_each_task() -> None:
+    priced_config()
+    result = agentdeck("run", "--provider", "demo", "a [[len:400]][[delay:0]]")
+    assert result.returncode == 0, result.stderr
+    done = next(line for line in result.stderr.splitlines() if line.startswith("agentdeck: task 1 done"))
+    assert " cost=$0.0" in done
+    unpriced = agentdeck("run", "--provider", "demo-responses", "b [[len:100]][[delay:0]]")
+    assert "cost=" not in unpriced.stderr, "no price means no cost, never $0"

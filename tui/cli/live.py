@@ -12,7 +12,9 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.engine import Engine, EventKind, Task, TaskEvent, TaskStatus
+from tui.engine.stalls import is_stalled, quiet_for
 from tui.safety import one_line, visible_controls
+from tui.wording import money
 
 STATUS_STYLE = {
     TaskStatus.QUEUED: "dim",
@@ -34,6 +36,18 @@ def _tools_cell(task: Task) -> str:
     return visible_controls(f"{len(task.tool_calls)}" + (f" · {current}" if current else ""))
 
 
+def _status_cell(task: Task, now: float) -> Text:
+    """The status, or how long a running task has been quiet once that is worth saying (`quiet 23s`)."""
+    if is_stalled(task, now):
+        return Text(f"quiet {quiet_for(task, now) or 0:.0f}s", style="bold yellow")
+    return Text(str(task.status), style=STATUS_STYLE[task.status])
+
+
+def _cost_part(task: Task) -> str:
+    """` cost=$0.0042` for a progress line; nothing while the cost is not known."""
+    return "" if task.usage.cost_usd is None else f" cost={money(task.usage.cost_usd)}"
+
+
 class TerminalProgress:
     """A rich Live table on stderr, redrawn a few times a second, never per chunk."""
 
@@ -48,16 +62,17 @@ class TerminalProgress:
 
     def _table(self) -> Table:
         table = Table(box=None, pad_edge=False, show_edge=False)
-        for column in ("id", "status", "chars", "chars/s", "elapsed", "tools", "prompt"):
-            table.add_column(column, justify="right" if column in ("chars", "chars/s", "elapsed") else "left")
+        for column in ("id", "status", "chars", "chars/s", "elapsed", "cost", "tools", "prompt"):
+            table.add_column(column, justify="right" if column in ("chars", "chars/s", "elapsed", "cost") else "left")
         now = time.time()
         for task in self.engine.tasks.values():
             table.add_row(
                 str(task.id),
-                Text(str(task.status), style=STATUS_STYLE[task.status]),
+                _status_cell(task, now),
                 f"{task.chars:,}",
                 f"{task.rate:,.0f}" if task.status is TaskStatus.RUNNING else "",
                 f"{task.elapsed(now):.1f}s",
+                money(task.usage.cost_usd) if task.status.is_final else "",
                 Text(_tools_cell(task)),
                 Text(one_line(task.prompt, 48)),
             )
@@ -87,7 +102,8 @@ class PlainProgress:
         task = event.task
         if event.kind is EventKind.STATUS:
             extra = f" ({task.error})" if task.error else ""
-            self._line(f"task {task.id} {task.status} chars={task.chars} elapsed={task.elapsed():.1f}s{extra}")
+            line = f"task {task.id} {task.status} chars={task.chars} elapsed={task.elapsed():.1f}s{_cost_part(task)}"
+            self._line(line + extra)
         elif event.kind is EventKind.TOOL and event.call is not None:
             call = event.call
             took = f" {call.elapsed_s:.1f}s" if call.status.is_final else ""
