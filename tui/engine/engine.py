@@ -24,7 +24,7 @@ from tui.engine.budget import Budget
 from tui.engine.clients import ClientFactory, LocalServer, MissingKeyError, NoServerError
 from tui.engine.errors import Failure, describe_failure
 from tui.engine.events import EventKind, Observer, ProgressThrottle, TaskEvent
-from tui.engine.groups import GroupError, Target, check_targets, members, new_group_id
+from tui.engine.groups import GroupError, Target, check_targets, latest_per_target, members, new_group_id
 from tui.engine.limits import ConcurrencyLimit, Slot
 from tui.engine.mcp_servers import McpStartError, ToolNameClash
 from tui.engine.pricing import cost_usd, price_task, prices_for
@@ -246,8 +246,8 @@ class Engine:
         )
 
     def retry_group(self, group_id: str) -> list[Task]:
-        """The whole group asked again, as a new group; the old answers are kept."""
-        old = self.group(group_id)
+        """The whole group asked again (each provider/model once), as a new group; the old answers are kept."""
+        old = latest_per_target(self.group(group_id))
         busy = next((task for task in old if task.status.is_active), None)
         if busy is not None:
             raise EngineError(f"task {busy.id} of group {group_id} is still {busy.status}")

@@ -67,3 +67,13 @@ def members(tasks: Mapping[int, Task], group_id: str) -> list[Task]:
     if not found:
         raise GroupError(f"no group {group_id!r}")
     return sorted(found, key=lambda task: task.id)
+
+
+def latest_per_target(tasks: Sequence[Task]) -> list[Task]:
+    """Each provider/model's newest member, in creation order: a member retried alone is superseded by its retry."""
+    latest: dict[tuple[str, str], Task] = {}
+    for task in tasks:
+        key = (task.provider, task.model)
+        if key not in latest or task.id > latest[key].id:
+            latest[key] = task
+    return sorted(latest.values(), key=lambda task: task.id)

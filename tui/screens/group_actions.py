@@ -11,7 +11,7 @@ from collections.abc import Callable
 from textual.app import App
 
 from tui.engine import Engine, EngineError, Task
-from tui.engine.groups import GroupError, check_targets, parse_targets
+from tui.engine.groups import GroupError, check_targets, latest_per_target, parse_targets
 from tui.screens.ask import AskScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.formatting import one_line, plural
@@ -76,8 +76,8 @@ def retry_group_or_member(app: App[object], engine: Engine, task: Task, start: S
             start(lambda: [engine.retry(task.id)])
 
     try:
-        size = len(engine.group(group))
+        size = len(latest_per_target(engine.group(group)))
     except EngineError:
         size = 1
-    question = f"Retry all {size} tasks of group {group} as a new group, or only task #{task.id}?"
+    question = f"Retry all {plural(size, 'model')} of group {group} as a new group, or only task #{task.id}?"
     app.push_screen(ConfirmScreen(question, yes="Whole group", no=f"Only #{task.id}"), answered)
