@@ -1,6 +1,7 @@
 """One streaming run of a task through Agent Framework: fresh, continued, or re-attached.
 
-The stream is read on the client factory's stream loop (its own thread); the
+The stream is read in the stream worker process (`tui.engine.worker`), or on
+the client factory's stream loop (its own thread, `streams = "thread"`); the
 text reaches the task on the engine's loop through a `StreamFeed`, so the
 task is only ever touched by the engine's loop.
 """
@@ -8,13 +9,14 @@ task is only ever touched by the engine's loop.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from tui.engine.errors import caused_by
-from tui.engine.feed import RunState, StreamFeed, ToolEvent
+from tui.engine.feed import RunState, StreamFeed, StreamSide, ToolEvent
 from tui.engine.prompts import CONTINUE_PROMPT
 from tui.engine.retention import Compactor
 from tui.engine.stalls import is_output
@@ -154,8 +156,8 @@ async def _close(stream: Any) -> None:
         pass
 
 
-async def _read_stream(clients: ClientFactory, spec: ProviderConfig, request: RunRequest, feed: StreamFeed) -> Outcome:
-    """Runs on the stream loop: stream one run into `feed`, which always ends, whatever happens."""
+async def read_stream(clients: ClientFactory, spec: ProviderConfig, request: RunRequest, feed: StreamSide) -> Outcome:
+    """Runs where streams are read (the worker process or the stream loop): stream one run into `feed`, which always ends, whatever happens."""
     try:
         feed.bind()
         from agent_framework import AgentSession
@@ -212,7 +214,7 @@ def _limit_notice(request: RunRequest) -> str:
     return f"the answer stopped at max_output_tokens ({request.max_output_tokens})"
 
 
-async def _tools_for(clients: ClientFactory, request: RunRequest, feed: StreamFeed) -> dict[str, Any]:
+async def _tools_for(clients: ClientFactory, request: RunRequest, feed: StreamSide) -> dict[str, Any]:
     """The run's tools and the gate around their calls; starting the servers first (a clash refuses the run)."""
     if not request.tools:
         return {}
@@ -223,6 +225,17 @@ async def _tools_for(clients: ClientFactory, request: RunRequest, feed: StreamFe
     return {"tools": [tool.function for tool in offered.values()], "middleware": [run.middleware()]}
 
 
+async def _start(
+    clients: ClientFactory, spec: ProviderConfig, request: RunRequest, feed: StreamFeed
+) -> concurrent.futures.Future[Outcome]:
+    """Read the run in the stream worker process, or on the stream loop of this one (`streams = "thread"`)."""
+    if clients.worker is None:
+        return clients.streams.submit(read_stream(clients, spec, request, feed))
+    # The local demo server is this process's: the worker is told where it listens.
+    resolved = replace(spec, base_url=await clients.base_url(spec))
+    return clients.worker.start_run(resolved, request, feed, clients.mcp.configs if request.tools else None)
+
+
 async def stream_once(
     clients: ClientFactory, spec: ProviderConfig, task: Task, plan: RunPlan, on_text: Callable[[Task], None],
     on_tool: Callable[[Task, ToolEvent], None], policy: ApprovalPolicy = ApprovalPolicy.OPERATOR,
@@ -231,7 +244,7 @@ async def stream_once(
     """Stream one run, appending text and tool calls to the task as they arrive. Cancelling this cancels the stream."""
     request = _run_request(task, plan, spec, policy)
     feed = StreamFeed(request.state, clients.streams.handoff())
-    future = clients.streams.submit(_read_stream(clients, spec, request, feed))
+    future = await _start(clients, spec, request, feed)
     ended = False
     try:
         while not ended:
