@@ -123,8 +123,9 @@ async def run_engine(base_url: str, prompts: list[str], session: str) -> tuple[i
 
     engine.subscribe(observer)
     try:
-        # The baselines build their SDK client before the clock starts; so does the engine here.
-        await engine.clients.sdk_client(engine.config.provider(PROVIDER))
+        # The baselines build their SDK client before the clock starts; so does the engine here (in its stream
+        # worker process, the default `streams = "process"`), by running one tiny task.
+        await engine.run_task(engine.add_task(prompt(0, length=CHUNK, chunk=CHUNK), provider=PROVIDER))
         tasks = [engine.add_task(p, provider=PROVIDER) for p in prompts]
         started = time.perf_counter()
         await asyncio.gather(*(engine.start(t) for t in tasks))

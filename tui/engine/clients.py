@@ -143,9 +143,14 @@ class ClientFactory:
         return usage_of_response(response.usage)
 
     def prepare(self) -> None:
-        """Blocking: start the stream worker now, so the first task does not wait for its imports."""
-        if self.worker is not None:
-            self.worker.start()
+        """Blocking: start the stream worker (or, reading streams here, import the SDKs) now, so the first task
+        does not wait for that. This process imports `openai` either way: the worker's errors are rebuilt as its."""
+        if self.worker is None:
+            from agent_framework.openai import OpenAIChatClient, OpenAIChatCompletionClient  # noqa: F401
+        else:
+            import openai  # noqa: F401
+
+            self.worker.prepare()
 
     async def close(self) -> None:
         if self.worker is not None:

@@ -27,7 +27,7 @@ from tui.engine.runs import read_stream
 from tui.engine.tool_calls import ApprovalDecision
 from tui.engine.worker_errors import error_data
 from tui.engine.worker_protocol import (
-    Approve, Batch, CancelBackground, CancelRun, Channel, Close, Reply, RunNews, StartRun, ToolNews,
+    Approve, Batch, CancelBackground, CancelRun, Channel, Close, Ready, Reply, RunNews, StartRun, ToolNews,
 )
 
 BATCH_INTERVAL_S = 0.02
@@ -124,6 +124,7 @@ class Worker:
         inbox: asyncio.Queue[object] = asyncio.Queue()
         stop = asyncio.Event()
         self._outbox = Outbox(self._news, stop)
+        self._outbox.send(Ready())
         threading.Thread(target=self._read_commands, args=(loop, inbox), name="commands", daemon=True).start()
         waiting = asyncio.ensure_future(stop.wait())
         while True:

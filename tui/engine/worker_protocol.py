@@ -65,6 +65,11 @@ class Close:
 
 
 @dataclass(frozen=True)
+class Ready:
+    """The worker has imported the SDKs and reads commands."""
+
+
+@dataclass(frozen=True)
 class ToolNews:
     call: ToolCall
     asks: bool

@@ -27,7 +27,7 @@ from tui.engine.feed import StreamFeed, ToolEvent
 from tui.engine.tool_calls import ApprovalDecision
 from tui.engine.worker_errors import ErrorData, WorkerStopped, rebuild
 from tui.engine.worker_protocol import (
-    Approve, Batch, CancelBackground, CancelRun, Channel, Close, Reply, RunNews, StartRun,
+    Approve, Batch, CancelBackground, CancelRun, Channel, Close, Ready, Reply, RunNews, StartRun,
 )
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from tui.config_mcp import McpServerConfig
     from tui.engine.runs import RunRequest
 
+READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 6.0
 """The worker's own stop takes at most 5 s (MCP servers closing); then it is killed."""
 _SOURCE_ROOT = str(Path(__file__).resolve().parents[2])
@@ -70,6 +71,8 @@ class _Process:
         self._runs: dict[int, _Run] = {}
         self._requests: dict[int, concurrent.futures.Future[Any]] = {}
         self._stopped: WorkerStopped | None = None
+        self.ready = threading.Event()
+        """Set once the worker has imported the SDKs (or has died)."""
         self._reader = threading.Thread(target=self._read, name="agentdeck-worker-news", daemon=True)
         self._reader.start()
 
@@ -121,7 +124,10 @@ class _Process:
                     self._apply(news)
             elif isinstance(message, Reply):
                 self._answer(message)
+            elif isinstance(message, Ready):
+                self.ready.set()
         self._news.close()
+        self.ready.set()
         self._end_all(WorkerStopped(f"the stream worker stopped ({self._how_it_ended()}); continue to resume"))
 
     def _apply(self, news: RunNews) -> None:
@@ -214,6 +220,10 @@ class StreamWorker:
             if self._process is None or not self._process.alive:
                 self._process = _Process()
             return self._process
+
+    def prepare(self) -> None:
+        """Blocking: start the worker and wait (bounded) until it has imported the SDKs."""
+        self.start().ready.wait(READY_TIMEOUT_S)
 
     def start_run(
         self, spec: ProviderConfig, request: RunRequest, feed: StreamFeed, mcp: Mapping[str, McpServerConfig] | None,
