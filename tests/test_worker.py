@@ -16,10 +16,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import config_for
+from tests.mcp_helpers import DEMO_TOOLS, tool_config
 from tui.config import Config, ProviderConfig
+from tui.config_mcp import McpServerConfig
 from tui.demo.script import expected_answer
 from tui.demo.server import DemoServerThread
-from tui.engine import Engine, Task, TaskStatus
+from tui.demo.tools import expected_tool_answer
+from tui.engine import Engine, Task, TaskStatus, ToolCallStatus
 
 
 def process_config(demo: DemoServerThread, **options: Any) -> Config:
@@ -182,3 +185,37 @@ async def test_a_killed_worker_leaves_tasks_interrupted_and_a_new_one_continues(
     assert worker.pid not in (None, first)
     assert not alive(first)
     assert task.text == expected_answer(prompt)
+
+
+@pytest.mark.parametrize("provider", ["chat", "resp"])
+async def test_an_mcp_tool_asked_for_is_approved_from_this_process(demo: DemoServerThread, provider: str) -> None:
+    asking = McpServerConfig(**{**vars(DEMO_TOOLS), "approve": "ask"})
+    engine = Engine(tool_config(demo.base_url, asking).with_overrides(streams="process"))
+    prompt = '[[tool:word_count {"text": "two words"}]] [[len:60]] count them'
+    try:
+        task = engine.add_task(prompt, provider=provider)
+        runner = engine.start(task)
+        await until(lambda: task.status is TaskStatus.WAITING or task.status.is_final, timeout=60)
+        [call] = task.waiting_calls
+        engine.answer_approval(task.id, call.call_id, "once")
+        await asyncio.wait_for(runner, 30)
+    finally:
+        await engine.aclose()
+    assert task.status is TaskStatus.DONE, task.error
+    result = "2 words, 1 lines, 9 characters"
+    assert task.text == expected_tool_answer(prompt, [("word_count", result)])
+    assert [(c.status, c.result) for c in task.tool_calls] == [(ToolCallStatus.DONE, result)]
+
+
+async def test_an_mcp_server_that_does_not_start_fails_the_task_saying_why(demo: DemoServerThread) -> None:
+    gone = McpServerConfig("gone", command="agentdeck-no-such-mcp-server")
+    engine = Engine(tool_config(demo.base_url, gone).with_overrides(streams="process"))
+    try:
+        task = await run_one(engine, "[[len:40]] anything")
+    finally:
+        await engine.aclose()
+    assert task.status is TaskStatus.FAILED
+    assert task.error == (
+        "MCP server 'gone' did not start: command 'agentdeck-no-such-mcp-server' not found"
+        " (is it installed and on PATH?)"
+    )
