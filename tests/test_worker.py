@@ -112,7 +112,9 @@ async def test_a_429_retry_after_is_waited_out(engine: Engine) -> None:
 
 async def test_a_missing_key_fails_saying_which_variable(demo: DemoServerThread) -> None:
     config = process_config(demo)
-    remote = ProviderConfig("remote", "chat", "m", base_url="https://example.invalid/v1", api_key_env="AGENTDECK_NO_KEY")
+    remote = ProviderConfig(
+        "remote", "chat", "m", base_url="https://example.invalid/v1", api_key_env="AGENTDECK_NO_KEY"
+    )
     engine = Engine(config.with_overrides(providers={**config.providers, "remote": remote}))
     try:
         task = await run_one(engine, "needs a key", provider="remote")

@@ -8,6 +8,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tui.config import ProviderConfig
+from tui.engine.errors import MissingKeyError as MissingKeyError  # re-exported: raised here
+from tui.engine.errors import NoServerError as NoServerError
 from tui.engine.mcp_servers import McpServers
 from tui.engine.stream_loop import StreamLoop
 from tui.engine.task import Usage
@@ -21,14 +23,6 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 600.0
 MAX_AGENTS = 32
-
-
-class MissingKeyError(RuntimeError):
-    """The provider names a key variable that is not set; nothing was sent."""
-
-
-class NoServerError(RuntimeError):
-    """The provider has no `base_url` and the engine was given no local server for it; nothing was sent."""
 
 
 class LocalServer(Protocol):

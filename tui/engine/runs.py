@@ -11,16 +11,16 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from tui.engine.errors import caused_by
 from tui.engine.feed import RunState, StreamFeed, StreamSide, ToolEvent
 from tui.engine.prompts import CONTINUE_PROMPT
 from tui.engine.retention import Compactor
+from tui.engine.run_request import Outcome, RunMode, RunRequest
 from tui.engine.stalls import is_output
-from tui.engine.task import Task, Usage, scalar_text
+from tui.engine.task import Task, scalar_text
 from tui.engine.tool_calls import ApprovalPolicy, ToolCall
 from tui.engine.updates import RoundCounter, reader_for
 
@@ -32,50 +32,9 @@ STREAM_CLOSE_TIMEOUT_S = 2.0
 YIELD_AFTER_S = 0.005
 
 
-class RunMode(StrEnum):
-    FRESH = "fresh"
-    CONTINUE = "continue"
-    """Ask the model, in the task's session, to go on from where the text stops."""
-    REATTACH = "reattach"
-    """Re-attach to a native background response by its continuation token."""
-
-
 @dataclass(frozen=True)
 class RunPlan:
     mode: RunMode
-
-
-@dataclass
-class Outcome:
-    finished: bool = False
-    failure: str | None = None
-    usage: Usage = field(default_factory=Usage)
-    session_state: dict[str, Any] | None = None
-    fallback_notice: str | None = None
-    notice: str | None = None
-    """A remark on a finished run, e.g. that its answer stopped at `max_output_tokens`."""
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """A copy of what the stream loop needs from a task, so that thread never touches the task."""
-
-    mode: RunMode
-    api: str
-    model: str
-    system: str | None
-    request_text: str
-    text_so_far: str
-    base_session: dict[str, Any] | None
-    state: RunState
-    tools: tuple[str, ...] = ()
-    """MCP servers whose tools the model is offered."""
-    max_tool_rounds: int = 20
-    policy: ApprovalPolicy = ApprovalPolicy.OPERATOR
-    calls_so_far: tuple[ToolCall, ...] = ()
-    """Finished calls of earlier runs, replayed with the text when continuing."""
-    max_output_tokens: int | None = None
-    """The provider's `max_output_tokens`, sent as the framework's `max_tokens` option (mapped per API)."""
 
 
 def plan_run(task: Task, *, native_resume: bool = True) -> RunPlan:
@@ -156,8 +115,11 @@ async def _close(stream: Any) -> None:
         pass
 
 
-async def read_stream(clients: ClientFactory, spec: ProviderConfig, request: RunRequest, feed: StreamSide) -> Outcome:
-    """Runs where streams are read (the worker process or the stream loop): stream one run into `feed`, which always ends, whatever happens."""
+async def read_stream(
+    clients: ClientFactory, spec: ProviderConfig, request: RunRequest, feed: StreamSide
+) -> Outcome:
+    """Runs where streams are read (the worker process or the stream loop): stream one run into `feed`,
+    which always ends, whatever happens."""
     try:
         feed.bind()
         from agent_framework import AgentSession

@@ -27,7 +27,17 @@ from tui.engine.runs import read_stream
 from tui.engine.tool_calls import ApprovalDecision
 from tui.engine.worker_errors import error_data
 from tui.engine.worker_protocol import (
-    Approve, Batch, CancelBackground, CancelRun, Channel, Close, Ready, Reply, RunNews, StartRun, ToolNews,
+    Approve,
+    Batch,
+    CancelBackground,
+    CancelRun,
+    Channel,
+    Close,
+    Ready,
+    Reply,
+    RunNews,
+    StartRun,
+    ToolNews,
 )
 
 BATCH_INTERVAL_S = 0.02

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.engine.errors import cause_chain
+from tui.engine.errors import MissingKeyError, NoServerError, cause_chain
 
 JSON_DOC_CHARS = 200
 """How much of a malformed event's text follows its exception: enough for the position it names."""
@@ -60,7 +60,8 @@ def _one(exc: BaseException) -> ExceptionData:
     if isinstance(exc, openai.APIError):
         return ExceptionData(data.module, data.name, exc.message, body=exc.body, request=where)
     if isinstance(exc, json.JSONDecodeError):
-        return ExceptionData(data.module, data.name, data.message, extra=(exc.msg, exc.doc[: exc.pos + JSON_DOC_CHARS], exc.pos))
+        parts = (exc.msg, exc.doc[: exc.pos + JSON_DOC_CHARS], exc.pos)
+        return ExceptionData(data.module, data.name, data.message, extra=parts)
     reason = getattr(exc, "reason", None)
     if data.name == "McpStartError" and isinstance(reason, str):
         return ExceptionData(data.module, data.name, data.message, extra=(reason,))
@@ -105,7 +106,6 @@ def _rebuild_one(data: ExceptionData) -> BaseException:
 
 
 def _our_exception(data: ExceptionData) -> BaseException | None:
-    from tui.engine.clients import MissingKeyError, NoServerError
     from tui.engine.mcp_servers import McpStartError, ToolNameClash
 
     if data.name == "JSONDecodeError" and len(data.extra) == 3:

@@ -20,7 +20,7 @@ from tui.engine.tool_calls import ApprovalDecision, ToolCall
 if TYPE_CHECKING:
     from tui.config import ProviderConfig
     from tui.config_mcp import McpServerConfig
-    from tui.engine.runs import RunRequest
+    from tui.engine.run_request import RunRequest
     from tui.engine.worker_errors import ErrorData
 
 

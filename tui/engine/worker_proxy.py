@@ -27,13 +27,22 @@ from tui.engine.feed import StreamFeed, ToolEvent
 from tui.engine.tool_calls import ApprovalDecision
 from tui.engine.worker_errors import ErrorData, WorkerStopped, rebuild
 from tui.engine.worker_protocol import (
-    Approve, Batch, CancelBackground, CancelRun, Channel, Close, Ready, Reply, RunNews, StartRun,
+    Approve,
+    Batch,
+    CancelBackground,
+    CancelRun,
+    Channel,
+    Close,
+    Ready,
+    Reply,
+    RunNews,
+    StartRun,
 )
 
 if TYPE_CHECKING:
     from tui.config import ProviderConfig
     from tui.config_mcp import McpServerConfig
-    from tui.engine.runs import RunRequest
+    from tui.engine.run_request import RunRequest
 
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 6.0
