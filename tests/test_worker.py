@@ -11,13 +11,14 @@ import signal
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import config_for
 from tests.mcp_helpers import DEMO_TOOLS, tool_config
-from tui.config import Config, ProviderConfig
+from tui.config import Config, ConfigError, ProviderConfig, describe, parse_config
 from tui.config_mcp import McpServerConfig
 from tui.demo.script import expected_answer
 from tui.demo.server import DemoServerThread
@@ -221,3 +222,11 @@ async def test_an_mcp_server_that_does_not_start_fails_the_task_saying_why(demo:
         "MCP server 'gone' did not start: command 'agentdeck-no-such-mcp-server' not found"
         " (is it installed and on PATH?)"
     )
+
+
+def test_the_streams_setting_is_checked_and_shown(tmp_path: Path) -> None:
+    assert parse_config({}, tmp_path / "c.toml").streams == "process"
+    assert parse_config({"streams": "thread"}, tmp_path / "c.toml").streams == "thread"
+    with pytest.raises(ConfigError, match="key .streams.: must be .process. or .thread., got str .fork."):
+        parse_config({"streams": "fork"}, tmp_path / "c.toml")
+    assert 'streams = "process"' in describe(parse_config({}, tmp_path / "c.toml"))

@@ -71,13 +71,24 @@ class Outbox:
         if runs:
             for news in runs:
                 news.items = _joined(news.items)
-            self.send(Batch(runs))
+            if not self.send(Batch(runs)):
+                for news in runs:  # one run's news would not pickle: send the others, and end that run saying why
+                    self.send(Batch([news])) or self.send(Batch([_unsendable(news)]))
 
-    def send(self, message: object) -> None:
+    def send(self, message: object) -> bool:
+        """False when the message could not be pickled; a closed pipe means the UI process is gone."""
         try:
             self._channel.send(message)
         except OSError:
-            self._broken.set()  # the UI process is gone
+            self._broken.set()
+        except Exception:
+            return False
+        return True
+
+
+def _unsendable(news: RunNews) -> RunNews:
+    why = RuntimeError("the stream worker could not send this run's data back")
+    return RunNews(news.run_id, ended=True, done=True, error=error_data(why))
 
 
 def _joined(items: list[str | ToolNews]) -> list[str | ToolNews]:
