@@ -92,7 +92,13 @@ class _Process:
     def start_run(self, run_id: int, command: StartRun, feed: StreamFeed) -> concurrent.futures.Future[Any]:
         result: concurrent.futures.Future[Any] = concurrent.futures.Future()
         with self._lock:
-            self._runs[run_id] = _Run(feed, result)
+            stopped = self._stopped
+            if stopped is None:
+                self._runs[run_id] = _Run(feed, result)
+        if stopped is not None:  # it died after `StreamWorker.start` found it alive
+            feed.end()
+            result.set_exception(stopped)
+            return result
         feed.read_elsewhere(lambda: self.send(CancelRun(run_id)))
         self.send(command)
         return result
@@ -100,8 +106,13 @@ class _Process:
     def request(self, request_id: int, command: CancelBackground) -> concurrent.futures.Future[Any]:
         answer: concurrent.futures.Future[Any] = concurrent.futures.Future()
         with self._lock:
-            self._requests[request_id] = answer
-        self.send(command)
+            stopped = self._stopped
+            if stopped is None:
+                self._requests[request_id] = answer
+        if stopped is not None:
+            answer.set_exception(stopped)
+        else:
+            self.send(command)
         return answer
 
     def send(self, command: object) -> None:
