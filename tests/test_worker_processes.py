@@ -70,7 +70,7 @@ def _streaming_app() -> tuple[TerminalApp, set[int]]:
     app.wait_for("Ask something")
     app.type(SLOW + "\r")
     deadline = time.monotonic() + 60
-    while len(started := _descendants(app.process.pid)) < 2:
+    while len(_descendants(app.process.pid)) < 2:
         assert time.monotonic() < deadline, f"no worker and MCP server: {app.text[-1500:]!r}"
         app.settle(0.3)
     app.settle(1.0)
