@@ -83,6 +83,7 @@ async def test_cancel_closes_the_stream_within_a_second(engine: Engine, demo: De
     assert task.status is TaskStatus.CANCELLED
 
 
+@pytest.mark.slow  # seconds: kept out of the inner loop, run by the whole suite
 async def test_provider_errors_read_as_in_process(demo: DemoServerThread) -> None:
     """The rebuilt exceptions give the same messages, statuses and retries as the real ones."""
     prompts = [
@@ -125,6 +126,7 @@ async def test_a_missing_key_fails_saying_which_variable(demo: DemoServerThread)
     assert task.error == "AGENTDECK_NO_KEY is not set (provider 'remote' reads its key from it)"
 
 
+@pytest.mark.slow  # seconds: kept out of the inner loop, run by the whole suite
 async def test_timeout_and_idle_timeout(demo: DemoServerThread) -> None:
     engine = Engine(replace(process_config(demo, timeout=1.0), idle_timeout=1.5))
     try:
@@ -148,6 +150,7 @@ async def test_a_dropped_stream_continues_to_the_exact_text(engine: Engine) -> N
     assert task.text == expected_answer(prompt)
 
 
+@pytest.mark.slow  # seconds: kept out of the inner loop, run by the whole suite
 async def test_a_background_response_is_reattached_by_the_next_app(demo: DemoServerThread) -> None:
     prompt = "worker reattach [[len:3000]][[delay:5]]"
     first = Engine(process_config(demo))
@@ -190,6 +193,7 @@ async def test_a_killed_worker_leaves_tasks_interrupted_and_a_new_one_continues(
     assert task.text == expected_answer(prompt)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("provider", ["chat", "resp"])
 async def test_an_mcp_tool_asked_for_is_approved_from_this_process(demo: DemoServerThread, provider: str) -> None:
     asking = McpServerConfig(**{**vars(DEMO_TOOLS), "approve": "ask"})
@@ -210,6 +214,7 @@ async def test_an_mcp_tool_asked_for_is_approved_from_this_process(demo: DemoSer
     assert [(c.status, c.result) for c in task.tool_calls] == [(ToolCallStatus.DONE, result)]
 
 
+@pytest.mark.slow  # seconds: kept out of the inner loop, run by the whole suite
 async def test_an_mcp_server_that_does_not_start_fails_the_task_saying_why(demo: DemoServerThread) -> None:
     gone = McpServerConfig("gone", command="agentdeck-no-such-mcp-server")
     engine = Engine(tool_config(demo.base_url, gone).with_overrides(streams="process"))
