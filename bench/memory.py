@@ -11,6 +11,10 @@ store attached (as the app runs them), after a warm-up round of 50 tiny tasks
 - `rss_kb_per_task`: 2,000 short tasks (240 characters; 400 with `--quick`)
   run to the end in one session and stay held, as after weeks of use. RSS
   growth ÷ tasks: the fixed cost of a finished task.
+
+Streams are read in the stream worker process (the default `streams =
+"process"`): `worker_rss_mb_per_output_mb` and `worker_rss_kb_per_task` are the
+same figures for its RSS (from /proc/PID/status), the SDK's side of the work.
 """
 
 from __future__ import annotations
@@ -65,16 +69,29 @@ async def _one_process(count: int, length: int) -> dict[str, float]:
                 engine.remove(task.id)
             store.flush()
             gc.collect()
-            before = rss_mb()
+            worker = engine.clients.worker.pid if engine.clients.worker else None  # the default: streams read there
+            before, worker_before = rss_mb(), _rss_mb_of(worker)
             tasks = await _round(engine, count, length, 3)
             store.flush()
             gc.collect()
-            after = rss_mb()
+            after, worker_after = rss_mb(), _rss_mb_of(worker)
             held_mb = sum(t.chars for t in tasks) / 1e6
-            return {"growth_mb": after - before, "held_mb": held_mb, "tasks": len(tasks), "rss_mb": after}
+            return {
+                "growth_mb": after - before, "held_mb": held_mb, "tasks": len(tasks), "rss_mb": after,
+                "worker_growth_mb": worker_after - worker_before,
+            }
         finally:
             await engine.aclose()
             await store.aclose()
+
+
+def _rss_mb_of(pid: int | None) -> float:
+    """Resident set size of another process (the stream worker) in MB; 0 without one."""
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/status") as status:
+        kilobytes = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    return kilobytes / 1000
 
 
 def _child(quick: bool) -> dict[str, Any]:
@@ -98,6 +115,8 @@ def measure(quick: bool) -> dict[str, Any]:
     return {
         "rss_mb_per_output_mb": round(median([r["growth_mb"] / r["held_mb"] for r in long_runs]), 3),
         "rss_kb_per_task": round(median([r["growth_mb"] * 1000 / r["tasks"] for r in short_runs]), 2),
+        "worker_rss_mb_per_output_mb": round(median([r["worker_growth_mb"] / r["held_mb"] for r in long_runs]), 3),
+        "worker_rss_kb_per_task": round(median([r["worker_growth_mb"] * 1000 / r["tasks"] for r in short_runs]), 2),
         "memory_output_mb": round(long_runs[0]["held_mb"], 1),
         "memory_rss_growth_mb": round(median([r["growth_mb"] for r in long_runs]), 1),
         "memory_short_tasks": short_runs[0]["tasks"],

@@ -42,9 +42,12 @@ class SharedDemoServer:
 
 
 def demo_engine(demo_url: str, *, concurrency: int = 4, timeout: float | None = 600.0) -> Engine:
-    """An engine whose built-in `demo` provider talks to the shared test server."""
+    """An engine whose built-in `demo` provider talks to the shared test server.
+
+    Its streams are read on a thread (`streams = "thread"`): a worker process per app test would cost a
+    second each, and tests/test_worker*.py cover the process; the real command uses the default."""
     config = parse_config({}, Path("test-config.toml"), environ={}).with_overrides(
-        default_provider="demo", concurrency=concurrency, timeout=timeout
+        default_provider="demo", concurrency=concurrency, timeout=timeout, streams="thread"
     )
     return Engine(config, local_server=SharedDemoServer(demo_url))
 
@@ -62,7 +65,7 @@ def tools_engine(
         "providers": providers or {},
     }
     config = parse_config(raw, Path("test-config.toml"), environ={}).with_overrides(
-        default_provider="demo", concurrency=concurrency, timeout=timeout
+        default_provider="demo", concurrency=concurrency, timeout=timeout, streams="thread"
     )
     return Engine(config, local_server=SharedDemoServer(demo_url))
 

@@ -53,11 +53,14 @@ def demo_url(demo_server: DemoServerThread) -> str:
 
 
 def config_for(
-    base_url: str, *, concurrency: int = 4, timeout: float | None = None, auto_continue: int = 0, **provider: Any
+    base_url: str, *, concurrency: int = 4, timeout: float | None = None, auto_continue: int = 0,
+    streams: str = "thread", **provider: Any
 ) -> Config:
     """A config whose providers `chat` and `resp` talk to the given server.
 
     Drops are not continued by themselves unless `auto_continue` says so: most tests look at one run.
+    Streams are read on a thread of the test's process unless `streams="process"`: most tests do not
+    depend on where (tests/test_worker*.py do), and a worker process per test costs a second.
     """
     config = parse_config({}, Path("test-config.toml"), environ={})
     providers = dict(config.providers)
@@ -65,5 +68,5 @@ def config_for(
     providers["resp"] = ProviderConfig("resp", "responses", "demo-responses", base_url=base_url, **provider)
     return config.with_overrides(
         providers=providers, default_provider="chat", concurrency=concurrency, timeout=timeout,
-        auto_continue=auto_continue,
+        auto_continue=auto_continue, streams=streams,
     )

@@ -40,6 +40,8 @@ DEMO_PROVIDERS = ("demo", "demo-responses")
 MAX_CONCURRENCY = 256
 DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
 DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
+StreamsMode = Literal["process", "thread"]
+STREAMS_MODES: tuple[StreamsMode, ...] = ("process", "thread")
 
 
 def is_local_url(url: str) -> bool:
@@ -127,6 +129,8 @@ class Config:
     """Spending limit of a session: no task starts once it is reached; None = no budget."""
     auto_continue: int = 2
     """How often a task whose stream dropped is continued in its session by itself."""
+    streams: StreamsMode = "process"
+    """Where provider streams are read: a worker process (off the UI's GIL) or a thread of this one."""
     providers: dict[str, ProviderConfig] = field(default_factory=dict)
     mcp: dict[str, McpServerConfig] = field(default_factory=builtin_mcp_servers)
     """MCP servers by name; the built-in `demo` one unless the file defines its own."""
@@ -165,6 +169,7 @@ class Config:
 
 TOP_LEVEL_KEYS = {
     "default_provider", "concurrency", "timeout", "max_attachment_bytes", "bell", "providers", "mcp", "auto_continue",
+    "streams",
 } | TOP_LEVEL_LIMIT_KEYS
 PROVIDER_KEYS = {
     "api", "base_url", "model", "api_key_env", "timeout", "max_retries", "instructions", "tools", "max_tool_rounds",
@@ -345,6 +350,9 @@ def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]
     bell = data.get("bell", False)
     if not isinstance(bell, bool):
         raise check.fail("bell", f"must be true or false, got {_show(bell)}")
+    streams = data.get("streams", "process")
+    if streams not in STREAMS_MODES:
+        raise check.fail("streams", f'must be "process" or "thread", got {_show(streams)}')
     return Config(
         path=path,
         default_provider=default,
@@ -353,6 +361,7 @@ def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]
         max_attachment_bytes=1_000_000 if max_bytes is None else max_bytes,
         bell=bell,
         auto_continue=2 if auto_continue is None else auto_continue,
+        streams=cast(StreamsMode, streams),
         providers=providers,
         mcp=servers,
         loaded_from_file=True,
@@ -454,6 +463,7 @@ def describe(config: Config) -> str:
         "idle_timeout": config.idle_timeout,
         **({"budget_usd": config.budget_usd} if config.budget_usd is not None else {}),
         "auto_continue": config.auto_continue,
+        "streams": config.streams,
         "providers": providers,
         "mcp": {name: describe_server(server) for name, server in sorted(config.mcp.items())},
     }

@@ -180,12 +180,13 @@ class AgentDeckApp(App[int]):
 
     @work(thread=True, group="warm-up", exit_on_error=False)
     def _warm_up(self) -> None:
-        """Import the SDKs in a thread now: imported by the first task, they would freeze the screen.
+        """Start the stream worker (or import the SDKs) in a thread now: done by the first task, it would freeze
+        the screen.
 
         Then freeze what start-up built, so full garbage collections while tasks
         stream walk only objects made since (figures in docs/performance.md).
         """
-        from agent_framework.openai import OpenAIChatClient, OpenAIChatCompletionClient  # noqa: F401
+        self.engine.clients.prepare()
 
         gc.collect()
         gc.freeze()

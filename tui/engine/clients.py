@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tui.config import ProviderConfig
+from tui.engine.errors import MissingKeyError as MissingKeyError  # re-exported: raised here
+from tui.engine.errors import NoServerError as NoServerError
 from tui.engine.mcp_servers import McpServers
 from tui.engine.stream_loop import StreamLoop
 from tui.engine.task import Usage
 from tui.engine.updates import usage_of_response
+from tui.engine.worker_proxy import StreamWorker
 
 if TYPE_CHECKING:
     import openai
@@ -19,14 +23,6 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 600.0
 MAX_AGENTS = 32
-
-
-class MissingKeyError(RuntimeError):
-    """The provider names a key variable that is not set; nothing was sent."""
-
-
-class NoServerError(RuntimeError):
-    """The provider has no `base_url` and the engine was given no local server for it; nothing was sent."""
 
 
 class LocalServer(Protocol):
@@ -53,12 +49,15 @@ class ClientFactory:
     providers with no `base_url`) is started the first time one of their tasks runs.
 
     SDK clients bind their connection pools to the loop that first uses them,
-    so clients and agents are used only on `streams`, the loop where streams are
-    read: `agent` and `sdk_client` are for coroutines running there.
+    so clients and agents are used only where streams are read: in the stream
+    worker process (`streams = "process"`, `worker`), or on `streams`, a loop on a
+    thread of this one (`"thread"`); `agent` and `sdk_client` are for coroutines there.
     """
 
-    def __init__(self, local_server: LocalServer | None = None) -> None:
+    def __init__(self, local_server: LocalServer | None = None, *, streams: str = "thread") -> None:
         self.streams = StreamLoop()
+        self.worker = StreamWorker() if streams == "process" else None
+        """The stream worker process, when streams are read there (None: on `streams`)."""
         self.mcp = McpServers({})
         """MCP servers, used on `streams` only; the engine gives them their config."""
         self._sdk_clients: dict[str, openai.AsyncOpenAI] = {}
@@ -124,24 +123,41 @@ class ClientFactory:
         """Stop a native background response on the server so it stops costing money, and learn what it used:
         from the cancel's answer, or from retrieving it once when that answer has no usage yet."""
 
-        async def cancel() -> Usage:
-            sdk = await self.sdk_client(provider)
-            response = await sdk.responses.cancel(response_id)
-            if response.usage is None:
-                response = await sdk.responses.retrieve(response_id)
-            return usage_of_response(response.usage)
+        if self.worker is not None:
+            resolved = replace(provider, base_url=await self.base_url(provider))
+            return await asyncio.wrap_future(self.worker.cancel_background(resolved, response_id))
+        return await self.streams.run(self.cancel_background_here(provider, response_id))
 
-        return await self.streams.run(cancel())
+    async def cancel_background_here(self, provider: ProviderConfig, response_id: str) -> Usage:
+        """`cancel_background` on the loop where streams are read."""
+        sdk = await self.sdk_client(provider)
+        response = await sdk.responses.cancel(response_id)
+        if response.usage is None:
+            response = await sdk.responses.retrieve(response_id)
+        return usage_of_response(response.usage)
+
+    def prepare(self) -> None:
+        """Blocking: start the stream worker (or, reading streams here, import the SDKs) now, so the first task
+        does not wait for that. This process imports `openai` either way: the worker's errors are rebuilt as its."""
+        if self.worker is None:
+            from agent_framework.openai import OpenAIChatClient, OpenAIChatCompletionClient  # noqa: F401
+        else:
+            import openai  # noqa: F401
+
+            self.worker.prepare()
 
     async def close(self) -> None:
+        if self.worker is not None:
+            await asyncio.to_thread(self.worker.close)
         if self.streams.started:
-            await self.streams.run(self._close_clients())
+            await self.streams.run(self.close_here())
             await self.streams.close()
         if self._started_server is not None:
             server, self._started_server = self._started_server, None
             await asyncio.to_thread(server.stop)
 
-    async def _close_clients(self) -> None:
+    async def close_here(self) -> None:
+        """Close the MCP servers and SDK clients, on the loop where streams are read."""
         await self.mcp.close()
         clients = list(self._sdk_clients.values())
         self._sdk_clients.clear()

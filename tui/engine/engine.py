@@ -38,6 +38,7 @@ from tui.engine.task import RESUMABLE, Task, TaskStatus, count_statuses
 from tui.engine.tool_calls import ApprovalDecision, ApprovalPolicy, ToolCall, ToolCallStatus
 from tui.engine.tool_recorder import ToolRecorder
 from tui.engine.usage_meter import UsageMeter
+from tui.engine.worker_errors import WorkerStopped
 from tui.timeouts import check_timeout
 
 log = logging.getLogger("agentdeck.engine")
@@ -66,7 +67,7 @@ class Engine:
         self.config = config
         self.redactor = Redactor(config.secret_env_names)
         """Hides every provider's key and MCP header secret in what tasks are told (errors, notices, tool text)."""
-        self.clients = clients or ClientFactory(local_server)
+        self.clients = clients or ClientFactory(local_server, streams=config.streams)
         self.clients.mcp.configs = config.mcp
         self.approval_policy = approval_policy
         """What an `approve = "ask"` server's tool gets: the operator's answer, or a fixed one when nobody is there."""
@@ -466,6 +467,8 @@ class Engine:
             raise
         except (MissingKeyError, NoServerError, McpStartError, ToolNameClash) as exc:
             self._finish(task, TaskStatus.FAILED, str(exc))
+        except WorkerStopped as exc:  # the operator continues it: a worker that died may die again
+            self._finish(task, TaskStatus.INTERRUPTED, str(exc))
         except Exception as exc:
             return self._after_failure(task, spec, slot, exc)
         if task.status is TaskStatus.DONE:

@@ -14,6 +14,14 @@ if TYPE_CHECKING:
     from tui.config import ProviderConfig
 
 
+class MissingKeyError(RuntimeError):
+    """The provider names a key variable that is not set; nothing was sent."""
+
+
+class NoServerError(RuntimeError):
+    """The provider has no `base_url` and the engine was given no local server for it; nothing was sent."""
+
+
 @dataclass(frozen=True)
 class Failure:
     message: str

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from tui.engine.tool_calls import ApprovalDecision, ToolCall
 
@@ -94,6 +94,18 @@ class Delivery:
         return "".join(item for item in self.items if isinstance(item, str))
 
 
+class StreamSide(Protocol):
+    """What the coroutine reading a stream calls: a `StreamFeed`, or the stream worker's stand-in for one."""
+
+    def bind(self) -> None: ...
+
+    def put(self, text: str, state: RunState, *, output: bool = False) -> None: ...
+
+    def put_tool(self, event: ToolEvent) -> None: ...
+
+    def end(self) -> None: ...
+
+
 class StreamFeed:
     def __init__(self, state: RunState, handoff: Handoff) -> None:
         self._handoff = handoff
@@ -107,6 +119,7 @@ class StreamFeed:
         self._signalled = False
         self._cancelled = False
         self._reader: asyncio.Task[Any] | None = None
+        self._remote_cancel: Callable[[], None] | None = None
 
     # -- the stream loop's side -------------------------------------------
 
@@ -163,11 +176,21 @@ class StreamFeed:
             state = self._state.copy()
             return Delivery(items, state, self._ended, output)
 
+    def read_elsewhere(self, cancel: Callable[[], None]) -> None:
+        """The stream is read in another process: `cancel` asks it to stop there."""
+        with self._lock:
+            self._remote_cancel = cancel
+            cancelled = self._cancelled
+        if cancelled:
+            cancel()
+
     def cancel(self) -> None:
         """Stop the reading coroutine, even one that has not started yet."""
         with self._lock:
             self._cancelled = True
-            reader = self._reader
+            reader, remote = self._reader, self._remote_cancel
+        if remote is not None:
+            remote()
         if reader is not None:
             try:
                 reader.get_loop().call_soon_threadsafe(reader.cancel)

@@ -1,6 +1,7 @@
 """One streaming run of a task through Agent Framework: fresh, continued, or re-attached.
 
-The stream is read on the client factory's stream loop (its own thread); the
+The stream is read in the stream worker process (`tui.engine.worker`), or on
+the client factory's stream loop (its own thread, `streams = "thread"`); the
 text reaches the task on the engine's loop through a `StreamFeed`, so the
 task is only ever touched by the engine's loop.
 """
@@ -8,17 +9,18 @@ task is only ever touched by the engine's loop.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from tui.engine.errors import caused_by
-from tui.engine.feed import RunState, StreamFeed, ToolEvent
+from tui.engine.feed import RunState, StreamFeed, StreamSide, ToolEvent
 from tui.engine.prompts import CONTINUE_PROMPT
 from tui.engine.retention import Compactor
+from tui.engine.run_request import Outcome, RunMode, RunRequest
 from tui.engine.stalls import is_output
-from tui.engine.task import Task, Usage, scalar_text
+from tui.engine.task import Task, scalar_text
 from tui.engine.tool_calls import ApprovalPolicy, ToolCall
 from tui.engine.updates import RoundCounter, reader_for
 
@@ -30,50 +32,9 @@ STREAM_CLOSE_TIMEOUT_S = 2.0
 YIELD_AFTER_S = 0.005
 
 
-class RunMode(StrEnum):
-    FRESH = "fresh"
-    CONTINUE = "continue"
-    """Ask the model, in the task's session, to go on from where the text stops."""
-    REATTACH = "reattach"
-    """Re-attach to a native background response by its continuation token."""
-
-
 @dataclass(frozen=True)
 class RunPlan:
     mode: RunMode
-
-
-@dataclass
-class Outcome:
-    finished: bool = False
-    failure: str | None = None
-    usage: Usage = field(default_factory=Usage)
-    session_state: dict[str, Any] | None = None
-    fallback_notice: str | None = None
-    notice: str | None = None
-    """A remark on a finished run, e.g. that its answer stopped at `max_output_tokens`."""
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """A copy of what the stream loop needs from a task, so that thread never touches the task."""
-
-    mode: RunMode
-    api: str
-    model: str
-    system: str | None
-    request_text: str
-    text_so_far: str
-    base_session: dict[str, Any] | None
-    state: RunState
-    tools: tuple[str, ...] = ()
-    """MCP servers whose tools the model is offered."""
-    max_tool_rounds: int = 20
-    policy: ApprovalPolicy = ApprovalPolicy.OPERATOR
-    calls_so_far: tuple[ToolCall, ...] = ()
-    """Finished calls of earlier runs, replayed with the text when continuing."""
-    max_output_tokens: int | None = None
-    """The provider's `max_output_tokens`, sent as the framework's `max_tokens` option (mapped per API)."""
 
 
 def plan_run(task: Task, *, native_resume: bool = True) -> RunPlan:
@@ -154,8 +115,11 @@ async def _close(stream: Any) -> None:
         pass
 
 
-async def _read_stream(clients: ClientFactory, spec: ProviderConfig, request: RunRequest, feed: StreamFeed) -> Outcome:
-    """Runs on the stream loop: stream one run into `feed`, which always ends, whatever happens."""
+async def read_stream(
+    clients: ClientFactory, spec: ProviderConfig, request: RunRequest, feed: StreamSide
+) -> Outcome:
+    """Runs where streams are read (the worker process or the stream loop): stream one run into `feed`,
+    which always ends, whatever happens."""
     try:
         feed.bind()
         from agent_framework import AgentSession
@@ -212,7 +176,7 @@ def _limit_notice(request: RunRequest) -> str:
     return f"the answer stopped at max_output_tokens ({request.max_output_tokens})"
 
 
-async def _tools_for(clients: ClientFactory, request: RunRequest, feed: StreamFeed) -> dict[str, Any]:
+async def _tools_for(clients: ClientFactory, request: RunRequest, feed: StreamSide) -> dict[str, Any]:
     """The run's tools and the gate around their calls; starting the servers first (a clash refuses the run)."""
     if not request.tools:
         return {}
@@ -223,6 +187,17 @@ async def _tools_for(clients: ClientFactory, request: RunRequest, feed: StreamFe
     return {"tools": [tool.function for tool in offered.values()], "middleware": [run.middleware()]}
 
 
+async def _start(
+    clients: ClientFactory, spec: ProviderConfig, request: RunRequest, feed: StreamFeed
+) -> concurrent.futures.Future[Outcome]:
+    """Read the run in the stream worker process, or on the stream loop of this one (`streams = "thread"`)."""
+    if clients.worker is None:
+        return clients.streams.submit(read_stream(clients, spec, request, feed))
+    # The local demo server is this process's: the worker is told where it listens.
+    resolved = replace(spec, base_url=await clients.base_url(spec))
+    return clients.worker.start_run(resolved, request, feed, clients.mcp.configs if request.tools else None)
+
+
 async def stream_once(
     clients: ClientFactory, spec: ProviderConfig, task: Task, plan: RunPlan, on_text: Callable[[Task], None],
     on_tool: Callable[[Task, ToolEvent], None], policy: ApprovalPolicy = ApprovalPolicy.OPERATOR,
@@ -231,7 +206,7 @@ async def stream_once(
     """Stream one run, appending text and tool calls to the task as they arrive. Cancelling this cancels the stream."""
     request = _run_request(task, plan, spec, policy)
     feed = StreamFeed(request.state, clients.streams.handoff())
-    future = clients.streams.submit(_read_stream(clients, spec, request, feed))
+    future = await _start(clients, spec, request, feed)
     ended = False
     try:
         while not ended:

@@ -4,7 +4,8 @@ Parsing a chunk through the `openai` SDK and Agent Framework costs a few
 hundred microseconds, so fifty fast streams on the caller's loop would keep it
 busy all the time, and the caller is usually a UI. Here the streams share the
 GIL with the caller, which gets it back within the interpreter's switch
-interval however busy they are.
+interval however busy they are. By default streams are read in a worker
+process instead (`tui.engine.worker`); this loop serves `streams = "thread"`.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from tui.engine.feed import StreamFeed, ToolEvent
+from tui.engine.feed import StreamSide, ToolEvent
 from tui.engine.mcp_servers import McpServers, McpStartError, OfferedTool
 from tui.engine.tool_calls import ApprovalDecision, ApprovalPolicy, ToolCall, ToolCallStatus
 
@@ -30,7 +30,7 @@ class ToolRun:
     """The tool calls of one stream run of one task."""
 
     def __init__(
-        self, offered: dict[str, OfferedTool], servers: McpServers, feed: StreamFeed, policy: ApprovalPolicy
+        self, offered: dict[str, OfferedTool], servers: McpServers, feed: StreamSide, policy: ApprovalPolicy
     ) -> None:
         self.offered = offered
         self.servers = servers
