@@ -86,26 +86,61 @@ def encode(field: str, value: Any) -> Any:
     return text
 
 
-def pack_text(text: str) -> str | bytes:
+WINDOW = 32 * 1024
+"""zlib's window: a chunk is compressed against at most this much of its task's preceding text."""
+
+
+def tail_of(text: str) -> str:
+    """What a task's next chunk may be compressed against: its text's last `WINDOW` characters
+    (their UTF-8 holds at least the `WINDOW` bytes the dictionary is cut from)."""
+    return text[-WINDOW:]
+
+
+def pack_text(text: str, before: str = "") -> str | bytes:
     """A text chunk as stored: zlib at level 1 (model output shrinks well) when that is smaller.
 
     WAL mode writes every byte twice, so each byte saved here is two bytes not
-    written. `text` must already be UTF-8-safe (`scalar_text`).
+    written. `before` is the task's text up to this chunk (at least its `tail_of`):
+    a chunk is a few hundred characters at a model's pace, which compress ~1.6× on
+    their own and 2-4× with the text before them as zlib's preset dictionary, since
+    an answer repeats its own words. Such a chunk can only be read with that text
+    (`unpack_text`); zlib records the dictionary's checksum, so a wrong one is an
+    error, never wrong text. `text` must already be UTF-8-safe (`scalar_text`).
     """
     data = text.encode("utf-8")
-    packed = zlib.compress(data, TEXT_LEVEL)
+    if before:
+        packer = zlib.compressobj(TEXT_LEVEL, zdict=_dictionary(before))
+        packed = packer.compress(data) + packer.flush()
+    else:
+        packed = zlib.compress(data, TEXT_LEVEL)
     return packed if len(packed) < len(data) else text
 
 
-def unpack_text(value: str | bytes) -> str:
-    """A stored text chunk back as text; raises zlib.error, ValueError or TypeError when damaged."""
+def unpack_text(value: str | bytes, before: str = "") -> str:
+    """A stored text chunk back as text; raises zlib.error, ValueError or TypeError when damaged.
+
+    `before`: the task's text up to this chunk, for chunks packed against it.
+    """
     if isinstance(value, str):
         return value
-    return _inflate(value).decode("utf-8")
+    if not needs_before(value):
+        return _inflate(value).decode("utf-8")
+    if not before:
+        raise ValueError("a chunk packed against earlier text that is missing")
+    return _inflate(value, _dictionary(before)).decode("utf-8")
 
 
-def _inflate(data: bytes) -> bytes:
-    inflater = zlib.decompressobj()
+def needs_before(value: str | bytes) -> bool:
+    """A zlib stream that names a preset dictionary (FDICT, bit 5 of its second byte)."""
+    return isinstance(value, bytes) and len(value) > 1 and bool(value[1] & 0x20)
+
+
+def _dictionary(before: str) -> bytes:
+    return tail_of(before).encode("utf-8")[-WINDOW:]
+
+
+def _inflate(data: bytes, dictionary: bytes = b"") -> bytes:
+    inflater = zlib.decompressobj(zdict=dictionary) if dictionary else zlib.decompressobj()
     out = inflater.decompress(data, MAX_UNPACKED_BYTES)
     if inflater.unconsumed_tail:
         raise ValueError(f"a stored value expands beyond {MAX_UNPACKED_BYTES // 2**20} MB")

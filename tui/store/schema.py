@@ -24,6 +24,9 @@ and ends, its `rev` tells a watcher which calls changed, and its small columns
 come first so a scan never reads the large `arguments`/`result` (zlib BLOBs
 over 1 KB) of rows it skips.
 Since version 4 `task_groups` holds the group id of the tasks asked as a group.
+Since version 5 a compressed chunk may name its task's preceding text (at most
+32 KB of it) as zlib's preset dictionary, which more than halves what a model's
+small chunks store; it is read in order from the task's first chunk.
 """
 
 from __future__ import annotations
@@ -142,7 +145,12 @@ def _to_v4(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE task_groups (task_id INTEGER PRIMARY KEY, group_id TEXT NOT NULL)")
 
 
-MIGRATIONS: list[Migration] = [_to_v1, _to_v2, _to_v3, _to_v4]
+def _to_v5(conn: sqlite3.Connection) -> None:
+    """Chunks may be packed against their task's preceding text. Older chunks stay valid as they are (each
+    stands alone); the step exists so that an older agentdeck refuses a file it could not read."""
+
+
+MIGRATIONS: list[Migration] = [_to_v1, _to_v2, _to_v3, _to_v4, _to_v5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 ADDED_TASK_COLUMNS = {"first_output_at": "REAL", "last_output_at": "REAL"}
