@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import sqlite3
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -152,3 +154,32 @@ def test_a_chunk_whose_earlier_text_is_missing_is_reported_never_guessed(tmp_pat
             reader.read_text(1, 0, 3000)
     finally:
         reader.close()
+
+
+async def test_an_agent_session_is_stored_against_its_answer_and_read_back_by_every_reader(engine: Engine) -> None:
+    store = SessionStore.open("sessions")
+    store.attach(engine)
+    try:
+        task = engine.add_task("remembered [[len:6000]][[delay:0]]")
+        await engine.run_task(task)
+    finally:
+        await store.aclose()
+    assert task.session_state is not None
+    alone = zlib.compress(json.dumps(task.session_state, ensure_ascii=False).encode("utf-8"))
+    conn = sqlite3.connect(paths.sessions_dir() / "sessions.sqlite")
+    try:
+        (stored,) = conn.execute("SELECT session_state FROM task_results").fetchone()
+    finally:
+        conn.close()
+    assert len(stored) < len(alone) / 2  # the answer in it is told by reference to the saved text
+    reopened = SessionStore.open("sessions")
+    try:
+        assert reopened.tasks[0].session_state == task.session_state
+    finally:
+        await reopened.aclose()
+    watcher = SessionWatcher.open("sessions")
+    try:
+        assert watcher.tasks[task.id].session_state == task.session_state
+    finally:
+        watcher.close()
+    assert session_document("sessions")["tasks"][0]["session_state"] == task.session_state

@@ -139,9 +139,10 @@ def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], r
                 conn.execute(f"UPDATE tasks SET {_STATE_SET}, {_POSITION_SET} WHERE id = ?", (*values, *position))
             elif pending.text:
                 conn.execute(f"UPDATE tasks SET {_POSITION_SET} WHERE id = ?", position)
+            tail = known.get(task_id, "") if known is not None else ""
             if known is not None and pending.state is not None and TaskStatus(pending.state["status"]).is_final:
                 known.pop(task_id, None)  # a finished task is rarely continued: keep memory to the running ones
-            session_state = encode("session_state", pending.session_state)
+            session_state = encode("session_state", pending.session_state, tail)
             if session_state is not None:
                 conn.execute("INSERT OR REPLACE INTO task_results VALUES (?, ?)", (task_id, session_state))
             _write_tools(conn, task_id, pending, rev)

@@ -64,12 +64,14 @@ def capture_state(task: Task) -> dict[str, Any]:
     }
 
 
-def encode(field: str, value: Any) -> Any:
+def encode(field: str, value: Any, before: str = "") -> Any:
     """Column value of a field: strings made UTF-8-safe, JSON as text, big agent sessions compressed.
 
     A lone surrogate (from argv or a JSON escape) would make every later save
     fail, so it becomes U+FFFD. A chat session's state repeats the whole
-    conversation, answer included; zlib keeps that copy small. JSON that
+    conversation, answer included; zlib keeps that copy small, and smaller still
+    packed against the task's text (`before`, its whole saved text or the
+    `tail_of` it): the answer is then mostly references to it. JSON that
     cannot be encoded is dropped with a log line rather than failing the save.
     """
     if isinstance(value, str):
@@ -82,7 +84,7 @@ def encode(field: str, value: Any) -> Any:
         log.warning("cannot save %s as JSON: %s", field, exc)
         return None
     if field in COMPRESSED_FIELDS and len(text) > COMPRESS_OVER:
-        return zlib.compress(text.encode("utf-8"))
+        return _deflate(text.encode("utf-8"), zlib.Z_DEFAULT_COMPRESSION, before)
     return text
 
 
@@ -108,11 +110,7 @@ def pack_text(text: str, before: str = "") -> str | bytes:
     error, never wrong text. `text` must already be UTF-8-safe (`scalar_text`).
     """
     data = text.encode("utf-8")
-    if before:
-        packer = zlib.compressobj(TEXT_LEVEL, zdict=_dictionary(before))
-        packed = packer.compress(data) + packer.flush()
-    else:
-        packed = zlib.compress(data, TEXT_LEVEL)
+    packed = _deflate(data, TEXT_LEVEL, before)
     return packed if len(packed) < len(data) else text
 
 
@@ -139,6 +137,13 @@ def _dictionary(before: str) -> bytes:
     return tail_of(before).encode("utf-8")[-WINDOW:]
 
 
+def _deflate(data: bytes, level: int, before: str) -> bytes:
+    if not before:
+        return zlib.compress(data, level)
+    packer = zlib.compressobj(level, zdict=_dictionary(before))
+    return packer.compress(data) + packer.flush()
+
+
 def _inflate(data: bytes, dictionary: bytes = b"") -> bytes:
     inflater = zlib.decompressobj(zdict=dictionary) if dictionary else zlib.decompressobj()
     out = inflater.decompress(data, MAX_UNPACKED_BYTES)
@@ -147,10 +152,18 @@ def _inflate(data: bytes, dictionary: bytes = b"") -> bytes:
     return out
 
 
-def _decode(value: str | bytes | None) -> Any:
+def _decode(value: str | bytes | None, text: Callable[[], str] | None = None) -> Any:
+    """A JSON column's value; `text` gives the task's text when it was packed against it."""
     if value is None:
         return None
-    return json.loads(_inflate(value) if isinstance(value, bytes) else value)
+    if not isinstance(value, bytes):
+        return json.loads(value)
+    if not needs_before(value):
+        return json.loads(_inflate(value))
+    before = text() if text is not None else ""
+    if not before:
+        raise ValueError("packed against the task's text, which is missing")
+    return json.loads(_inflate(value, _dictionary(before)))
 
 
 class StoredOutput(TaskOutput):
@@ -220,9 +233,9 @@ class _Raw:
     where: str = ""
     """Which file and task, for the message if it is damaged."""
 
-    def decode(self) -> Any:
+    def decode(self, text: Callable[[], str] | None = None) -> Any:
         try:
-            return _decode(self.value)
+            return _decode(self.value, text)
         except (ValueError, TypeError, RecursionError, zlib.error) as exc:
             prefix = f"{self.where}: " if self.where else ""
             raise SessionUnreadable(f"{prefix}a saved agent session is damaged ({exc})") from None
@@ -239,7 +252,7 @@ class _DecodedOnUse:
             return None
         value = task.__dict__.get(self.slot)
         if isinstance(value, _Raw):
-            value = task.__dict__[self.slot] = value.decode()
+            value = task.__dict__[self.slot] = value.decode(lambda: task.text)
         return value
 
     def __set__(self, task: Task, value: Any) -> None:
@@ -291,8 +304,9 @@ def _small_state(row: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def state_from_row(row: tuple[Any, ...]) -> dict[str, Any]:
-    """The changing fields of a task row (what a watcher copies onto a task it already shows)."""
-    return {**_small_state(row), "session_state": _decode(row[24])}
+    """The changing fields of a task row (what a watcher copies onto a task it already shows); the agent
+    session as read, decoded when first used (it may be packed against the task's text)."""
+    return {**_small_state(row), "session_state": _raw(row[24], "")}
 
 
 def task_from_row(row: tuple[Any, ...], output: TaskOutput, where: str = "") -> Task:

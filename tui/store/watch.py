@@ -186,6 +186,8 @@ class SessionWatcher:
             self._progress(task)
             events.append(TaskEvent(EventKind.PROGRESS, task))
         state = changes.states.get(row.id)
+        if state is not None:  # set as read: decoding it may need the task's text, loaded only when used
+            task.session_state = state.pop("session_state")
         if state is not None and any(getattr(task, name) != value for name, value in state.items()):
             for name, value in state.items():
                 setattr(task, name, value)
