@@ -34,7 +34,8 @@ STATE_FIELDS = (
 JSON_FIELDS = frozenset({"attachments", "base_session", "usage", "continuation_token", "session_state"})
 COMPRESSED_FIELDS = frozenset({"base_session", "session_state"})
 COMPRESS_OVER = 1024
-TEXT_LEVEL = 1
+TEXT_LEVEL = 6
+"""zlib's default: with a preset dictionary its setup dominates, so level 1 is no faster and stores ~20% more."""
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 """No stored value expands beyond this: a damaged or crafted file must not exhaust memory."""
 INTERRUPTED_ON_OPEN = "agentdeck stopped while this task was running"
@@ -99,7 +100,7 @@ def tail_of(text: str) -> str:
 
 
 def pack_text(text: str, before: str = "") -> str | bytes:
-    """A text chunk as stored: zlib at level 1 (model output shrinks well) when that is smaller.
+    """A text chunk as stored: zlib (model output shrinks well) when that is smaller.
 
     WAL mode writes every byte twice, so each byte saved here is two bytes not
     written. `before` is the task's text up to this chunk (at least its `tail_of`):
