@@ -18,6 +18,7 @@ from tui.store.records import (
     OUTPUT_TIMES,
     TASK_COLUMNS,
     TASK_TABLES,
+    WINDOW,
     StoredOutput,
     needs_before,
     state_from_row,
@@ -326,13 +327,18 @@ def _chunks_of(conn: sqlite3.Connection, task_id: int, first: Any, last: Any) ->
 def _unpacked(chunks: Iterable[tuple[int, str | bytes]]) -> Iterator[tuple[int, str]]:
     """A task's chunks from its first as text, decompressed one by one as `stitch` reaches them (it stops
     at the last one it needs); each is unpacked with the text before it, which it may be packed against."""
-    tail, at = "", 0
+    recent: list[str] = []  # the last chunks' texts, joined only for a chunk that needs them
+    kept = at = 0
     for start, stored in chunks:
-        if start != at and needs_before(stored):
+        chained = needs_before(stored)
+        if start != at and chained:
             return  # packed against text that is missing here: `stitch` reports the gap
-        text = unpack_text(stored, tail if start == at else "")
+        text = unpack_text(stored, "".join(recent) if chained else "")
         if start == at:
-            tail, at = tail_of(tail + text), start + len(text)
+            recent.append(text)
+            kept, at = kept + len(text), start + len(text)
+            while kept - len(recent[0]) >= WINDOW:
+                kept -= len(recent.pop(0))
         yield start, text
 
 
