@@ -24,9 +24,9 @@ and ends, its `rev` tells a watcher which calls changed, and its small columns
 come first so a scan never reads the large `arguments`/`result` (zlib BLOBs
 over 1 KB) of rows it skips.
 Since version 4 `task_groups` holds the group id of the tasks asked as a group.
-Since version 5 a compressed chunk may name its task's preceding text (at most
-32 KB of it) as zlib's preset dictionary, which more than halves what a model's
-small chunks store; it is read in order from the task's first chunk.
+Since version 5 a compressed chunk, and a task's agent session, may name the task's
+preceding text (its last 32 KB) as zlib's preset dictionary, which more than halves
+what a model's small chunks store; they are read with the task's text up to them.
 """
 
 from __future__ import annotations
