@@ -29,7 +29,7 @@ from tui.store import (
 )
 from tui.store.batch import Pending, write_batch
 from tui.store.files import file_size
-from tui.store.records import MAX_UNPACKED_BYTES, capture_inputs, capture_state, unpack_text
+from tui.store.records import MAX_UNPACKED_BYTES, capture_inputs, capture_state, unpack_data, window_of
 from tui.store.schema import connect_writer
 
 
@@ -49,7 +49,7 @@ def saved(path: Path) -> dict[int, tuple[str, int, str]]:
         for task_id, _, _ in rows:
             text = ""
             for (stored,) in conn.execute("SELECT text FROM output_chunks WHERE task_id = ? ORDER BY seq", (task_id,)):
-                text += unpack_text(stored, text)  # a chunk may be packed against the text before it
+                text += unpack_data(stored, window_of(text)).decode()  # it may be packed against the text
             texts[task_id] = text
     finally:
         conn.close()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.engine.task import TaskStatus, scalar_text
-from tui.store.records import INPUT_FIELDS, STATE_FIELDS, WINDOW, encode, pack_text, tail_of
+from tui.store.records import INPUT_FIELDS, STATE_FIELDS, WINDOW, encode, pack_text, slide
 from tui.store.tool_records import CALL_COLUMNS, CALL_FIELDS, CallSnapshot, call_values
 
 
@@ -83,13 +83,13 @@ class Written:
 
 
 def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], rev: int,
-                tails: dict[int, str] | None = None) -> Written:
+                tails: dict[int, bytes] | None = None) -> Written:
     """Apply a batch in one transaction; returns how much text it added.
 
     `chars` (saved characters per task) is updated only when the commit succeeds,
-    and so is `tails`: the `tail_of` each task's saved text, for the tasks whose
-    saved text the caller has seen from its start (or its last `WINDOW` characters
-    of). A chunk is packed against it; None packs every chunk on its own.
+    and so is `tails`: the `window_of` each task's saved text, for the tasks whose
+    saved text the caller has seen from its start (or a chunk of `WINDOW` bytes
+    of). A chunk is packed against it, other chunks alone (all when None).
     """
     now = time.time()
     saved = dict(chars)
@@ -122,14 +122,15 @@ def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], r
             seq = None
             if pending.text:
                 text = scalar_text("".join(pending.text))
+                data = text.encode("utf-8")
                 before = _before(known, task_id, start)
-                stored = pack_text(text, before or "")
-                if known is not None and (before is not None or len(text) >= WINDOW):
-                    known[task_id] = tail_of((before or "") + text)
+                stored = pack_text(text, before or b"")
+                if known is not None and (before is not None or len(data) >= WINDOW):
+                    known[task_id] = slide(before or b"", data)
                 seq = conn.execute("INSERT INTO output_chunks (task_id, start, text) VALUES (?, ?, ?)",
                                    (task_id, start, stored)).lastrowid
                 saved[task_id] = start + len(text)
-                size = len(text.encode("utf-8"))
+                size = len(data)
                 new_chars += len(text)
                 new_bytes += size
                 stored_bytes += len(stored) if isinstance(stored, bytes) else size
@@ -139,7 +140,7 @@ def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], r
                 conn.execute(f"UPDATE tasks SET {_STATE_SET}, {_POSITION_SET} WHERE id = ?", (*values, *position))
             elif pending.text:
                 conn.execute(f"UPDATE tasks SET {_POSITION_SET} WHERE id = ?", position)
-            tail = known.get(task_id, "") if known is not None else ""
+            tail = known.get(task_id, b"") if known is not None else b""
             if known is not None and pending.state is not None and TaskStatus(pending.state["status"]).is_final:
                 known.pop(task_id, None)  # a finished task is rarely continued: keep memory to the running ones
             session_state = encode("session_state", pending.session_state, tail)
@@ -159,12 +160,12 @@ def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], r
     return Written(new_chars, new_bytes, stored_bytes)
 
 
-def _before(known: dict[int, str] | None, task_id: int, start: int) -> str | None:
-    """The tail of a task's text before character `start`, or None when it is not known here."""
+def _before(known: dict[int, bytes] | None, task_id: int, start: int) -> bytes | None:
+    """The window of a task's text before character `start`, or None when it is not known here."""
     if known is None:
         return None
     if start == 0:
-        return ""
+        return b""
     return known.get(task_id)
 
 

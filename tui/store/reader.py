@@ -18,13 +18,13 @@ from tui.store.records import (
     OUTPUT_TIMES,
     TASK_COLUMNS,
     TASK_TABLES,
-    WINDOW,
     StoredOutput,
     needs_before,
+    slide,
     state_from_row,
-    tail_of,
     task_from_row,
-    unpack_text,
+    unpack_data,
+    window_of,
 )
 from tui.store.schema import connect_reader, has_task_column
 from tui.store.tool_records import TaskTools, has_tool_tables, read_changed_calls, read_tools
@@ -274,9 +274,10 @@ class SessionReader:
     def chunks_after(self, seq: int, ends: dict[int, tuple[int, str]]) -> tuple[list[tuple[int, int, str]], int]:
         """New text of some tasks, as (task id, start, text) in saved order, and the last seq seen.
 
-        `ends`: per task, how many characters the caller has and their `tail_of`, which a
-        chunk starting there may be packed against. A chunk that cannot be read so is left
-        out (`stitch` then finds the gap and the caller reads the task's text whole).
+        `ends`: per task, how many characters the caller has and the last of them (at least
+        `WINDOW` characters, when it has that many), which a chunk starting there may be packed
+        against. A chunk that cannot be read so is left out (`stitch` then finds the gap and
+        the caller reads the task's text whole).
         """
 
         def work(conn: sqlite3.Connection) -> tuple[list[tuple[int, int, str]], int]:
@@ -284,18 +285,22 @@ class SessionReader:
             if not ends or last <= seq:
                 return [], max(seq, last)
             query = "SELECT task_id, start, text FROM output_chunks WHERE seq > ? AND seq <= ? ORDER BY seq"
-            positions = dict(ends)
+            positions = {task_id: at for task_id, (at, _) in ends.items()}
+            windows: dict[int, bytes] = {}
             chunks = []
             for task_id, start, stored in conn.execute(query, (seq, last)).fetchall():
                 if task_id not in positions:
                     continue
-                at, tail = positions[task_id]
+                follows = start == positions[task_id]
+                if follows and task_id not in windows:
+                    windows[task_id] = window_of(ends[task_id][1])
                 try:
-                    text = unpack_text(stored, tail if start == at else "")
+                    data = unpack_data(stored, windows[task_id] if follows else b"")
+                    text = data.decode("utf-8")
                 except (ValueError, TypeError, zlib.error):
                     continue
-                if start == at:
-                    positions[task_id] = (at + len(text), tail_of(tail + text))
+                if follows:
+                    positions[task_id], windows[task_id] = start + len(text), slide(windows[task_id], data)
                 chunks.append((task_id, start, text))
             return chunks, last
 
@@ -327,18 +332,15 @@ def _chunks_of(conn: sqlite3.Connection, task_id: int, first: Any, last: Any) ->
 def _unpacked(chunks: Iterable[tuple[int, str | bytes]]) -> Iterator[tuple[int, str]]:
     """A task's chunks from its first as text, decompressed one by one as `stitch` reaches them (it stops
     at the last one it needs); each is unpacked with the text before it, which it may be packed against."""
-    recent: list[str] = []  # the last chunks' texts, joined only for a chunk that needs them
-    kept = at = 0
+    window, at = b"", 0
     for start, stored in chunks:
         chained = needs_before(stored)
         if start != at and chained:
             return  # packed against text that is missing here: `stitch` reports the gap
-        text = unpack_text(stored, "".join(recent) if chained else "")
+        data = unpack_data(stored, window if chained else b"")
+        text = data.decode("utf-8")
         if start == at:
-            recent.append(text)
-            kept, at = kept + len(text), start + len(text)
-            while kept - len(recent[0]) >= WINDOW:
-                kept -= len(recent.pop(0))
+            window, at = slide(window, data), start + len(text)
         yield start, text
 
 

@@ -65,14 +65,14 @@ def capture_state(task: Task) -> dict[str, Any]:
     }
 
 
-def encode(field: str, value: Any, before: str = "") -> Any:
+def encode(field: str, value: Any, before: bytes = b"") -> Any:
     """Column value of a field: strings made UTF-8-safe, JSON as text, big agent sessions compressed.
 
     A lone surrogate (from argv or a JSON escape) would make every later save
     fail, so it becomes U+FFFD. A chat session's state repeats the whole
     conversation, answer included; zlib keeps that copy small, and smaller still
-    packed against the task's text (`before`, its whole saved text or the
-    `tail_of` it): the answer is then mostly references to it. JSON that
+    packed against the task's text (`before`, the `window_of` its saved text):
+    the answer is then mostly references to it. JSON that
     cannot be encoded is dropped with a log line rather than failing the save.
     """
     if isinstance(value, str):
@@ -90,43 +90,50 @@ def encode(field: str, value: Any, before: str = "") -> Any:
 
 
 WINDOW = 32 * 1024
-"""zlib's window: a chunk is compressed against at most this much of its task's preceding text."""
+"""zlib's window: a chunk is packed against at most this many bytes of its task's earlier text."""
 
 
-def tail_of(text: str) -> str:
-    """What a task's next chunk may be compressed against: its text's last `WINDOW` characters
-    (their UTF-8 holds at least the `WINDOW` bytes the dictionary is cut from)."""
-    return text[-WINDOW:]
+def window_of(text: str) -> bytes:
+    """What the chunk after `text` may be packed against: the last `WINDOW` bytes of its UTF-8."""
+    return text[-WINDOW:].encode("utf-8")[-WINDOW:]
 
 
-def pack_text(text: str, before: str = "") -> str | bytes:
+def slide(window: bytes, data: bytes) -> bytes:
+    """The window after a chunk of UTF-8 `data` was added to the text."""
+    return (window + data)[-WINDOW:]
+
+
+def pack_text(text: str, before: bytes = b"") -> str | bytes:
     """A text chunk as stored: zlib (model output shrinks well) when that is smaller.
 
     WAL mode writes every byte twice, so each byte saved here is two bytes not
-    written. `before` is the task's text up to this chunk (at least its `tail_of`):
-    a chunk is a few hundred characters at a model's pace, which compress ~1.6× on
-    their own and 2-4× with the text before them as zlib's preset dictionary, since
-    an answer repeats its own words. Such a chunk can only be read with that text
-    (`unpack_text`); zlib records the dictionary's checksum, so a wrong one is an
-    error, never wrong text. `text` must already be UTF-8-safe (`scalar_text`).
+    written. `before` is the `window_of` the task's text up to this chunk: a
+    chunk is a few hundred characters at a model's pace, which compress ~1.6× on
+    their own and 2-5× with the text before them as zlib's preset dictionary,
+    since an answer repeats its own words. Such a chunk can only be read with
+    that window (`unpack_data`); zlib records the dictionary's checksum, so a
+    wrong one is an error, never wrong text. `text` must already be UTF-8-safe
+    (`scalar_text`).
     """
     data = text.encode("utf-8")
     packed = _deflate(data, TEXT_LEVEL, before)
     return packed if len(packed) < len(data) else text
 
 
-def unpack_text(value: str | bytes, before: str = "") -> str:
-    """A stored text chunk back as text; raises zlib.error, ValueError or TypeError when damaged.
+def unpack_text(value: str | bytes) -> str:
+    """A stored value packed alone back as text; raises zlib.error, ValueError or TypeError when damaged."""
+    return value if isinstance(value, str) else unpack_data(value).decode("utf-8")
 
-    `before`: the task's text up to this chunk, for chunks packed against it.
-    """
+
+def unpack_data(value: str | bytes, before: bytes = b"") -> bytes:
+    """A stored text chunk as UTF-8; `before`: the window it may be packed against (see `pack_text`)."""
     if isinstance(value, str):
-        return value
+        return value.encode("utf-8")
     if not needs_before(value):
-        return _inflate(value).decode("utf-8")
+        return _inflate(value)
     if not before:
         raise ValueError("a chunk packed against earlier text that is missing")
-    return _inflate(value, _dictionary(before)).decode("utf-8")
+    return _inflate(value, before)
 
 
 def needs_before(value: str | bytes) -> bool:
@@ -134,14 +141,10 @@ def needs_before(value: str | bytes) -> bool:
     return isinstance(value, bytes) and len(value) > 1 and bool(value[1] & 0x20)
 
 
-def _dictionary(before: str) -> bytes:
-    return tail_of(before).encode("utf-8")[-WINDOW:]
-
-
-def _deflate(data: bytes, level: int, before: str) -> bytes:
+def _deflate(data: bytes, level: int, before: bytes) -> bytes:
     if not before:
         return zlib.compress(data, level)
-    packer = zlib.compressobj(level, zdict=_dictionary(before))
+    packer = zlib.compressobj(level, zdict=before)
     return packer.compress(data) + packer.flush()
 
 
@@ -161,10 +164,10 @@ def _decode(value: str | bytes | None, text: Callable[[], str] | None = None) ->
         return json.loads(value)
     if not needs_before(value):
         return json.loads(_inflate(value))
-    before = text() if text is not None else ""
+    before = window_of(text()) if text is not None else b""
     if not before:
         raise ValueError("packed against the task's text, which is missing")
-    return json.loads(_inflate(value, _dictionary(before)))
+    return json.loads(_inflate(value, before))
 
 
 class StoredOutput(TaskOutput):

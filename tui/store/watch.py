@@ -18,7 +18,7 @@ from typing import Any
 from tui.engine import EventKind, Observer, Task, TaskEvent, TaskStatus, ToolCall
 from tui.store import files
 from tui.store.reader import SessionReader, TaskRow, ToolChanges, stitch
-from tui.store.records import WINDOW, StoredOutput, mark_interrupted, tail_of
+from tui.store.records import WINDOW, StoredOutput, mark_interrupted
 
 POLL_INTERVAL_S = 0.3
 
@@ -100,7 +100,7 @@ class SessionWatcher:
         """Lengths of the texts already loaded (only those are kept up to date) and their ends, which
         the next chunk of each may be packed against."""
         return {
-            task_id: (len(task.output), tail_of(task.output.since(len(task.output) - WINDOW)))
+            task_id: (len(task.output), task.output.since(len(task.output) - WINDOW))
             for task_id, task in self.tasks.items()
             if not isinstance(task.output, StoredOutput) or task.output.loaded
         }

@@ -60,7 +60,7 @@ class Writer:
         self._conn = conn
         self._label = label
         self._chars = chars
-        self._tails: dict[int, str] = {}
+        self._tails: dict[int, bytes] = {}
         """The end of each running task's saved text, which its next chunk is packed against."""
         self._rev = rev
         self._report = report
