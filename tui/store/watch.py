@@ -97,10 +97,11 @@ class SessionWatcher:
     # -- reading (worker thread: touches no live Task) --------------------
 
     def _wanted(self) -> dict[int, tuple[int, str]]:
-        """Lengths of the texts already loaded (only those are kept up to date) and their ends, which
-        the next chunk of each may be packed against."""
+        """Lengths of the texts already loaded (only those are kept up to date) and, for running tasks,
+        their ends, which the next chunk of each may be packed against (a task that starts again
+        meanwhile has its new text read whole once)."""
         return {
-            task_id: (len(task.output), task.output.since(len(task.output) - WINDOW))
+            task_id: (len(task.output), task.output.since(len(task.output) - WINDOW) if task.status.is_active else "")
             for task_id, task in self.tasks.items()
             if not isinstance(task.output, StoredOutput) or task.output.loaded
         }
