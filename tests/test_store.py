@@ -29,7 +29,7 @@ from tui.store import (
 )
 from tui.store.batch import Pending, write_batch
 from tui.store.files import file_size
-from tui.store.records import MAX_UNPACKED_BYTES, capture_inputs, capture_state, unpack_text
+from tui.store.records import MAX_UNPACKED_BYTES, capture_inputs, capture_state, unpack_data, window_of
 from tui.store.schema import connect_writer
 
 
@@ -45,11 +45,12 @@ def saved(path: Path) -> dict[int, tuple[str, int, str]]:
     conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
     try:
         rows = conn.execute("SELECT id, status, chars FROM tasks").fetchall()
-        texts = {
-            task_id: "".join(unpack_text(t) for (t,) in conn.execute(
-                "SELECT text FROM output_chunks WHERE task_id = ? ORDER BY seq", (task_id,)))
-            for task_id, _, _ in rows
-        }
+        texts = {}
+        for task_id, _, _ in rows:
+            text = ""
+            for (stored,) in conn.execute("SELECT text FROM output_chunks WHERE task_id = ? ORDER BY seq", (task_id,)):
+                text += unpack_data(stored, window_of(text)).decode()  # it may be packed against the text
+            texts[task_id] = text
     finally:
         conn.close()
     return {task_id: (status, chars, texts[task_id]) for task_id, status, chars in rows}

@@ -266,7 +266,7 @@ async def test_a_version_2_file_reads_unchanged_and_gains_tool_calls_when_writte
     try:
         conn = sqlite3.connect(path)
         try:
-            assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,), (2,), (3,), (4,)]
+            assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,), (2,), (3,), (4,), (5,)]
         finally:
             conn.close()
         task = engine.add_task('[[tool:word_count {"text": "one two three"}]] [[len:40]] new')

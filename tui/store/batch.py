@@ -1,7 +1,8 @@
 """What is waiting to be saved, coalesced per task, and how one batch becomes one transaction.
 
 Text deltas are appended as new `output_chunks` rows (zlib-compressed when
-that is smaller); the task row gets its latest small state. Nothing already
+that is smaller, against the task's text before them when the writer holds
+it); the task row gets its latest small state. Nothing already
 saved is ever rewritten, so the bytes written grow with the new text only.
 A tool call's row is the exception: it is rewritten as the call starts, waits
 and ends (a few times per call, never per text chunk).
@@ -15,8 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.engine.task import scalar_text
-from tui.store.records import INPUT_FIELDS, STATE_FIELDS, encode, pack_text
+from tui.engine.task import TaskStatus, scalar_text
+from tui.store.records import INPUT_FIELDS, STATE_FIELDS, WINDOW, encode, pack_text, slide
 from tui.store.tool_records import CALL_COLUMNS, CALL_FIELDS, CallSnapshot, call_values
 
 
@@ -81,13 +82,18 @@ class Written:
     stored_bytes: int = 0
 
 
-def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], rev: int) -> Written:
+def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], rev: int,
+                tails: dict[int, bytes] | None = None) -> Written:
     """Apply a batch in one transaction; returns how much text it added.
 
-    `chars` (saved characters per task) is updated only when the commit succeeds.
+    `chars` (saved characters per task) is updated only when the commit succeeds,
+    and so is `tails`: the `window_of` each task's saved text, for the tasks whose
+    saved text the caller has seen from its start (or a chunk of `WINDOW` bytes
+    of). A chunk is packed against it, other chunks alone (all when None).
     """
     now = time.time()
     saved = dict(chars)
+    known = dict(tails) if tails is not None else None
     new_chars = new_bytes = stored_bytes = 0
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -100,6 +106,8 @@ def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], r
                                       ("task_groups", "task_id")):
                     conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (task_id,))
                 saved.pop(task_id, None)
+                if known is not None:
+                    known.pop(task_id, None)
                 continue
             if pending.inputs is not None:
                 values = [encode(name, pending.inputs[name]) for name in INPUT_FIELDS]
@@ -114,11 +122,15 @@ def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], r
             seq = None
             if pending.text:
                 text = scalar_text("".join(pending.text))
-                stored = pack_text(text)
+                data = text.encode("utf-8")
+                before = _before(known, task_id, start)
+                stored = pack_text(text, before or b"")
+                if known is not None and (before is not None or len(data) >= WINDOW):
+                    known[task_id] = slide(before or b"", data)
                 seq = conn.execute("INSERT INTO output_chunks (task_id, start, text) VALUES (?, ?, ?)",
                                    (task_id, start, stored)).lastrowid
                 saved[task_id] = start + len(text)
-                size = len(text.encode("utf-8"))
+                size = len(data)
                 new_chars += len(text)
                 new_bytes += size
                 stored_bytes += len(stored) if isinstance(stored, bytes) else size
@@ -128,7 +140,10 @@ def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], r
                 conn.execute(f"UPDATE tasks SET {_STATE_SET}, {_POSITION_SET} WHERE id = ?", (*values, *position))
             elif pending.text:
                 conn.execute(f"UPDATE tasks SET {_POSITION_SET} WHERE id = ?", position)
-            session_state = encode("session_state", pending.session_state)
+            tail = known.get(task_id, b"") if known is not None else b""
+            if known is not None and pending.state is not None and TaskStatus(pending.state["status"]).is_final:
+                known.pop(task_id, None)  # a finished task is rarely continued: keep memory to the running ones
+            session_state = encode("session_state", pending.session_state, tail)
             if session_state is not None:
                 conn.execute("INSERT OR REPLACE INTO task_results VALUES (?, ?)", (task_id, session_state))
             _write_tools(conn, task_id, pending, rev)
@@ -139,7 +154,19 @@ def write_batch(conn: sqlite3.Connection, batch: Batch, chars: dict[int, int], r
         raise
     chars.clear()
     chars.update(saved)
+    if tails is not None and known is not None:
+        tails.clear()
+        tails.update(known)
     return Written(new_chars, new_bytes, stored_bytes)
+
+
+def _before(known: dict[int, bytes] | None, task_id: int, start: int) -> bytes | None:
+    """The window of a task's text before character `start`, or None when it is not known here."""
+    if known is None:
+        return None
+    if start == 0:
+        return b""
+    return known.get(task_id)
 
 
 def _write_tools(conn: sqlite3.Connection, task_id: int, pending: Pending, rev: int) -> None:

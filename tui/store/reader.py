@@ -19,9 +19,12 @@ from tui.store.records import (
     TASK_COLUMNS,
     TASK_TABLES,
     StoredOutput,
+    needs_before,
+    slide,
     state_from_row,
     task_from_row,
-    unpack_text,
+    unpack_data,
+    window_of,
 )
 from tui.store.schema import connect_reader, has_task_column
 from tui.store.tool_records import TaskTools, has_tool_tables, read_changed_calls, read_tools
@@ -268,16 +271,38 @@ class SessionReader:
             except (ValueError, TypeError, OverflowError, zlib.error) as exc:
                 raise SessionUnreadable(f"{self.path}: the file is damaged ({describe(exc)})") from None
 
-    def chunks_after(self, seq: int, task_ids: set[int]) -> tuple[list[tuple[int, int, str]], int]:
-        """New text of some tasks, as (task id, start, text) in saved order, and the last seq seen."""
+    def chunks_after(self, seq: int, ends: dict[int, tuple[int, str]]) -> tuple[list[tuple[int, int, str]], int]:
+        """New text of some tasks, as (task id, start, text) in saved order, and the last seq seen.
+
+        `ends`: per task, how many characters the caller has and the last of them (at least
+        `WINDOW` characters, when it has that many), which a chunk starting there may be packed
+        against. A chunk that cannot be read so is left out (`stitch` then finds the gap and
+        the caller reads the task's text whole).
+        """
 
         def work(conn: sqlite3.Connection) -> tuple[list[tuple[int, int, str]], int]:
             last = conn.execute("SELECT coalesce(max(seq), 0) FROM output_chunks").fetchone()[0]
-            if not task_ids or last <= seq:
+            if not ends or last <= seq:
                 return [], max(seq, last)
             query = "SELECT task_id, start, text FROM output_chunks WHERE seq > ? AND seq <= ? ORDER BY seq"
-            rows = conn.execute(query, (seq, last)).fetchall()
-            return [(task_id, start, unpack_text(text)) for task_id, start, text in rows if task_id in task_ids], last
+            positions = {task_id: at for task_id, (at, _) in ends.items()}
+            windows: dict[int, bytes] = {}
+            chunks = []
+            for task_id, start, stored in conn.execute(query, (seq, last)).fetchall():
+                if task_id not in positions:
+                    continue
+                follows = start == positions[task_id]
+                if follows and task_id not in windows:
+                    windows[task_id] = window_of(ends[task_id][1])
+                try:
+                    data = unpack_data(stored, windows[task_id] if follows else b"")
+                    text = data.decode("utf-8")
+                except (ValueError, TypeError, zlib.error):
+                    continue
+                if follows:
+                    positions[task_id], windows[task_id] = start + len(text), slide(windows[task_id], data)
+                chunks.append((task_id, start, text))
+            return chunks, last
 
         return self._run(work)
 
@@ -305,9 +330,18 @@ def _chunks_of(conn: sqlite3.Connection, task_id: int, first: Any, last: Any) ->
 
 
 def _unpacked(chunks: Iterable[tuple[int, str | bytes]]) -> Iterator[tuple[int, str]]:
-    """Chunks as text, decompressed one by one as `stitch` reaches them (it stops at the last one it needs)."""
+    """A task's chunks from its first as text, decompressed one by one as `stitch` reaches them (it stops
+    at the last one it needs); each is unpacked with the text before it, which it may be packed against."""
+    window, at = b"", 0
     for start, stored in chunks:
-        yield start, unpack_text(stored)
+        chained = needs_before(stored)
+        if start != at and chained:
+            return  # packed against text that is missing here: `stitch` reports the gap
+        data = unpack_data(stored, window if chained else b"")
+        text = data.decode("utf-8")
+        if start == at:
+            window, at = slide(window, data), start + len(text)
+        yield start, text
 
 
 def stitch(chunks: Iterable[tuple[int, str]], start: int, upto: int) -> str | None:

@@ -18,7 +18,7 @@ from typing import Any
 from tui.engine import EventKind, Observer, Task, TaskEvent, TaskStatus, ToolCall
 from tui.store import files
 from tui.store.reader import SessionReader, TaskRow, ToolChanges, stitch
-from tui.store.records import StoredOutput, mark_interrupted
+from tui.store.records import WINDOW, StoredOutput, mark_interrupted
 
 POLL_INTERVAL_S = 0.3
 
@@ -55,7 +55,7 @@ class SessionWatcher:
         rows, tools = self._reader.snapshot()
         self.tasks: dict[int, Task] = {row.id: self._reader.task(row, tools.get(row.id)) for row in rows}
         self._rev = max((row.rev for row in rows), default=0)
-        self._seq = self._reader.chunks_after(0, set())[1]
+        self._seq = self._reader.chunks_after(0, {})[1]
         self._chars = {row.id: row.chars for row in rows}
         self._saved_at = {row.id: row.updated_at for row in rows}
         self._marks: dict[int, tuple[float, int]] = {}
@@ -96,19 +96,21 @@ class SessionWatcher:
 
     # -- reading (worker thread: touches no live Task) --------------------
 
-    def _wanted(self) -> dict[int, int]:
-        """Offsets of the texts already loaded: only those are kept up to date."""
+    def _wanted(self) -> dict[int, tuple[int, str]]:
+        """Lengths of the texts already loaded (only those are kept up to date) and, for running tasks,
+        their ends, which the next chunk of each may be packed against (a task that starts again
+        meanwhile has its new text read whole once)."""
         return {
-            task_id: len(task.output)
+            task_id: (len(task.output), task.output.since(len(task.output) - WINDOW) if task.status.is_active else "")
             for task_id, task in self.tasks.items()
             if not isinstance(task.output, StoredOutput) or task.output.loaded
         }
 
-    def _read(self, wanted: dict[int, int], known: set[int]) -> _Changes:
+    def _read(self, wanted: dict[int, tuple[int, str]], known: set[int]) -> _Changes:
         pid = files.writer_pid(self.path)
         version = self._reader.data_version()
         changes = _Changes(pid, version, self._seq)
-        behind = any(self._chars.get(task_id, 0) > offset for task_id, offset in wanted.items())
+        behind = any(self._chars.get(task_id, 0) > offset for task_id, (offset, _) in wanted.items())
         if version == self._version and not behind:
             return changes
         changes.rows, changes.ids, changes.tools = self._reader.changed_since(self._rev, known)
@@ -121,11 +123,11 @@ class SessionWatcher:
                 task = changes.added[row.id] = self._reader.task(row)
                 task.tools = changes.tools.servers.get(row.id, ())
                 task.group = changes.tools.groups.get(row.id)
-        chunks, changes.seq = self._reader.chunks_after(self._seq, set(wanted))
+        chunks, changes.seq = self._reader.chunks_after(self._seq, wanted)
         pieces: dict[int, list[tuple[int, str]]] = {}
         for task_id, start, text in chunks:
             pieces.setdefault(task_id, []).append((start, text))
-        for task_id, offset in wanted.items():
+        for task_id, (offset, _) in wanted.items():
             target = chars.get(task_id, 0)
             if target > offset:
                 stitched = stitch(pieces.get(task_id, ()), offset, target)
@@ -185,6 +187,8 @@ class SessionWatcher:
             self._progress(task)
             events.append(TaskEvent(EventKind.PROGRESS, task))
         state = changes.states.get(row.id)
+        if state is not None:  # set as read: decoding it may need the task's text, loaded only when used
+            task.session_state = state.pop("session_state")
         if state is not None and any(getattr(task, name) != value for name, value in state.items()):
             for name, value in state.items():
                 setattr(task, name, value)

@@ -60,6 +60,8 @@ class Writer:
         self._conn = conn
         self._label = label
         self._chars = chars
+        self._tails: dict[int, bytes] = {}
+        """The end of each running task's saved text, which its next chunk is packed against."""
         self._rev = rev
         self._report = report
         self._interval = interval
@@ -189,7 +191,7 @@ class Writer:
             try:
                 if self._guard is not None:  # the file deleted under us: written back first
                     self._conn = self._guard.check(self._conn)
-                written = write_batch(self._conn, batch, self._chars, self._rev + 1)
+                written = write_batch(self._conn, batch, self._chars, self._rev + 1, self._tails)
             except Exception as exc:
                 if not isinstance(exc, sqlite3.Error | OSError | StoreError):
                     log.exception("saving session %s failed", self._label)
