@@ -206,7 +206,8 @@ class MainScreen(Screen[None]):
         self.tools.announce_questions()
         self.highlight = self._highlight_now(self.highlight.task_id)
         if self.pane_ids() != self.output.shown_ids and not self._layout_running:
-            self.layout_panes()  # a task started or ended (grid), or the shown one was deleted
+            # a task started or ended (grid), the shown one was deleted, or the cursor is moving (a preview then)
+            self.layout_panes(preview=self._settle_timer is not None)
 
     async def _tick_panes(self) -> None:
         dirty, self._pane_dirty = self._pane_dirty, set()
@@ -233,7 +234,12 @@ class MainScreen(Screen[None]):
         self.layout_panes(preview=True)
         if self._settle_timer is not None:
             self._settle_timer.stop()
-        self._settle_timer = self.set_timer(PANE_SETTLE_S, self.layout_panes)
+        self._settle_timer = self.set_timer(PANE_SETTLE_S, self._settle_panes)
+
+    def _settle_panes(self) -> None:
+        """The cursor rests: render the previewed panes as they should look."""
+        self._settle_timer = None
+        self.layout_panes()
 
     @on(TaskTable.Selected, "#tasks")
     def _row_selected(self) -> None:
