@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from textual.widgets._footer import FooterKey
 
@@ -70,3 +72,29 @@ async def test_the_table_tick_between_a_cursor_move_and_its_message_previews_too
             assert pane.previewing and pane.showing_raw, "the cursor has not rested: no Markdown yet"
         await wait_for(pilot, lambda: panes_settled(app) and not pane.showing_raw, timeout=5)
         assert pane.task_id == tasks[-1].id
+
+
+async def test_a_held_arrow_key_shows_no_row_in_the_pane_until_the_cursor_pauses(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(main_module, "PANE_PREVIEW_S", 0.5)  # a loaded machine must not pause between key repeats
+    monkeypatch.setattr(main_module, "PANE_SETTLE_S", 1.5)
+    async with running_app(demo_url) as (app, pilot):
+        screen = main_screen(app)
+        screen.submit([f"a page on topic {n} [[len:800]][[delay:0]]" for n in range(10)])
+        tasks = list(app.engine.tasks.values())
+        await wait_for(pilot, finished(*tasks), timeout=30)
+        table = screen.table
+        table.focus()
+        table.action_first()
+        pane = screen.output.panes[0]
+        await wait_for(pilot, lambda: panes_settled(app) and pane.task_id == tasks[0].id)
+        shown = set()
+        for _ in tasks[1:]:
+            table.action_cursor(1)
+            await asyncio.sleep(0.03)  # a key repeat
+            shown.add(pane.task_id)
+            assert pane.busy, "the pane is about to change: helpers waiting for it must wait"
+        assert shown == {tasks[0].id}, "the rows passed over were not shown"
+        await wait_for(pilot, lambda: pane.task_id == tasks[-1].id and pane.previewing, timeout=5)
+        await wait_for(pilot, lambda: panes_settled(app) and not pane.showing_raw, timeout=5)
