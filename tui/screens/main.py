@@ -33,6 +33,8 @@ TABLE_INTERVAL_S = 0.25
 """The table, counts and footer refresh at 4 Hz whatever the number of chunks."""
 PANE_INTERVAL_S = 0.1
 """Visible panes append new text at 10 Hz, smooth enough to read as streaming."""
+PANE_PREVIEW_S = 0.1
+"""How long the cursor rests on a task before the pane previews it as raw text: a held arrow key previews no row."""
 PANE_SETTLE_S = 0.3
 """How long the cursor rests on a task before its previewed (raw) pane renders as Markdown."""
 TASK_ACTIONS = frozenset(binding.action for binding in TASK_BINDINGS)
@@ -97,6 +99,7 @@ class MainScreen(Screen[None]):
         self._system = system
         self._table_dirty: set[int] = set()
         self._pane_dirty: set[int] = set()
+        self._preview_timer: Timer | None = None
         self._settle_timer: Timer | None = None
         self._unsubscribe = lambda: None
         self._layout_wanted = False
@@ -197,6 +200,8 @@ class MainScreen(Screen[None]):
                 await self.output.display([task for task in tasks if task is not None], preview=self._layout_preview)
         finally:
             self._layout_running = False
+            if self._preview_timer is None:
+                self.output.expect_change(False)
 
     def _tick_table(self) -> None:
         dirty, self._table_dirty = self._table_dirty, set()
@@ -205,8 +210,9 @@ class MainScreen(Screen[None]):
         self.show_counts()
         self.tools.announce_questions()
         self.highlight = self._highlight_now(self.highlight.task_id)
-        if self.pane_ids() != self.output.shown_ids and not self._layout_running:
-            self.layout_panes()  # a task started or ended (grid), or the shown one was deleted
+        if self.pane_ids() != self.output.shown_ids and not self._layout_running and self._preview_timer is None:
+            # a task started or ended (grid), the shown one was deleted, or the cursor moved (a preview then)
+            self.layout_panes(preview=self._settle_timer is not None)
 
     async def _tick_panes(self) -> None:
         dirty, self._pane_dirty = self._pane_dirty, set()
@@ -227,13 +233,35 @@ class MainScreen(Screen[None]):
         return Highlight(task_id, task.status if task else None)
 
     def watch_highlight(self, old: Highlight, new: Highlight) -> None:
-        """Preview a newly highlighted task at once; render it properly once the cursor rests."""
+        """Preview a newly highlighted task as soon as the cursor pauses; render it properly once it rests.
+
+        Showing every row the cursor passes cost a pane load, a layout and a
+        redraw of the pane per row, which slowed scrolling a long table.
+        """
         if new.task_id == old.task_id:
             return
+        self.output.expect_change(True)
+        for timer in (self._preview_timer, self._settle_timer):
+            if timer is not None:
+                timer.stop()
+        if old.task_id is None:  # nothing was highlighted: no cursor on its way anywhere
+            self._preview_timer = None
+            self.layout_panes(preview=True)
+        else:
+            self._preview_timer = self.set_timer(PANE_PREVIEW_S, self._preview_panes)
+        self._settle_timer = self.set_timer(PANE_SETTLE_S, self._settle_panes)
+
+    def _preview_panes(self) -> None:
+        self._preview_timer = None
         self.layout_panes(preview=True)
-        if self._settle_timer is not None:
-            self._settle_timer.stop()
-        self._settle_timer = self.set_timer(PANE_SETTLE_S, self.layout_panes)
+
+    def _settle_panes(self) -> None:
+        """The cursor rests: render the previewed panes as they should look (a preview still due is not needed)."""
+        self._settle_timer = None
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+            self._preview_timer = None
+        self.layout_panes()
 
     @on(TaskTable.Selected, "#tasks")
     def _row_selected(self) -> None:

@@ -74,7 +74,7 @@ class ToolActions:
         selected = self._tasks.selected
         if selected is not None and selected.waiting_calls:
             return selected
-        waiting = [task for task in self.engine.tasks.values() if task.waiting_calls]
+        waiting = [task for task in self.engine.by_status(TaskStatus.WAITING) if task.waiting_calls]
         return min(waiting, key=lambda task: task.waiting_calls[0].started_at, default=None)
 
     def can(self, action: str) -> bool:

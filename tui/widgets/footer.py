@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from textual import events
+from textual.screen import Screen
 from textual.widgets import Footer
 
 COMPACT_BELOW = 100
 """Columns under which keys lose the extra space between them (about two more keys fit at 80)."""
 
+ShownKeys = tuple[tuple[str, str, str, bool, str], ...]
+
 
 class DeckFooter(Footer):
+    """Recomposes only when the keys it shows change, not at every bindings refresh.
+
+    Moving the table's cursor refreshes the bindings at every row; rebuilding
+    and restyling some twenty keys each time cost ~20 ms a row on a 10,000-task
+    session (figures in docs/performance.md).
+    """
+
     DEFAULT_CSS = """
     DeckFooter.-compact FooterKey.-command-palette {
         /* Compact keys get a right margin; on the docked palette key it let a cut key show in the last column. */
@@ -18,5 +28,27 @@ class DeckFooter(Footer):
     }
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown_keys: ShownKeys | None = None
+        """The keys, descriptions, states and tooltips of the last composition, None before the first."""
+
+    def bindings_changed(self, screen: Screen) -> None:
+        keys = shown_keys(screen)
+        if keys == self.shown_keys:
+            return
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self.shown_keys = keys  # Footer recomposes only in these conditions
+        super().bindings_changed(screen)
+
     def on_resize(self, event: events.Resize) -> None:
         self.compact = event.size.width < COMPACT_BELOW
+
+
+def shown_keys(screen: Screen) -> ShownKeys:
+    """What a footer on `screen` shows now."""
+    return tuple(
+        (key, binding.action, binding.description, enabled, tooltip)
+        for key, (_, binding, enabled, tooltip) in screen.active_bindings.items()
+        if binding.show or key == screen.app.COMMAND_PALETTE_BINDING
+    )

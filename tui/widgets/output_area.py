@@ -49,6 +49,11 @@ class OutputArea(Container):
     def shown_ids(self) -> list[int]:
         return [pane.task_id for pane in self.panes if pane.task_id is not None]
 
+    def expect_change(self, expected: bool) -> None:
+        """The screen is about to show other tasks here (it waits for the cursor to rest): the panes are busy."""
+        for pane in self.panes:
+            pane.awaited = expected
+
     def open_find(self, focused: Widget | None) -> None:
         """Ctrl+F: the find bar of the focused pane (in a grid), else of the selected task's."""
         panes = self.panes

@@ -104,6 +104,8 @@ class OutputPane(PaneFind, Vertical):
         """Previewed as raw text until the cursor rests (see `preview`)."""
         self._streamed = False
         """Markdown appended fragment by fragment since the text was last loaded whole (see `_reload`)."""
+        self.awaited = False
+        """Another task is about to be shown here (see `OutputArea.expect_change`)."""
         self._lock = asyncio.Lock()
 
     async def refresh_view(self) -> None:
@@ -126,8 +128,8 @@ class OutputPane(PaneFind, Vertical):
 
     @property
     def busy(self) -> bool:
-        """Still loading or appending text: what the pane shows is about to change."""
-        return self._lock.locked()
+        """Still loading or appending text, or waiting to show another task: what the pane shows is about to change."""
+        return self.awaited or self._lock.locked()
 
     @property
     def showing_raw(self) -> bool:

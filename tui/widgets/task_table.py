@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
+from typing import NamedTuple
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -90,6 +91,12 @@ STALL_S = 2.0
 """A running task with no new text for this long shows no rate: the engine's rate is the last burst's."""
 
 Clock = Callable[[], float]
+
+
+class LineStyles(NamedTuple):
+    base: Style
+    cursor: Style
+    header: Style
 
 
 class TaskMessage(Message):
@@ -177,6 +184,8 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         """Rows' texts, made when a row is first drawn or synced: 10,000 rows need only the visible ones'."""
         self._statuses: dict[int, TaskStatus] = {}
         self._strips: dict[tuple[int, bool], Strip] = {}
+        self._line_styles: LineStyles | None = None
+        """Kept with the strips: each costs a walk up the DOM, and every line drawn wants one."""
         self._growth: dict[int, tuple[int, float]] = {}
         """Per task: its length when last seen growing, and when."""
         self._layout: Layout = tuple((column, column.width) for column in COLUMNS)
@@ -214,6 +223,7 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         """Focus, blur and theme changes restyle the cached lines."""
         super().notify_style_update()
         self._strips.clear()
+        self._line_styles = None
 
     # -- what the screen asks ------------------------------------------------
 
@@ -289,6 +299,7 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         self._drawn.clear()
         self._statuses.clear()
         self._strips.clear()
+        self._line_styles = None
         wanted, now = _FILTERS[self.task_filter], self._clock()
         self._shown = {task_id for task_id, task in self._tasks.items() if wanted(task, now)}
         self._with_tools = self._with_tools or any(self._tasks[task_id].tool_calls for task_id in self._shown)
@@ -432,30 +443,37 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
 
     # -- drawing -------------------------------------------------------------
 
+    @property
+    def _styles(self) -> LineStyles:
+        if self._line_styles is None:
+            base = self.rich_style
+            self._line_styles = LineStyles(
+                base,
+                base + self.get_component_rich_style("task-table--cursor"),
+                base + self.get_component_rich_style("task-table--header"),
+            )
+        return self._line_styles
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width, styles = self.size.width, self._styles
         if y == 0:
-            style = self.rich_style + self.get_component_rich_style("task-table--header")
-            return self._header().crop_extend(0, width, style)
+            return self._header().crop_extend(0, width, styles.header)
         index = round(self.scroll_y) + y - 1
         if index >= len(self._order):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, styles.base)
         task_id = self._order[index]
         cursor = task_id == self._selected
         strip = self._strips.get((task_id, cursor))
         if strip is None:
             strip = self._strips[task_id, cursor] = self._row(task_id, cursor)
-        style = self.rich_style + self.get_component_rich_style("task-table--cursor") if cursor else self.rich_style
-        return strip.crop_extend(0, width, style)
+        return strip.crop_extend(0, width, styles.cursor if cursor else styles.base)
 
     def _header(self) -> Strip:
-        style = self.rich_style + self.get_component_rich_style("task-table--header")
+        style = self._styles.header
         return Strip(_segments([(column.label, column, width, style) for column, width in self._layout]))
 
     def _row(self, task_id: int, cursor: bool) -> Strip:
-        base = self.rich_style
-        if cursor:
-            base += self.get_component_rich_style("task-table--cursor")
+        base = self._styles.cursor if cursor else self._styles.base
         texts = self._row_texts(task_id)
         status = self._statuses.get(task_id)
         status_cell = base + status_style(self.app, status) if status is not None and not cursor else base
