@@ -102,6 +102,8 @@ class MainScreen(Screen[None]):
         self._layout_wanted = False
         self._layout_preview = False
         self._layout_running = False
+        self._styled = False
+        """False until first shown: each widget was styled as it mounted, so that first resume need not restyle them."""
 
     @property
     def table(self) -> TaskTable:
@@ -150,6 +152,11 @@ class MainScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self._unsubscribe()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Runs before Textual's own handler, which would style every widget a second time before the first frame."""
+        event.refresh_styles = event.refresh_styles and self._styled
+        self._styled = True
 
     def _on_engine_event(self, event: TaskEvent) -> None:
         """Runs inside the engine for every event: record, never render."""

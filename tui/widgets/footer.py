@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from textual import events
+from textual.app import ComposeResult
+from textual.reactive import Reactive
 from textual.widgets import Footer
 
 COMPACT_BELOW = 100
@@ -17,6 +19,14 @@ class DeckFooter(Footer):
         padding-right: 1;
     }
     """
+
+    def compose(self) -> ComposeResult:
+        """Keys start as compact as the footer: Textual's start compact and follow it once mounted, styled twice."""
+        for widget in super().compose():
+            follows = getattr(type(widget), "compact", None)  # a key (FooterKey is not public); the palette key stays compact
+            if isinstance(follows, Reactive) and not widget.has_class("-command-palette"):
+                widget.set_reactive(follows, self.compact)
+            yield widget
 
     def on_resize(self, event: events.Resize) -> None:
         self.compact = event.size.width < COMPACT_BELOW

@@ -1,0 +1,20 @@
+"""Start-up: what the first frame leaves for later must not lose a key or change what settles on screen."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app_helpers import SIZE, demo_engine, main_screen, wait_for
+from tui.app.app import AgentDeckApp
+
+
+@pytest.mark.slow
+async def test_a_prompt_typed_right_after_start_runs_whole(demo_url: str) -> None:
+    app = AgentDeckApp(demo_engine(demo_url), demo_notice=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"hello [[len:20]]", "enter")
+        await wait_for(pilot, lambda: len(app.engine.tasks) == 1)
+        (task,) = app.engine.tasks.values()
+        assert task.prompt == "hello [[len:20]]"
+        assert main_screen(app).prompt.text == ""
+        await app.shutdown()
