@@ -27,7 +27,6 @@ from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.search import SearchChoice, SearchScreen
 from tui.screens.search_reveal import reveal
-from tui.screens.sessions import SessionsScreen
 from tui.stop_report import UnexpectedStop, write_crash_log
 from tui.textual_private import drop_error_report, write_to_terminal
 from tui.widgets.formatting import one_line
@@ -339,6 +338,8 @@ class AgentDeckApp(App[int]):
 
     def action_sessions(self) -> None:
         """Another session replaces this one: the app exits with its path and the command reopens."""
+        from tui.screens.sessions import SessionsScreen  # with Textual's DataTable: not needed for the first frame
+
         if self.read_only:
             self.notify("Close watch mode (Ctrl+Q) to open another session.", markup=False)
             return

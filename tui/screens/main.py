@@ -16,7 +16,6 @@ from tui.engine import AttachmentError, Engine, EngineError, Task, TaskEvent, Ta
 from tui.engine.pricing import UsageTotal
 from tui.engine.stalls import is_stalled
 from tui.screens.bindings import TASK_BINDINGS
-from tui.screens.compare import CompareScreen, not_in_group
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.screens.task_actions import READ_ONLY_ACTIONS, TaskActions
@@ -437,6 +436,8 @@ class MainScreen(Screen[None]):
         self.tools.action_tool_calls(call_id)
 
     def action_compare(self) -> None:
+        from tui.screens.compare import CompareScreen, not_in_group  # its diff code is not needed for the first frame
+
         task = self.selected
         if task is None or task.group is None:
             self.notify(not_in_group(task), severity="warning", markup=False)

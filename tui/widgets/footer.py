@@ -23,7 +23,8 @@ class DeckFooter(Footer):
     def compose(self) -> ComposeResult:
         """Keys start as compact as the footer: Textual's start compact and follow it once mounted, styled twice."""
         for widget in super().compose():
-            follows = getattr(type(widget), "compact", None)  # a key (FooterKey is not public); the palette key stays compact
+            # A key has a `compact` reactive (FooterKey is not public); the palette key always stays compact.
+            follows = getattr(type(widget), "compact", None)
             if isinstance(follows, Reactive) and not widget.has_class("-command-palette"):
                 widget.set_reactive(follows, self.compact)
             yield widget
