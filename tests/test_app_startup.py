@@ -6,6 +6,7 @@ import pytest
 
 from tests.app_helpers import SIZE, demo_engine, main_screen, wait_for
 from tui.app.app import AgentDeckApp
+from tui.widgets.footer import DeckFooter
 
 
 @pytest.mark.slow
@@ -17,4 +18,17 @@ async def test_a_prompt_typed_right_after_start_runs_whole(demo_url: str) -> Non
         (task,) = app.engine.tasks.values()
         assert task.prompt == "hello [[len:20]]"
         assert main_screen(app).prompt.text == ""
+        await app.shutdown()
+
+
+@pytest.mark.slow
+async def test_the_footer_keys_follow_the_first_frame(demo_url: str) -> None:
+    """The first frame goes out with an empty footer; its keys come a frame later, at full width (not compact)."""
+    app = AgentDeckApp(demo_engine(demo_url), demo_notice=True)
+    async with app.run_test(size=SIZE) as pilot:
+        footer = main_screen(app).query_one(DeckFooter)
+        await wait_for(pilot, lambda: app.first_frame_shown and len(footer.children) > 0)
+        keys = {getattr(key, "description", ""): key for key in footer.children}
+        assert {"Quit", "Help", "palette"} <= set(keys)
+        assert not keys["Quit"].has_class("-compact") and keys["palette"].has_class("-compact")
         await app.shutdown()

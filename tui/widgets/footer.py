@@ -21,7 +21,12 @@ class DeckFooter(Footer):
     """
 
     def compose(self) -> ComposeResult:
-        """Keys start as compact as the footer: Textual's start compact and follow it once mounted, styled twice."""
+        """No keys until the app's first frame is out (see `AgentDeckApp.first_frame_shown`), then all at once.
+
+        Keys start as compact as the footer: Textual's start compact and follow it once mounted, styled twice.
+        """
+        if not getattr(self.app, "first_frame_shown", True):
+            return
         for widget in super().compose():
             # A key has a `compact` reactive (FooterKey is not public); the palette key always stays compact.
             follows = getattr(type(widget), "compact", None)
