@@ -27,7 +27,11 @@ async def test_the_footer_keys_follow_the_first_frame(demo_url: str) -> None:
     app = AgentDeckApp(demo_engine(demo_url), demo_notice=True)
     async with app.run_test(size=SIZE) as pilot:
         footer = main_screen(app).query_one(DeckFooter)
-        await wait_for(pilot, lambda: app.first_frame_shown and len(footer.children) > 0)
+
+        def keys_mounted() -> bool:
+            return app.first_frame_shown and bool(footer.children) and all(key.is_mounted for key in footer.children)
+
+        await wait_for(pilot, keys_mounted)
         keys = {getattr(key, "description", ""): key for key in footer.children}
         assert {"Quit", "Help", "palette"} <= set(keys)
         assert not keys["Quit"].has_class("-compact") and keys["palette"].has_class("-compact")

@@ -31,6 +31,7 @@ from tui.stop_report import UnexpectedStop, write_crash_log
 from tui.textual_private import drop_error_report, write_to_terminal
 from tui.widgets.footer import DeckFooter
 from tui.widgets.formatting import one_line
+from tui.widgets.next_task_bar import NextTaskBar
 from tui.widgets.status_bar import StatusBar, counts_line
 
 if TYPE_CHECKING:
@@ -159,11 +160,13 @@ class AgentDeckApp(App[int]):
         self.call_after_refresh(self._complete_first_screen)
 
     def _complete_first_screen(self) -> None:
-        """Add what the first frame went without: the footer's keys, a frame later."""
+        """Add what the first frame went without, a frame later: the footer's keys and the provider list."""
         self.first_frame_shown = True
         for screen in self.screen_stack:
             for footer in screen.query(DeckFooter):
                 footer.refresh(recompose=True)
+            for bar in screen.query(NextTaskBar):
+                bar.add_provider_list()
 
     def _resume_on_open(self) -> None:
         """Native background runs re-attach by themselves; other unfinished tasks wait for `R`."""
