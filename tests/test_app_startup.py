@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Select
 
 from tests.app_helpers import SIZE, demo_engine, main_screen, wait_for
 from tui.app.app import AgentDeckApp
@@ -35,4 +36,17 @@ async def test_the_footer_keys_follow_the_first_frame(demo_url: str) -> None:
         keys = {getattr(key, "description", ""): key for key in footer.children}
         assert {"Quit", "Help", "palette"} <= set(keys)
         assert not keys["Quit"].has_class("-compact") and keys["palette"].has_class("-compact")
+        await app.shutdown()
+
+
+@pytest.mark.slow
+async def test_a_provider_chosen_at_once_is_the_one_the_provider_list_shows(demo_url: str) -> None:
+    app = AgentDeckApp(demo_engine(demo_url), demo_notice=True)
+    async with app.run_test(size=SIZE) as pilot:
+        bar = main_screen(app).next_task
+        bar.choose_provider("demo-responses")
+        assert bar.provider.name == "demo-responses"
+        await wait_for(pilot, lambda: [s.value for s in bar.query("#provider").results(Select)] == ["demo-responses"])
+        assert bar.provider.name == "demo-responses" and not bar.query("#provider-pending")
+        await pilot.press("enter")  # the prompt is empty: nothing runs, nothing breaks
         await app.shutdown()

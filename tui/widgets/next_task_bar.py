@@ -58,7 +58,7 @@ class NextTaskBar(Horizontal):
         self._config = config
         self._initial_model = model
         self._provider_name = config.default_provider
-        """The provider chosen while the first frame shows its name only, before the `Select` exists."""
+        """The provider chosen: by name in the first frame, then in the `Select` (blank until it is mounted)."""
         self.attachments: list[str] = []
         self.group_targets: list[Target] | None = None
         """Several (provider, model) for the next prompt, asked as one group; None: one task as set here."""
@@ -112,18 +112,18 @@ class NextTaskBar(Horizontal):
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
+        if isinstance(event.value, str):
+            self._provider_name = event.value
         self._show_defaults()
 
     @property
     def provider(self) -> ProviderConfig:
-        select = self._provider_select()
-        value = self._provider_name if select is None else select.value
-        return self._config.provider(value if isinstance(value, str) else None)
+        return self._config.provider(self._provider_name)
 
     def choose_provider(self, name: str) -> None:
+        self._provider_name = name
         select = self._provider_select()
         if select is None:
-            self._provider_name = name
             self.query_one("#provider-pending", Static).update(name)
             self._show_defaults()
         else:
