@@ -27,10 +27,11 @@ from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.search import SearchChoice, SearchScreen
 from tui.screens.search_reveal import reveal
-from tui.screens.sessions import SessionsScreen
 from tui.stop_report import UnexpectedStop, write_crash_log
 from tui.textual_private import drop_error_report, write_to_terminal
+from tui.widgets.footer import DeckFooter
 from tui.widgets.formatting import one_line
+from tui.widgets.next_task_bar import NextTaskBar
 from tui.widgets.status_bar import StatusBar, counts_line
 
 if TYPE_CHECKING:
@@ -113,6 +114,8 @@ class AgentDeckApp(App[int]):
         self._terminal_title = ""
         self.unexpected_stop: UnexpectedStop | None = None
         """Set when the app ends by a crash or a signal: the command reports it and exits non-zero."""
+        self.first_frame_shown = False
+        """Until then the footer shows no keys: composing them was a fifth of the time to the first frame."""
 
     @property
     def read_only(self) -> bool:
@@ -154,6 +157,16 @@ class AgentDeckApp(App[int]):
     def on_ready(self) -> None:
         """Warm up once the first screen is painted: the import thread holds the GIL and would delay that frame."""
         self.call_after_refresh(self._warm_up)
+        self.call_after_refresh(self._complete_first_screen)
+
+    def _complete_first_screen(self) -> None:
+        """Add what the first frame went without, a frame later: the footer's keys and the provider list."""
+        self.first_frame_shown = True
+        for screen in self.screen_stack:
+            for footer in screen.query(DeckFooter):
+                footer.refresh(recompose=True)
+            for bar in screen.query(NextTaskBar):
+                bar.add_provider_list()
 
     def _resume_on_open(self) -> None:
         """Native background runs re-attach by themselves; other unfinished tasks wait for `R`."""
@@ -340,6 +353,8 @@ class AgentDeckApp(App[int]):
 
     def action_sessions(self) -> None:
         """Another session replaces this one: the app exits with its path and the command reopens."""
+        from tui.screens.sessions import SessionsScreen  # with Textual's DataTable: not needed for the first frame
+
         if self.read_only:
             self.notify("Close watch mode (Ctrl+Q) to open another session.", markup=False)
             return

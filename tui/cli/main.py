@@ -6,7 +6,6 @@ import argparse
 import sys
 import warnings
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 
 from tui import paths
 from tui.cli.mcp_command import add_mcp_parser
@@ -32,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="agentdeck",
         description="Run, watch and keep many long LLM agent queries at once.",
     )
-    parser.add_argument("--version", action="version", version=f"agentdeck {_installed_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("--demo", action="store_true", help="use the built-in demo provider (no key needed)")
     add_task_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -56,7 +55,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _VersionAction(argparse.Action):
+    """argparse's `version` action, but the version is looked up only when asked (importlib.metadata: ~10 ms)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **_: object) -> None:
+        shown = "show program's version number and exit"
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=shown)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"agentdeck {_installed_version()}")
+        parser.exit()
+
+
 def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("agentdeck")
     except PackageNotFoundError:  # run from a source tree that was never installed

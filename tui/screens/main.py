@@ -16,7 +16,6 @@ from tui.engine import AttachmentError, Engine, EngineError, Task, TaskEvent, Ta
 from tui.engine.pricing import UsageTotal
 from tui.engine.stalls import is_stalled
 from tui.screens.bindings import TASK_BINDINGS
-from tui.screens.compare import CompareScreen, not_in_group
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.screens.task_actions import READ_ONLY_ACTIONS, TaskActions
@@ -105,6 +104,8 @@ class MainScreen(Screen[None]):
         self._layout_wanted = False
         self._layout_preview = False
         self._layout_running = False
+        self._styled = False
+        """False until first shown: each widget was styled as it mounted, so that first resume need not restyle them."""
 
     @property
     def table(self) -> TaskTable:
@@ -153,6 +154,11 @@ class MainScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self._unsubscribe()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Runs before Textual's own handler, which would style every widget a second time before the first frame."""
+        event.refresh_styles = event.refresh_styles and self._styled
+        self._styled = True
 
     def _on_engine_event(self, event: TaskEvent) -> None:
         """Runs inside the engine for every event: record, never render."""
@@ -458,6 +464,8 @@ class MainScreen(Screen[None]):
         self.tools.action_tool_calls(call_id)
 
     def action_compare(self) -> None:
+        from tui.screens.compare import CompareScreen, not_in_group  # its diff code is not needed for the first frame
+
         task = self.selected
         if task is None or task.group is None:
             self.notify(not_in_group(task), severity="warning", markup=False)

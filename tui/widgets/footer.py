@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from textual import events
+from textual.app import ComposeResult
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -40,6 +42,20 @@ class DeckFooter(Footer):
         if screen.app.app_focus and self.is_attached and screen is self.screen:
             self.shown_keys = keys  # Footer recomposes only in these conditions
         super().bindings_changed(screen)
+
+    def compose(self) -> ComposeResult:
+        """No keys until the app's first frame is out (see `AgentDeckApp.first_frame_shown`), then all at once.
+
+        Keys start as compact as the footer: Textual's start compact and follow it once mounted, styled twice.
+        """
+        if not getattr(self.app, "first_frame_shown", True):
+            return
+        for widget in super().compose():
+            # A key has a `compact` reactive (FooterKey is not public); the palette key always stays compact.
+            follows = getattr(type(widget), "compact", None)
+            if isinstance(follows, Reactive) and not widget.has_class("-command-palette"):
+                widget.set_reactive(follows, self.compact)
+            yield widget
 
     def on_resize(self, event: events.Resize) -> None:
         self.compact = event.size.width < COMPACT_BELOW

@@ -29,6 +29,7 @@ class NextTaskBar(Horizontal):
         background: $panel;
         & > Label { color: $foreground-muted; padding: 0 1 0 0; }
         & > Select { width: 1fr; min-width: 10; max-width: 24; margin: 0 2 0 0; }
+        & > #provider-pending { width: 1fr; min-width: 10; max-width: 24; margin: 0 2 0 0; padding: 0 1; }
         & > #model { width: 1fr; min-width: 10; max-width: 24; margin: 0 2 0 0; }
         & > #timeout { width: 8; }
         & > .tools-label { margin: 0 0 0 2; }
@@ -56,21 +57,18 @@ class NextTaskBar(Horizontal):
         super().__init__(id=id)
         self._config = config
         self._initial_model = model
+        self._provider_name = config.default_provider
+        """The provider chosen: by name in the first frame, then in the `Select` (blank until it is mounted)."""
         self.attachments: list[str] = []
         self.group_targets: list[Target] | None = None
         """Several (provider, model) for the next prompt, asked as one group; None: one task as set here."""
 
     def compose(self) -> ComposeResult:
-        options = [(name, name) for name in sorted(self._config.providers)]
         yield Label("next task:")
-        yield Select(
-            options,
-            value=self._config.default_provider,
-            allow_blank=False,
-            compact=True,
-            id="provider",
-            tooltip="Provider for the next task (Ctrl+P lists them too)",
-        )
+        if getattr(self.app, "first_frame_shown", True):
+            yield self._provider_list()
+        else:  # see `add_provider_list`
+            yield Static(self._provider_name, id="provider-pending", markup=False)
         yield Input(self._initial_model or "", compact=True, id="model", tooltip="Model; empty = the provider's")
         yield Label("timeout s:", classes="timeout-label")
         yield Input(compact=True, type="number", id="timeout", tooltip="Seconds; empty = default, 0 = no timeout")
@@ -90,17 +88,46 @@ class NextTaskBar(Horizontal):
     def on_mount(self) -> None:
         self._show_defaults()
 
+    def _provider_list(self) -> Select[str]:
+        options = [(name, name) for name in sorted(self._config.providers)]
+        return Select(
+            options,
+            value=self._provider_name,
+            allow_blank=False,
+            compact=True,
+            id="provider",
+            tooltip="Provider for the next task (Ctrl+P lists them too)",
+        )
+
+    def add_provider_list(self) -> None:
+        """Put the `Select` where the first frame showed the provider name: its option list cost ~10% of that frame."""
+        for pending in self.query("#provider-pending"):
+            provider = self._provider_list()
+            provider.display = pending.display
+            self.mount(provider, before=pending)
+            pending.remove()
+
+    def _provider_select(self) -> Select[str] | None:
+        return next(iter(self.query("#provider").results(Select)), None)
+
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
+        if isinstance(event.value, str):
+            self._provider_name = event.value
         self._show_defaults()
 
     @property
     def provider(self) -> ProviderConfig:
-        value = self.query_one("#provider", Select).value
-        return self._config.provider(value if isinstance(value, str) else None)
+        return self._config.provider(self._provider_name)
 
     def choose_provider(self, name: str) -> None:
-        self.query_one("#provider", Select).value = name
+        self._provider_name = name
+        select = self._provider_select()
+        if select is None:
+            self.query_one("#provider-pending", Static).update(name)
+            self._show_defaults()
+        else:
+            select.value = name
 
     @property
     def model(self) -> str | None:
@@ -153,8 +180,8 @@ class NextTaskBar(Horizontal):
 
     def set_group_targets(self, targets: list[Target] | None) -> None:
         self.group_targets = targets or None
-        for field in ("#provider", "#model"):  # a group names its own providers and models
-            self.query_one(field).display = not targets
+        for field in self.query("#provider, #provider-pending, #model"):  # a group names its own providers and models
+            field.display = not targets
         names = ", ".join(p if m is None else f"{p}:{m}" for p, m in targets or [])
         label = self.query_one("#group", Static)
         label.update(f"⧉ group of {len(targets)}: {names} ✕" if targets else "")

@@ -1,0 +1,52 @@
+"""Start-up: what the first frame leaves for later must not lose a key or change what settles on screen."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Select
+
+from tests.app_helpers import SIZE, demo_engine, main_screen, wait_for
+from tui.app.app import AgentDeckApp
+from tui.widgets.footer import DeckFooter
+
+
+@pytest.mark.slow
+async def test_a_prompt_typed_right_after_start_runs_whole(demo_url: str) -> None:
+    app = AgentDeckApp(demo_engine(demo_url), demo_notice=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"hello [[len:20]]", "enter")
+        await wait_for(pilot, lambda: len(app.engine.tasks) == 1)
+        (task,) = app.engine.tasks.values()
+        assert task.prompt == "hello [[len:20]]"
+        assert main_screen(app).prompt.text == ""
+        await app.shutdown()
+
+
+@pytest.mark.slow
+async def test_the_footer_keys_follow_the_first_frame(demo_url: str) -> None:
+    """The first frame goes out with an empty footer; its keys come a frame later, at full width (not compact)."""
+    app = AgentDeckApp(demo_engine(demo_url), demo_notice=True)
+    async with app.run_test(size=SIZE) as pilot:
+        footer = main_screen(app).query_one(DeckFooter)
+
+        def keys_mounted() -> bool:
+            return app.first_frame_shown and bool(footer.children) and all(key.is_mounted for key in footer.children)
+
+        await wait_for(pilot, keys_mounted)
+        keys = {getattr(key, "description", ""): key for key in footer.children}
+        assert {"Quit", "Help", "palette"} <= set(keys)
+        assert not keys["Quit"].has_class("-compact") and keys["palette"].has_class("-compact")
+        await app.shutdown()
+
+
+@pytest.mark.slow
+async def test_a_provider_chosen_at_once_is_the_one_the_provider_list_shows(demo_url: str) -> None:
+    app = AgentDeckApp(demo_engine(demo_url), demo_notice=True)
+    async with app.run_test(size=SIZE) as pilot:
+        bar = main_screen(app).next_task
+        bar.choose_provider("demo-responses")
+        assert bar.provider.name == "demo-responses"
+        await wait_for(pilot, lambda: [s.value for s in bar.query("#provider").results(Select)] == ["demo-responses"])
+        assert bar.provider.name == "demo-responses" and not bar.query("#provider-pending")
+        await pilot.press("enter")  # the prompt is empty: nothing runs, nothing breaks
+        await app.shutdown()
