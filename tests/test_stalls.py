@@ -10,20 +10,15 @@ from typing import Any
 import pytest
 
 from tests.conftest import config_for
+from tests.engine_helpers import run_one
 from tui import paths
 from tui.demo.script import expected_answer
-from tui.engine import Engine, Task, TaskStatus
+from tui.engine import Engine, TaskStatus
 from tui.store import SessionStore
 from tui.store.reader import SessionReader
 from tui.store.schema import MIGRATIONS
 
 WALL_CLOCK_S = 60.0
-
-
-async def run_one(engine: Engine, prompt: str, **kwargs: Any) -> Task:
-    task = engine.add_task(prompt, **kwargs)
-    await engine.run_task(task)
-    return task
 
 
 @pytest.fixture
