@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from tui.demo.script import expected_answer
 from tui.engine import Engine, Task, TaskStatus
 
 
@@ -35,3 +36,11 @@ async def cancel_and_wait(engine: Engine, task: Task, runner: asyncio.Task[Any])
     engine.cancel(task.id)
     await asyncio.gather(runner, return_exceptions=True)
     await engine.wait_side_jobs()
+
+
+async def continue_to_the_end(engine: Engine, task: Task, prompt: str) -> None:
+    """Continue a stopped task and check it ends done with the whole answer, no gap and nothing twice."""
+    engine.prepare_continue(task.id)
+    await engine.run_task(task)
+    assert task.status is TaskStatus.DONE, task.error
+    assert task.text == expected_answer(prompt)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import config_for
-from tests.engine_helpers import cancel_and_wait, run_one, start_until
+from tests.engine_helpers import cancel_and_wait, continue_to_the_end, run_one, start_until
 from tui.demo.script import expected_answer
 from tui.engine import AttachmentError, Engine, EngineError, EventKind, TaskEvent, TaskStatus
 from tui.engine.errors import cause_chain, caused_by
@@ -166,10 +166,7 @@ async def test_dropped_stream_is_interrupted_then_continue_completes_it(engine: 
     task = await run_one(engine, prompt)
     assert task.status is TaskStatus.INTERRUPTED, task.error
     assert 0 < task.chars < 1500 and task.text == expected_answer(prompt)[: task.chars]
-    engine.prepare_continue(task.id)
-    await engine.run_task(task)
-    assert task.status is TaskStatus.DONE, task.error
-    assert task.text == expected_answer(prompt)
+    await continue_to_the_end(engine, task, prompt)
 
 
 async def test_native_background_resume_has_no_gap_or_duplicate(demo_url: str) -> None:
