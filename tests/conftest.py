@@ -12,6 +12,7 @@ import pytest_asyncio
 
 from tui.config import Config, ProviderConfig, parse_config
 from tui.demo.server import DemoServerThread
+from tui.engine import Engine
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +46,14 @@ async def client(demo: DemoServerThread) -> AsyncIterator[openai.AsyncOpenAI]:
     sdk = openai.AsyncOpenAI(base_url=demo.base_url, api_key="test", max_retries=0)
     yield sdk
     await sdk.close()
+
+
+@pytest_asyncio.fixture
+async def engine(demo_server: DemoServerThread) -> AsyncIterator[Engine]:
+    """An engine on the shared demo server with the default test config; modules that need another define their own."""
+    engine = Engine(config_for(demo_server.base_url))
+    yield engine
+    await engine.aclose()
 
 
 @pytest.fixture

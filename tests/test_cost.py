@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,10 +11,11 @@ import pytest
 from aiohttp import web
 
 from tests.conftest import config_for
+from tests.engine_helpers import cancel_and_wait, run_done, start_until
 from tui.config import ConfigError, ProviderConfig, parse_config
 from tui.config_prices import PriceList, Prices
 from tui.demo.server import DemoServerThread
-from tui.engine import Engine, Task, TaskStatus, Usage
+from tui.engine import Engine, TaskStatus, Usage
 from tui.engine.clients import ClientFactory
 from tui.engine.usage_meter import estimate_tokens
 
@@ -31,13 +31,6 @@ async def engine(demo: DemoServerThread) -> AsyncIterator[Engine]:
     await engine.aclose()
 
 
-async def run_one(engine: Engine, prompt: str, **kwargs: Any) -> Task:
-    task = engine.add_task(prompt, **kwargs)
-    await engine.run_task(task)
-    assert task.status is TaskStatus.DONE, task.error
-    return task
-
-
 def dollars(inputs: int, cached: int, outputs: int, prices: Prices) -> float:
     cached_price = prices.input if prices.cached_input is None else prices.cached_input
     return ((inputs - cached) * prices.input + cached * cached_price + outputs * prices.output) / 1_000_000
@@ -47,7 +40,7 @@ async def test_chat_cost_is_the_reported_usage_at_the_configured_prices(
     engine: Engine, client: openai.AsyncOpenAI
 ) -> None:
     prompt = "price me [[len:400]][[delay:0]][[cached:5]][[reasoning:7]]"
-    task = await run_one(engine, prompt)
+    task = await run_done(engine, prompt)
     stream = await client.chat.completions.create(
         model="demo-chat", messages=[{"role": "user", "content": prompt}], stream=True,
         stream_options={"include_usage": True},
@@ -65,7 +58,7 @@ async def test_chat_cost_is_the_reported_usage_at_the_configured_prices(
 
 async def test_responses_cost_and_per_model_override(engine: Engine, client: openai.AsyncOpenAI) -> None:
     prompt = "reasoner price [[len:300]][[delay:0]][[reasoning:11]]"
-    task = await run_one(engine, prompt, provider="resp", model="demo-reasoner")
+    task = await run_done(engine, prompt, provider="resp", model="demo-reasoner")
     response = await client.responses.create(model="demo-reasoner", input=prompt)
     reported = response.usage
     assert reported is not None
@@ -79,7 +72,7 @@ async def test_responses_cost_and_per_model_override(engine: Engine, client: ope
 async def test_no_price_means_cost_unknown_not_zero(demo: DemoServerThread) -> None:
     engine = Engine(config_for(demo.base_url))
     try:
-        task = await run_one(engine, "unpriced [[len:100]][[delay:0]]")
+        task = await run_done(engine, "unpriced [[len:100]][[delay:0]]")
     finally:
         await engine.aclose()
     assert task.usage.total_tokens and engine.cost_of(task) is None
@@ -89,11 +82,7 @@ async def test_no_price_means_cost_unknown_not_zero(demo: DemoServerThread) -> N
 async def test_cancelled_chat_task_is_estimated_from_its_text(engine: Engine) -> None:
     prompt = "cancel and estimate [[len:5000]][[delay:20]]"
     task = engine.add_task(prompt)
-    runner = engine.start(task)
-    while task.chars < 48:
-        await asyncio.sleep(0.01)
-    engine.cancel(task.id)
-    await asyncio.gather(runner, return_exceptions=True)
+    await cancel_and_wait(engine, task, await start_until(engine, task, 48))
     assert task.status is TaskStatus.CANCELLED
     usage = task.usage
     assert usage.estimated
@@ -106,14 +95,10 @@ async def test_cancelled_background_response_records_what_the_server_says_it_use
     engine: Engine, client: openai.AsyncOpenAI
 ) -> None:
     task = engine.add_task("cancel in background [[len:5000]][[delay:20]]", provider="resp")
-    runner = engine.start(task)
-    while task.chars < 48:
-        await asyncio.sleep(0.01)
+    runner = await start_until(engine, task, 48)
     assert task.continuation_token is not None
     response_id = task.continuation_token["response_id"]
-    engine.cancel(task.id)
-    await asyncio.gather(runner, return_exceptions=True)
-    await engine.wait_side_jobs()
+    await cancel_and_wait(engine, task, runner)
     reported = (await client.responses.retrieve(response_id)).usage
     assert reported is not None and reported.output_tokens > 0
     assert not task.usage.estimated
@@ -174,7 +159,7 @@ async def test_each_tool_round_counts(engine: Engine, provider: str) -> None:
     """A tool round is two model calls, each reporting its usage: the task used both (the demo reports
     `[[reasoning:5]]` on each)."""
     prompt = '[[tool:word_count {"text": "a b c"}]] [[len:40]][[delay:0]][[reasoning:5]] count'
-    task = await run_one(engine, prompt, provider=provider, tools=["demo"])
+    task = await run_done(engine, prompt, provider=provider, tools=["demo"])
     assert len(task.tool_calls) == 1
     assert task.usage.reasoning_tokens == 10
 
@@ -182,13 +167,10 @@ async def test_each_tool_round_counts(engine: Engine, provider: str) -> None:
 async def test_a_running_task_costs_what_its_text_so_far_is_estimated_at(engine: Engine) -> None:
     prompt = "running cost [[len:5000]][[delay:20]]"
     task = engine.add_task(prompt)
-    runner = engine.start(task)
-    while task.chars < 48:
-        await asyncio.sleep(0.01)
+    runner = await start_until(engine, task, 48)
     chars = task.chars
     spent = engine.spent_usd()
-    engine.cancel(task.id)
-    await asyncio.gather(runner, return_exceptions=True)
+    await cancel_and_wait(engine, task, runner)
     inputs = estimate_tokens(len(prompt))
     assert spent >= dollars(inputs, 0, estimate_tokens(chars), DEEPSEEK) > 0
     assert spent <= engine.cost_of(task) == pytest.approx(dollars(inputs, 0, estimate_tokens(task.chars), DEEPSEEK))

@@ -9,26 +9,14 @@ from typing import Any
 import pytest
 
 from tests.conftest import config_for
+from tests.engine_helpers import cancel_and_wait, continue_to_the_end, run_one, start_until
 from tui.demo.script import expected_answer
-from tui.engine import AttachmentError, Engine, EngineError, EventKind, Task, TaskEvent, TaskStatus
+from tui.engine import AttachmentError, Engine, EngineError, EventKind, TaskEvent, TaskStatus
 from tui.engine.errors import cause_chain, caused_by
 
 
 def stats(server: Any) -> dict[str, Any]:
     return server.stats()
-
-
-async def run_one(engine: Engine, prompt: str, **kwargs: Any) -> Task:
-    task = engine.add_task(prompt, **kwargs)
-    await engine.run_task(task)
-    return task
-
-
-@pytest.fixture
-async def engine(demo_url: str) -> Any:
-    engine = Engine(config_for(demo_url))
-    yield engine
-    await engine.aclose()
 
 
 async def test_chat_task_streams_full_text_with_monotonic_progress(engine: Engine) -> None:
@@ -110,9 +98,7 @@ async def test_timeout_can_be_shortened_while_running(engine: Engine) -> None:
 async def test_cancel_closes_the_connection_promptly(demo_server: Any, engine: Engine) -> None:
     demo_server.reset_stats()
     task = engine.add_task("cancel me [[len:5000]][[delay:20]]")
-    runner = engine.start(task)
-    while task.chars < 24:
-        await asyncio.sleep(0.01)
+    runner = await start_until(engine, task, 24)
     cancelled_at = time.monotonic()
     assert engine.cancel(task.id)
     with pytest.raises(asyncio.CancelledError):
@@ -125,14 +111,10 @@ async def test_cancel_closes_the_connection_promptly(demo_server: Any, engine: E
 
 async def test_cancel_native_background_cancels_server_side(demo_server: Any, engine: Engine) -> None:
     task = engine.add_task("bg cancel [[len:5000]][[delay:20]]", provider="resp")
-    runner = engine.start(task)
-    while task.chars < 24:
-        await asyncio.sleep(0.01)
+    runner = await start_until(engine, task, 24)
     assert task.continuation_token is not None
     response_id = task.continuation_token["response_id"]
-    engine.cancel(task.id)
-    await asyncio.gather(runner, return_exceptions=True)
-    await engine.wait_side_jobs()
+    await cancel_and_wait(engine, task, runner)
 
     async def status() -> str:
         sdk = await engine.clients.sdk_client(engine.config.provider("resp"))
@@ -184,19 +166,14 @@ async def test_dropped_stream_is_interrupted_then_continue_completes_it(engine: 
     task = await run_one(engine, prompt)
     assert task.status is TaskStatus.INTERRUPTED, task.error
     assert 0 < task.chars < 1500 and task.text == expected_answer(prompt)[: task.chars]
-    engine.prepare_continue(task.id)
-    await engine.run_task(task)
-    assert task.status is TaskStatus.DONE, task.error
-    assert task.text == expected_answer(prompt)
+    await continue_to_the_end(engine, task, prompt)
 
 
 async def test_native_background_resume_has_no_gap_or_duplicate(demo_url: str) -> None:
     prompt = "resume natively [[len:3000]][[delay:5]]"
     first = Engine(config_for(demo_url))
     task = first.add_task(prompt, provider="resp")
-    runner = first.start(task)
-    while task.chars < 200:
-        await asyncio.sleep(0.01)
+    runner = await start_until(first, task, 200)
     first.interrupt_all()
     await asyncio.gather(runner, return_exceptions=True)
     await first.aclose()

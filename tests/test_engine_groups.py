@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
-from tests.conftest import config_for
 from tui.demo.script import expected_answer
 from tui.engine import Engine, EngineError, TaskStatus
 from tui.engine.groups import GroupError, parse_targets
-
-
-@pytest.fixture
-async def engine(demo_url: str) -> Any:
-    engine = Engine(config_for(demo_url))
-    yield engine
-    await engine.aclose()
 
 
 async def test_a_group_of_three_ends_with_three_done_tasks_sharing_one_group(engine: Engine) -> None:

@@ -10,20 +10,15 @@ from typing import Any
 import pytest
 
 from tests.conftest import config_for
+from tests.engine_helpers import continue_to_the_end, run_one
 from tui import paths
 from tui.demo.script import expected_answer
-from tui.engine import Engine, Task, TaskStatus
+from tui.engine import Engine, TaskStatus
 from tui.store import SessionStore
 from tui.store.reader import SessionReader
 from tui.store.schema import MIGRATIONS
 
 WALL_CLOCK_S = 60.0
-
-
-async def run_one(engine: Engine, prompt: str, **kwargs: Any) -> Task:
-    task = engine.add_task(prompt, **kwargs)
-    await engine.run_task(task)
-    return task
 
 
 @pytest.fixture
@@ -47,10 +42,7 @@ async def test_a_stream_that_goes_quiet_ends_after_the_idle_timeout_keeping_its_
     assert task.finished_at - task.last_output_at < 1.0 + 1.0
     assert time.monotonic() - started < WALL_CLOCK_S / 2
 
-    engine.prepare_continue(task.id)
-    await engine.run_task(task)
-    assert task.status is TaskStatus.DONE, task.error
-    assert task.text == expected_answer(prompt)
+    await continue_to_the_end(engine, task, prompt)
 
 
 async def test_a_task_that_keeps_writing_is_not_stopped_however_long_it_runs(engine: Engine) -> None:

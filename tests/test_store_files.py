@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import config_for
+from tests.store_helpers import digest
 from tui import paths
 from tui.demo.script import expected_answer
 from tui.engine import Engine, Task, TaskStatus
@@ -31,17 +29,6 @@ from tui.store import (
 from tui.store.batch import Pending, write_batch
 from tui.store.records import capture_inputs, capture_state
 from tui.store.schema import MIGRATIONS, SCHEMA_VERSION, connect_writer
-
-
-@pytest.fixture
-async def engine(demo_url: str) -> AsyncIterator[Engine]:
-    engine = Engine(config_for(demo_url))
-    yield engine
-    await engine.aclose()
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def good_session(name: str = "good") -> Path:

@@ -3,42 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import sqlite3
 from pathlib import Path
-from typing import Any
 
-import pytest
-
-from tests.conftest import config_for
+from tests.store_helpers import digest, old_format_session
 from tui import paths
-from tui.engine import Engine, Task, TaskOutput, TaskStatus
+from tui.engine import Engine
 from tui.store import SessionStore, SessionWatcher, group_export, import_file, session_document
-from tui.store.batch import Pending, write_batch
-from tui.store.records import capture_inputs, capture_state
-from tui.store.schema import MIGRATIONS, connect_writer
-
-
-@pytest.fixture
-async def engine(demo_url: str) -> Any:
-    engine = Engine(config_for(demo_url))
-    yield engine
-    await engine.aclose()
-
-
-def version_3_session(path: Path) -> None:
-    """A file as agentdeck wrote it before groups: format 3, one finished task."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at REAL NOT NULL)")
-    for version, migration in enumerate(MIGRATIONS[:3], start=1):
-        migration(conn)
-        conn.execute("INSERT INTO schema_version VALUES (?, 0)", (version,))
-    conn.close()
-    conn = connect_writer(path)
-    task = Task(1, "an old prompt", "chat", "demo-chat", "chat", status=TaskStatus.DONE, output=TaskOutput("old"))
-    write_batch(conn, {1: Pending(capture_inputs(task), capture_state(task), ["old"])}, {}, 1)
-    conn.close()
 
 
 async def test_a_group_is_saved_with_its_tasks_and_read_back(engine: Engine) -> None:
@@ -65,10 +35,10 @@ async def test_a_group_is_saved_with_its_tasks_and_read_back(engine: Engine) -> 
 
 async def test_a_version_3_file_reads_unchanged_and_gains_groups_when_written(engine: Engine) -> None:
     path = paths.sessions_dir() / "old.sqlite"
-    version_3_session(path)
-    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    old_format_session(path, 3)
+    before = digest(path)
     assert session_document("old")["tasks"][0]["group"] is None
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert digest(path) == before
     store = SessionStore.open("old")
     store.attach(engine)
     try:

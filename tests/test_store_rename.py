@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.conftest import config_for
 from tui import paths
 from tui.demo.script import expected_answer
 from tui.engine import Engine, TaskStatus
 from tui.store import SessionLocked, SessionStore, StoreError, list_sessions, session_document
 
 pytestmark = pytest.mark.slow  # a session renamed while a task streams
-
-
-@pytest.fixture
-async def engine(demo_url: str) -> AsyncIterator[Engine]:
-    engine = Engine(config_for(demo_url))
-    yield engine
-    await engine.aclose()
 
 
 def names() -> list[str]:

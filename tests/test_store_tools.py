@@ -10,7 +10,6 @@ demo MCP server, which takes seconds to start on a loaded machine: they are `slo
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import sqlite3
 import tomllib
@@ -23,6 +22,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from tests.mcp_helpers import DEMO_TOOLS, engine_for, tool_config, wait_for
+from tests.store_helpers import digest, old_format_session
 from tui import paths
 from tui.demo.script import expected_answer
 from tui.demo.tools import expected_tool_answer
@@ -32,16 +32,13 @@ from tui.engine import (
     EventKind,
     Task,
     TaskEvent,
-    TaskOutput,
     TaskStatus,
     ToolCall,
     ToolCallStatus,
 )
 from tui.engine.clients import ClientFactory
 from tui.store import SessionStore, SessionWatcher, StoreError, import_file, list_sessions, render, session_document
-from tui.store.batch import Pending, write_batch
-from tui.store.records import STOPPED_DURING_CALL, STOPPED_WHILE_WAITING, capture_inputs, capture_state
-from tui.store.schema import MIGRATIONS, connect_writer
+from tui.store.records import STOPPED_DURING_CALL, STOPPED_WHILE_WAITING
 
 COUNTED = ("word_count", "3 words, 1 lines, 13 characters")
 PROMPT = '[[tool:word_count {"text": "one two three"}]] [[tool:sleep {"seconds": 30}]] [[len:200]] go'
@@ -68,10 +65,6 @@ def crash_copy(store: SessionStore, name: str) -> Path:
         source.close()
         target.close()
     return copy
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.mark.slow  # starts the demo MCP server (seconds) when first
@@ -233,27 +226,13 @@ async def test_a_follow_up_after_reopening_carries_the_calls_in_its_agent_sessio
     assert follow.text == expected_answer("[[len:80]] and then?") and follow.tools == ("demo",)
 
 
-def version_2_session(path: Path) -> None:
-    """A file as agentdeck wrote it before tool calls: format 2, one finished task."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at REAL NOT NULL)")
-    for version, migration in enumerate(MIGRATIONS[:2], start=1):
-        migration(conn)
-        conn.execute("INSERT INTO schema_version VALUES (?, 0)", (version,))
-    conn.close()
-    conn = connect_writer(path)
-    task = Task(1, "an old prompt", "chat", "demo-chat", "chat", status=TaskStatus.DONE, output=TaskOutput("old"))
-    write_batch(conn, {1: Pending(capture_inputs(task), capture_state(task), ["old"])}, {}, 1)
-    conn.close()
-
-
 @pytest.mark.slow  # starts the demo MCP server (seconds) when first
 async def test_a_version_2_file_reads_unchanged_and_gains_tool_calls_when_written(
     demo_url: str, clients: ClientFactory
 ) -> None:
     path = paths.sessions_dir() / "old.sqlite"
     path.parent.mkdir(parents=True, exist_ok=True)
-    version_2_session(path)
+    old_format_session(path, 2)
     before = digest(path)
     assert session_document("old")["tasks"][0]["tool_calls"] == []
     assert [s.to_dict()["tool_calls"] for s in list_sessions().sessions] == [0]

@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
-
-from tests.conftest import config_for
 from tui.demo.script import expected_answer
 from tui.engine import Engine, EventKind, TaskEvent, TaskStatus
 from tui.store import SessionStore, SessionWatcher, StoredOutput, load_text
-
-
-@pytest.fixture
-async def engine(demo_url: str) -> AsyncIterator[Engine]:
-    engine = Engine(config_for(demo_url))
-    yield engine
-    await engine.aclose()
 
 
 async def test_watcher_follows_adds_text_statuses_and_removals(engine: Engine) -> None:

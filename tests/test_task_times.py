@@ -10,19 +10,11 @@ from typing import Any
 import pytest
 
 from tests.app_helpers import demo_engine
-from tests.conftest import config_for
 from tui.engine import Engine, Task, TaskStatus
 from tui.store import SessionStore, session_document
 
 SLOW = "[[len:40000]][[delay:100]]"
 """About 120 characters a second: a continued run is still streaming when its timeout fires."""
-
-
-@pytest.fixture
-async def engine(demo_url: str) -> Any:
-    engine = Engine(config_for(demo_url))
-    yield engine
-    await engine.aclose()
 
 
 async def interrupted_after(engine: Engine, prompt: str, seconds: float) -> Task:

@@ -1,20 +1,19 @@
 """Search over damaged session files: each is indexed or skipped with one warning line naming it.
 
 Never another exception, never a hang, and the other session in the folder is
-always found. The damage is `test_session_fuzz`'s (flipped bytes, truncation,
-zeroed, swapped and duplicated pages, a mangled header, a damaged write-ahead log).
+always found. The damage is tests/reliability/damage.py's (flipped bytes, truncation, zeroed,
+swapped and duplicated pages, a mangled header, a damaged write-ahead log).
 """
 
 from __future__ import annotations
 
-import random
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from tests.reliability.test_session_fuzz import SEED, build, mutate
+from tests.reliability.damage import SEED, Damager, build
 from tui import paths
 from tui.store import SessionStore
 from tui.store.search_index import SearchIndex
@@ -24,30 +23,15 @@ MUTATIONS = 120
 
 @pytest.mark.timeout(300)
 def test_damaged_session_files_are_searched_or_skipped_with_one_line(tmp_path: Path) -> None:
-    originals = {}
-    for keep_log in (False, True):
-        source = tmp_path / f"valid-{keep_log}.sqlite"
-        build(source, keep_log=keep_log)
-        originals[keep_log] = (source.read_bytes(), Path(f"{source}-wal").read_bytes() if keep_log else None)
+    damager = Damager(tmp_path, SEED + 15)
     other = SessionStore.open("other")
     other.close()
     build(other.path, keep_log=False)
     target = paths.sessions_dir() / "fuzz.sqlite"
-    rng = random.Random(SEED + 15)
     outcomes: Counter[str] = Counter()
     with SearchIndex() as index:
         for round_ in range(MUTATIONS):
-            for companion in ("", "-wal", "-shm"):
-                Path(f"{target}{companion}").unlink(missing_ok=True)
-            keep_log = round_ % 3 == 2
-            main, log = originals[keep_log]
-            if keep_log and rng.random() < 0.6:
-                log = mutate(log, rng)
-            else:
-                main = mutate(main, rng)
-            target.write_bytes(main)
-            if log is not None:
-                Path(f"{target}-wal").write_bytes(log)
+            damager.damage(target, round_)
             started = time.monotonic()
             warnings = index.refresh()
             assert len(warnings) <= 1, warnings
