@@ -64,6 +64,16 @@ def demo_mcp_over_http() -> Iterator[str]:
         process.wait(timeout=10)
 
 
+def descendant_pids(ancestor: int) -> list[int]:
+    """Live processes below `ancestor`: its children, theirs (the stream worker's MCP servers), and so on."""
+    found, parents = [], [ancestor]
+    while parents:
+        children = child_pids(parents.pop())
+        found.extend(children)
+        parents.extend(children)
+    return found
+
+
 def child_pids(parent: int) -> list[int]:
     """Live processes whose parent is `parent` (read from /proc)."""
     found = []

@@ -57,4 +57,5 @@ async def test_ask_several_models_then_follow_up_and_retry_the_group(demo_url: s
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await pilot.pause()
-        assert [app.engine.tasks[i].group for i in (8, 9, 10, 11)] == ["g3"] * 4
+        assert [app.engine.tasks[i].group for i in (8, 9, 10)] == ["g3"] * 3
+        assert app.engine.tasks[10].model == "big" and 11 not in app.engine.tasks, "the retried member is asked once"

@@ -201,7 +201,7 @@ async def test_interrupted_after_a_call_continues_without_calling_again(
 
 def test_no_tool_server_outlives_run_after_sigterm(tmp_path: Path) -> None:
     """`agentdeck run` stopped by SIGTERM during a call leaves no MCP server process behind."""
-    from tests.mcp_helpers import child_pids, command_line, is_alive
+    from tests.mcp_helpers import command_line, descendant_pids, is_alive
 
     config = tmp_path / "config" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
@@ -216,7 +216,7 @@ def test_no_tool_server_outlives_run_after_sigterm(tmp_path: Path) -> None:
     servers: list[int] = []
     deadline = time.monotonic() + 60
     while not servers and time.monotonic() < deadline and process.poll() is None:
-        servers = [pid for pid in child_pids(process.pid) if "tui.demo.mcp_server" in command_line(pid)]
+        servers = [pid for pid in descendant_pids(process.pid) if "tui.demo.mcp_server" in command_line(pid)]
         time.sleep(0.1)
     assert servers, "the demo MCP server never started"
     time.sleep(3)  # well inside the call
