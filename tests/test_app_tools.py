@@ -65,7 +65,7 @@ async def test_a_tool_call_shows_in_the_pane_and_the_table(demo_url: str) -> Non
         await wait_for(pilot, lambda: task.status is TaskStatus.DONE, timeout=60)
         await select(app, pilot, task)
         await wait_for(pilot, lambda: shown(app, "⚙ word_count (demo) · ✓ done"))  # after the ended answer's parse
-        assert cell(app, task, "tools") == "1"
+        await wait_for(pilot, lambda: cell(app, task, "tools") == "1")  # the column comes with the table's next tick
         assert shown(app, '{"text": "one two three"}')
         assert shown(app, "→ 3 words")  # the result's first line, as the model got it
         assert shown(app, "1 tool call")
@@ -83,8 +83,7 @@ async def test_a_result_is_shown_literally_and_in_full_on_demand(demo_url: str) 
         task = await submit_with_tools(app, pilot, f'lines [[tool:lines {{"count": 9}}]] {QUICK}', "slow")
         await wait_for(pilot, lambda: task.status is TaskStatus.DONE, timeout=60)
         await select(app, pilot, task)
-        await pilot.pause(0.3)
-        assert shown(app, "→ line 1 ␛[31mred␛[0m")  # the escape is shown, never obeyed
+        await wait_for(pilot, lambda: shown(app, "→ line 1 ␛[31mred␛[0m"))  # the escape is shown, never obeyed
         assert shown(app, "… 6 more lines")
         await pilot.press("l")
         await wait_for(pilot, lambda: isinstance(app.screen, ToolCallsScreen))
