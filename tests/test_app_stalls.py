@@ -18,8 +18,8 @@ async def test_a_quiet_running_task_says_so_and_the_stalled_filter_shows_only_it
         done = await submit(app, pilot, "answers at once [[len:40]][[delay:0]]")
         quiet = await submit(app, pilot, "then nothing [[silent:600]][[silent_after:2]][[delay:0]]")
         await wait_for(pilot, lambda: done.status is TaskStatus.DONE and quiet.chars == 24)
-        assert table.cell_text(quiet.id, "status") == "▶ running"
-        assert table.cell_text(done.id, "first").endswith("s")
+        await wait_for(pilot, lambda: table.cell_text(quiet.id, "status") == "▶ running")
+        await wait_for(pilot, lambda: table.cell_text(done.id, "first").endswith("s"))
         await pilot.press("escape", "v", "v", "v", "v")
         assert table.task_filter is TaskFilter.ALL  # nothing stalled: `v` steps past the empty view
 

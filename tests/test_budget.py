@@ -104,8 +104,6 @@ def test_budget_flag_ends_a_run_with_the_held_task_queued(tmp_path: Any) -> None
     assert second["notice"].startswith("budget reached") and second["output"] == ""
 
 
-
-
 async def test_set_budget_in_the_palette_lets_held_tasks_go(demo_url: str) -> None:
     raw = {"budget_usd": 50, "providers": {"demo": {"price_input": 0, "price_output": 1_000_000}}}
     config = parse_config(raw, Path("test-config.toml"), environ={})
