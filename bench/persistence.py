@@ -6,7 +6,9 @@ process. Bytes written are what this process passed to write()/pwrite() from
 opening the store to closing it (`wchar` in /proc/self/io): the main file,
 its WAL (including the final checkpoint at close) and the lock file. Nothing
 else in the process writes to disk meanwhile; the server's writes are in its
-own process. Text bytes are the UTF-8 size of all output (ASCII here).
+own process. They are counted before the engine closes: Linux adds a child's
+writes to its parent's once it is reaped, and the stream worker writes every
+chunk to its pipe. Text bytes are the UTF-8 size of all output (ASCII here).
 
 Two rates: `write_amplification` streams as fast as the client goes (large
 flushes, the bulk case the goal is about); `write_amplification_live` streams
@@ -65,9 +67,10 @@ async def _stream(length: int, chunk: int, delay_ms: float, tag: str) -> dict[st
             await asyncio.gather(*(engine.start(t) for t in tasks))
             seconds = time.monotonic() - started
         finally:
-            await engine.aclose()
             closed_ok = await store.aclose()
-        written = process_writes() - before
+            # Counted before the engine closes: a reaped child's writes (the stream worker's pipe) join ours.
+            written = process_writes() - before
+            await engine.aclose()
     bad = [t for t in tasks if t.status is not TaskStatus.DONE]
     if bad or not closed_ok:
         raise RuntimeError(f"task {bad[0].id} ended {bad[0].status}" if bad else "the store did not save everything")
