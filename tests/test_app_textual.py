@@ -122,3 +122,17 @@ async def test_the_raw_view_follows_new_text_only_with_auto_scroll_on() -> None:
         await pilot.pause()
         assert body.scroll_y == body.max_scroll_y
         assert body.text.endswith("and more")
+
+
+async def test_raw_text_growing_past_the_view_brings_its_scrollbar_and_shows_the_last_line() -> None:
+    app = _RawApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        body = app.query_one(RawBody)
+        await body.load("first")
+        await pilot.pause()
+        assert not body.show_vertical_scrollbar
+        for n in range(30):
+            await body.append(f"\nline {n}")
+            await pilot.pause()
+        assert body.show_vertical_scrollbar and body.scroll_y == body.max_scroll_y > 0
+        assert "line&#160;29" in app.export_screenshot(), "the newest line is on screen"

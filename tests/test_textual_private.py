@@ -43,6 +43,7 @@ def test_each_private_name_the_app_relies_on_still_exists() -> None:
     assert isinstance(app._exit_renderables, list), f"App._exit_renderables: the error report is dropped ({versions})"
     assert callable(Driver.write), versions
     assert callable(Widget._forward_event) and callable(Screen._forward_event), f"keys are handed on ({versions})"
+    assert callable(Widget._scroll_update), f"Widget._scroll_update: raw text grows without a layout ({versions})"
     for hook in OVERRIDDEN_HOOKS:
         owner, name = hook.split(".")
         assert callable(getattr({"App": App}[owner], name, None)), f"{hook} is gone: its override no longer runs"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from textual import events
 from textual.app import App
+from textual.geometry import Size
 from textual.widget import Widget
 
 CHECKED_AGAINST = "8.2.8"
@@ -54,3 +55,19 @@ def hand_key_to(target: Widget, key: events.Key) -> None:
     behind keys read later, out of the order they were typed.
     """
     target._forward_event(events.Key(key.key, key.character))
+
+
+def grow_scrolled_content(view: Widget, virtual_size: Size) -> None:
+    """Give a scrolling view a new virtual size without laying out the whole screen again.
+
+    Setting `Widget.virtual_size` asks for a layout of the screen (~15 ms at 160
+    columns with the task table and a pane), though a view whose own size is
+    fixed by its container moves nothing else when its text grows. Its
+    scrollbars and scroll bounds still change (`Widget._scroll_update`, which
+    asks for a layout itself when a scrollbar appears or goes).
+    """
+    if virtual_size == view.virtual_size:
+        return
+    view.set_reactive(Widget.virtual_size, virtual_size)
+    view._scroll_update(virtual_size)
+    view.refresh()

@@ -17,6 +17,7 @@ from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
 
+from tui.textual_private import grow_scrolled_content
 from tui.widgets.focus_follow import KeysFollowFocus
 from tui.widgets.text_find import LineMatches, Match
 
@@ -231,7 +232,7 @@ class RawBody(KeysFollowFocus, ScrollView, can_focus=True):
         self.refresh()
 
     def _resize_virtual(self) -> None:
-        self.virtual_size = Size(self._width, self._total_rows)
+        grow_scrolled_content(self, Size(self._width, self._total_rows))
 
     def on_resize(self, event: events.Resize) -> None:
         width = self.scrollable_content_region.width
