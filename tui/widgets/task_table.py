@@ -17,6 +17,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import var
@@ -87,6 +88,8 @@ _SORT_VALUES: dict[TaskSort, Callable[[Task, float], float]] = {
 
 _INDEX = {column.key: index for index, column in enumerate(COLUMNS)}
 """Where each column's text sits in a row's texts; hidden columns keep theirs for `cell_text`."""
+STRIPS_KEPT = 1_024
+"""Drawn rows kept, cursor and not: several screens of the tallest terminal."""
 STALL_S = 2.0
 """A running task with no new text for this long shows no rate: the engine's rate is the last burst's."""
 
@@ -183,7 +186,8 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         self._drawn: dict[int, tuple[str, ...]] = {}
         """Rows' texts, made when a row is first drawn or synced: 10,000 rows need only the visible ones'."""
         self._statuses: dict[int, TaskStatus] = {}
-        self._strips: dict[tuple[int, bool], Strip] = {}
+        self._strips: LRUCache[tuple[int, bool], Strip] = LRUCache(STRIPS_KEPT)
+        """Drawn rows: a few screens' worth, not every row scrolled past (each strip holds its own caches)."""
         self._line_styles: LineStyles | None = None
         """Kept with the strips: each costs a walk up the DOM, and every line drawn wants one."""
         self._growth: dict[int, tuple[int, float]] = {}
@@ -326,7 +330,7 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
 
     def _drop_strips(self, task_id: int) -> None:
         for cursor in (False, True):
-            self._strips.pop((task_id, cursor), None)
+            self._strips.discard((task_id, cursor))
 
     def _reorder(self) -> None:
         """Keep the selected task selected; if it left the view, select the row now where it was."""
@@ -465,7 +469,8 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         cursor = task_id == self._selected
         strip = self._strips.get((task_id, cursor))
         if strip is None:
-            strip = self._strips[task_id, cursor] = self._row(task_id, cursor)
+            strip = self._row(task_id, cursor)
+            self._strips.set((task_id, cursor), strip)
         return strip.crop_extend(0, width, styles.cursor if cursor else styles.base)
 
     def _header(self) -> Strip:
