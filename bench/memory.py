@@ -15,6 +15,9 @@ store attached (as the app runs them), after a warm-up round of 50 tiny tasks
 Streams are read in the stream worker process (the default `streams =
 "process"`): `worker_rss_mb_per_output_mb` and `worker_rss_kb_per_task` are the
 same figures for its RSS (from /proc/PID/status), the SDK's side of the work.
+Both readings are taken once the worker has been idle for `SETTLED_S`: an idle
+worker hands its free heap back to the system (`release_free_heap`), so what
+is read is what it holds, not the high-water mark of the streams just ended.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from bench.common import (
 )
 
 CONCURRENCY = 50
+SETTLED_S = 0.5
 CHUNK = 12
 SHORT = 240
 
@@ -69,11 +73,13 @@ async def _one_process(count: int, length: int) -> dict[str, float]:
                 engine.remove(task.id)
             store.flush()
             gc.collect()
+            await asyncio.sleep(SETTLED_S)
             worker = engine.clients.worker.pid if engine.clients.worker else None  # the default: streams read there
             before, worker_before = rss_mb(), _rss_mb_of(worker)
             tasks = await _round(engine, count, length, 3)
             store.flush()
             gc.collect()
+            await asyncio.sleep(SETTLED_S)
             after, worker_after = rss_mb(), _rss_mb_of(worker)
             held_mb = sum(t.chars for t in tasks) / 1e6
             return {

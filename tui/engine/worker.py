@@ -14,6 +14,7 @@ command pipe closes, which is also what happens when the UI process dies.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import signal
 import sys
@@ -42,6 +43,23 @@ from tui.engine.worker_protocol import (
 
 BATCH_INTERVAL_S = 0.02
 STOP_TIMEOUT_S = 5.0
+IDLE_TRIM_S = 0.1
+"""How long the worker must have had no run before it hands its free heap back (see `release_free_heap`)."""
+
+
+def release_free_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc's `malloc_trim`; elsewhere nothing).
+
+    While many streams run, network buffers and the SDK's parsing raise the
+    heap's high-water mark by tens of MB; glibc keeps those pages after they
+    are freed, because live allocations sit between them, so an idle worker
+    would hold them for the app's lifetime.
+    """
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 class Outbox:
@@ -210,6 +228,12 @@ class Worker:
         news = self._outbox.news(command.run_id)
         news.ended = True
         news.outcome, news.error, news.done = outcome, error, True
+        if not self._runs:
+            asyncio.get_running_loop().call_later(IDLE_TRIM_S, self._trim_if_idle)
+
+    def _trim_if_idle(self) -> None:
+        if not self._runs:
+            release_free_heap()
 
     async def _cancel_background(self, command: CancelBackground) -> None:
         try:
