@@ -90,7 +90,7 @@ async def _one_process(name: str, quick: bool) -> dict[str, float]:
     from tui.engine import Engine
     from tui.screens.main import MainScreen
     from tui.store import SessionStore
-    from tui.widgets.task_table import TaskFilter, TaskSort
+    from tui.widgets.task_rows import TaskFilter, TaskSort
 
     scroll_s = 4.0 if quick else 10.0
     clock = FrameClock()

@@ -9,7 +9,7 @@ from tests.app_helpers import finished, main_screen, running_app, select, submit
 from tui.demo.script import expected_answer
 from tui.widgets.prompt_box import PromptBox
 from tui.widgets.raw_body import RawBody, row_starts
-from tui.widgets.task_table import TaskFilter, TaskSort
+from tui.widgets.task_rows import TaskFilter, TaskSort
 
 
 async def test_a_drag_across_wrapped_rows_selects_and_copies_the_line_unbroken(demo_url: str) -> None:

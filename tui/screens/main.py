@@ -25,7 +25,8 @@ from tui.widgets.next_task_bar import NextTaskBar
 from tui.widgets.output_area import GRID_MAX, OutputArea
 from tui.widgets.prompt_box import PromptBox
 from tui.widgets.status_bar import StatusBar
-from tui.widgets.task_table import Clock, TaskFilter, TaskSort, TaskTable
+from tui.widgets.task_rows import TaskFilter, TaskSort
+from tui.widgets.task_table import Clock, TaskTable
 from tui.widgets.tool_call_view import ToolCallView
 
 TABLE_INTERVAL_S = 0.25
