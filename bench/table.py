@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.common import (
+    all_streaming,
     bench_config,
     child_main,
     demo_server,
@@ -123,11 +124,7 @@ async def _one_process(name: str, quick: bool) -> dict[str, float]:
                 if not screen.submit([prompt(i, length=length, delay_ms=1000 / 60) for i in range(STREAMS)]):
                     raise RuntimeError("the main screen refused the prompts")
                 streams = [task for task in engine.tasks.values() if task.id > ROWS]
-                deadline = time.monotonic() + 120  # the first streams also import the SDKs
-                while not all(task.chars for task in streams):
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"{sum(not t.chars for t in streams)} streams had no text after 120 s")
-                    await pilot.pause(0.1)
+                await all_streaming(streams)
                 table.focus()
                 table.action_first()
                 for durations in clock.durations.values():
