@@ -7,6 +7,7 @@ measured in the same run, and each side is the median of several repetitions
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -173,6 +174,31 @@ def run_child(module: str, args: Sequence[str] = (), *, timeout: float = 600) ->
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"bench.{module} failed ({done.returncode}):\n{done.stderr[-4000:]}")
     return json.loads(lines[-1])
+
+
+def interleaved_children(
+    module: str, kinds: Sequence[str], *, quick: bool, reps: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Each kind's child (`python -m bench.<module> --one KIND`) in turn, `reps` rounds, under one demo server.
+
+    Interleaved, so a burst of outside load hits every kind alike.
+    """
+    flags = ["--quick"] if quick else []
+    runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
+    with demo_server():
+        for _ in range(reps):
+            for kind in kinds:
+                runs[kind].append(run_child(module, ["--one", kind, *flags]))
+    return runs
+
+
+async def all_streaming(tasks: Sequence[Any], limit_s: float = 120.0) -> None:
+    """Wait until every task has text: the first tasks also import the SDKs and open connections."""
+    deadline = time.monotonic() + limit_s
+    while not all(task.chars for task in tasks):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{sum(not t.chars for t in tasks)} tasks had no text after {limit_s:g} s")
+        await asyncio.sleep(0.1)
 
 
 def child_main(measure: Callable[[bool], dict[str, Any]]) -> None:

@@ -32,11 +32,11 @@ from bench.common import (
     bench_config,
     child_main,
     demo_server,
+    interleaved_children,
     isolated_home,
     median,
     prompt,
     rss_mb,
-    run_child,
 )
 
 CONCURRENCY = 50
@@ -111,13 +111,8 @@ def _child(quick: bool) -> dict[str, Any]:
 
 
 def measure(quick: bool) -> dict[str, Any]:
-    reps = 1 if quick else 2
-    flags = ["--quick"] if quick else []
-    with demo_server():
-        long_runs, short_runs = [], []
-        for _ in range(reps):  # interleaved, so outside load hits both alike
-            long_runs.append(run_child("memory", ["--one", "long", *flags]))
-            short_runs.append(run_child("memory", ["--one", "short", *flags]))
+    runs = interleaved_children("memory", ["long", "short"], quick=quick, reps=1 if quick else 2)
+    long_runs, short_runs = runs["long"], runs["short"]
     return {
         "rss_mb_per_output_mb": round(median([r["growth_mb"] / r["held_mb"] for r in long_runs]), 3),
         "rss_kb_per_task": round(median([r["growth_mb"] * 1000 / r["tasks"] for r in short_runs]), 2),

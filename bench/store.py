@@ -62,14 +62,24 @@ def words(length: int, seed: int) -> str:
 
 
 def _io() -> tuple[int, int]:
+    """Bytes this process has written (`wchar`) and the disk has taken (`write_bytes`), the page cache synced first."""
+    os.sync()
     fields = dict(line.split(": ") for line in Path("/proc/self/io").read_text().splitlines())
     return int(fields["wchar"]), int(fields["write_bytes"])
+
+
+def _tell(store: Any, tasks: list[Any], kind: Any) -> None:
+    """Give the store an event of this kind for each task, as the engine would after changing them."""
+    from tui.engine import TaskEvent
+
+    for task in tasks:
+        store._on_event(TaskEvent(kind, task))
 
 
 def stream(name: str, tasks: int, chars_per_task: int, per_flush: int, text: Text = prose) -> dict[str, float]:
     """Amplification of `tasks` streams growing by `per_flush` characters each per flush."""
     from tui.config import parse_config
-    from tui.engine import Engine, EventKind, TaskEvent, TaskStatus
+    from tui.engine import Engine, EventKind, TaskStatus
     from tui.store import SessionStore
     from tui.store.files import file_size
 
@@ -80,23 +90,21 @@ def stream(name: str, tasks: int, chars_per_task: int, per_flush: int, text: Tex
     answers = {task.id: text(chars_per_task, task.id) for task in running}
     for task in running:
         task.status, task.started_at = TaskStatus.RUNNING, time.time()
-        store._on_event(TaskEvent(EventKind.STATUS, task))
+    _tell(store, running, EventKind.STATUS)
     store.flush()
-    os.sync()
     writes, disk = _io()
     written = 0
     while written < chars_per_task:
         step = min(per_flush, chars_per_task - written)
         for task in running:
             task.output.append(answers[task.id][written : written + step])
-            store._on_event(TaskEvent(EventKind.PROGRESS, task))
+        _tell(store, running, EventKind.PROGRESS)
         store.flush()
         written += step
     for task in running:
         task.status, task.finished_at = TaskStatus.DONE, time.time()
-        store._on_event(TaskEvent(EventKind.STATUS, task))
+    _tell(store, running, EventKind.STATUS)
     store.close()
-    os.sync()
     writes_after, disk_after = _io()
     size = sum(len(answer.encode("utf-8")) for answer in answers.values())
     return {

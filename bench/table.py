@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.common import (
+    all_streaming,
     bench_config,
     child_main,
     demo_server,
@@ -90,7 +91,7 @@ async def _one_process(name: str, quick: bool) -> dict[str, float]:
     from tui.engine import Engine
     from tui.screens.main import MainScreen
     from tui.store import SessionStore
-    from tui.widgets.task_table import TaskFilter, TaskSort
+    from tui.widgets.task_rows import TaskFilter, TaskSort
 
     scroll_s = 4.0 if quick else 10.0
     clock = FrameClock()
@@ -123,11 +124,7 @@ async def _one_process(name: str, quick: bool) -> dict[str, float]:
                 if not screen.submit([prompt(i, length=length, delay_ms=1000 / 60) for i in range(STREAMS)]):
                     raise RuntimeError("the main screen refused the prompts")
                 streams = [task for task in engine.tasks.values() if task.id > ROWS]
-                deadline = time.monotonic() + 120  # the first streams also import the SDKs
-                while not all(task.chars for task in streams):
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"{sum(not t.chars for t in streams)} streams had no text after 120 s")
-                    await pilot.pause(0.1)
+                await all_streaming(streams)
                 table.focus()
                 table.action_first()
                 for durations in clock.durations.values():

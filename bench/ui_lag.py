@@ -24,14 +24,15 @@ import time
 from typing import Any
 
 from bench.common import (
+    all_streaming,
     bench_config,
     child_main,
     demo_server,
+    interleaved_children,
     isolated_home,
     median,
     prompt,
     quantile,
-    run_child,
 )
 
 CHUNK = 12
@@ -79,15 +80,6 @@ class LagSampler:
         return self.stop()
 
 
-async def _all_streaming(tasks: list[Any], limit_s: float = 120.0) -> None:
-    """Wait until every task has text: the first tasks also import the SDKs and open connections."""
-    deadline = time.monotonic() + limit_s
-    while not all(task.chars for task in tasks):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{sum(not t.chars for t in tasks)} tasks had no text after {limit_s:g} s")
-        await asyncio.sleep(0.1)
-
-
 async def _one_process(quick: bool, streams: int, delay_ms: float) -> dict[str, float]:
     from tui.app.app import AgentDeckApp
     from tui.engine import Engine, TaskStatus
@@ -115,7 +107,7 @@ async def _one_process(quick: bool, streams: int, delay_ms: float) -> dict[str, 
                 tasks = list(engine.tasks.values())
                 screen.table.focus()
                 screen.table.select(tasks[0].id)
-                await _all_streaming(tasks)
+                await all_streaming(tasks)
                 await asyncio.sleep(ramp_s)
                 running = sum(t.status is TaskStatus.RUNNING for t in tasks)
                 chars_before, started = sum(t.chars for t in tasks), time.monotonic()
@@ -147,13 +139,8 @@ def _child(quick: bool) -> dict[str, Any]:
 
 
 def measure(quick: bool) -> dict[str, Any]:
-    reps = 1 if quick else 3
-    flags = ["--quick"] if quick else []
-    with demo_server():
-        runs, typical = [], []
-        for _ in range(reps):  # interleaved, so outside load hits both alike
-            runs.append(run_child("ui_lag", ["--one", "heavy", *flags]))
-            typical.append(run_child("ui_lag", ["--one", "typical", *flags]))
+    both = interleaved_children("ui_lag", ["heavy", "typical"], quick=quick, reps=1 if quick else 3)
+    runs, typical = both["heavy"], both["typical"]
     return {
         "ui_lag_p99_ms": round(median([r["loaded_p99"] for r in runs]), 2),
         "ui_lag_max_ms": round(median([r["loaded_max"] for r in runs]), 2),

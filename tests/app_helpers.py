@@ -120,6 +120,14 @@ async def submit(app: AgentDeckApp, pilot: Pilot[int], prompt: str, *, timeout: 
     return new[0]
 
 
+async def submit_and_open(app: AgentDeckApp, pilot: Pilot[int], prompt: str) -> Task:
+    """Submit a prompt, wait for its task to end, and select its row: its answer is in the settled pane."""
+    task = await submit(app, pilot, prompt)
+    await wait_for(pilot, finished(task))
+    await select(app, pilot, task)
+    return task
+
+
 def screen_lines(app: AgentDeckApp) -> list[str]:
     """The terminal as the user sees it now, one string per row (the active screen, modal or not)."""
     return [strip.text for strip in app.screen._compositor.render_strips()]

@@ -10,7 +10,17 @@ import pytest
 from rich.console import Console
 from textual.widgets import Static
 
-from tests.app_helpers import cell, finished, has_status, main_screen, running_app, select, submit, wait_for
+from tests.app_helpers import (
+    cell,
+    finished,
+    has_status,
+    main_screen,
+    running_app,
+    select,
+    submit,
+    submit_and_open,
+    wait_for,
+)
 from tui.demo.script import expected_answer
 from tui.engine import TaskStatus
 from tui.screens.bindings import HELP_SECTIONS
@@ -100,9 +110,7 @@ async def test_timeout_set_from_the_modal_applies_to_a_running_task(demo_url: st
 
 async def test_follow_up_runs_in_the_same_session(demo_url: str) -> None:
     async with running_app(demo_url) as (app, pilot):
-        first = await submit(app, pilot, "first question [[len:400]]")
-        await wait_for(pilot, finished(first))
-        await select(app, pilot, first)
+        first = await submit_and_open(app, pilot, "first question [[len:400]]")
         await pilot.press("f")
         await pilot.pause()
         await pilot.press(*"and then? [[len:150]]")
@@ -150,9 +158,7 @@ async def test_grid_shows_up_to_four_running_tasks(demo_url: str) -> None:
 async def test_raw_toggle_shows_the_same_text(demo_url: str) -> None:
     async with running_app(demo_url) as (app, pilot):
         prompt = "raw view [[len:900]]"
-        task = await submit(app, pilot, prompt)
-        await wait_for(pilot, finished(task))
-        await select(app, pilot, task)
+        await submit_and_open(app, pilot, prompt)
         pane = main_screen(app).query_one(OutputPane)
         assert pane.query(MarkdownBody)
         await pilot.press("m")
@@ -207,9 +213,7 @@ async def test_delete_and_cancel_all_ask_first(demo_url: str) -> None:
 async def test_copy_puts_the_output_on_the_clipboard(demo_url: str) -> None:
     async with running_app(demo_url) as (app, pilot):
         prompt = "copy me [[len:500]]"
-        task = await submit(app, pilot, prompt)
-        await wait_for(pilot, finished(task))
-        await select(app, pilot, task)
+        await submit_and_open(app, pilot, prompt)
         await pilot.press("y")
         assert app.clipboard == expected_answer(prompt)
 

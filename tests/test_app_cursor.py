@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets._footer import FooterKey
 
 from tests.app_helpers import finished, main_screen, panes_settled, running_app, wait_for
 from tui.app.app import AgentDeckApp
-from tui.engine import TaskStatus
+from tui.engine import Task, TaskStatus
 from tui.screens import main as main_module
 
 pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
@@ -23,6 +24,17 @@ def _key_state(app: AgentDeckApp, action: str) -> str | None:
     """How the footer shows the key of `action`: "on", "dimmed", or None (not shown)."""
     key = next((key for key in _footer_keys(app) if key.action == action), None)
     return None if key is None else "dimmed" if key.has_class("-disabled") else "on"
+
+
+async def _finished_pages(app: AgentDeckApp, pilot: Pilot[int], count: int) -> list[Task]:
+    """`count` finished one-page Markdown answers, with the table focused and its cursor on the first."""
+    screen = main_screen(app)
+    screen.submit([f"a page on topic {n} [[len:800]][[delay:0]]" for n in range(count)])
+    tasks = list(app.engine.tasks.values())
+    await wait_for(pilot, finished(*tasks), timeout=30)
+    screen.table.focus()
+    screen.table.action_first()
+    return tasks
 
 
 async def test_the_footer_is_rebuilt_only_when_the_keys_it_shows_change(demo_url: str) -> None:
@@ -54,12 +66,8 @@ async def test_the_table_tick_between_a_cursor_move_and_its_message_previews_too
     monkeypatch.setattr(main_module, "PANE_SETTLE_S", 2.0)  # a loaded machine must not settle between moves
     async with running_app(demo_url) as (app, pilot):
         screen = main_screen(app)
-        screen.submit([f"a page on topic {n} [[len:800]][[delay:0]]" for n in range(9)])
-        tasks = list(app.engine.tasks.values())
-        await wait_for(pilot, finished(*tasks), timeout=30)
+        tasks = await _finished_pages(app, pilot, 9)
         table = screen.table
-        table.focus()
-        table.action_first()
         await wait_for(pilot, lambda: panes_settled(app) and not screen.output.panes[0].showing_raw)
         pane = screen.output.panes[0]
         for moved, ticked in zip(tasks[1::2], tasks[2::2]):  # the order of the two below is the loop's: try a few
@@ -81,12 +89,8 @@ async def test_a_held_arrow_key_shows_no_row_in_the_pane_until_the_cursor_pauses
     monkeypatch.setattr(main_module, "PANE_SETTLE_S", 1.5)
     async with running_app(demo_url) as (app, pilot):
         screen = main_screen(app)
-        screen.submit([f"a page on topic {n} [[len:800]][[delay:0]]" for n in range(10)])
-        tasks = list(app.engine.tasks.values())
-        await wait_for(pilot, finished(*tasks), timeout=30)
+        tasks = await _finished_pages(app, pilot, 10)
         table = screen.table
-        table.focus()
-        table.action_first()
         pane = screen.output.panes[0]
         await wait_for(pilot, lambda: panes_settled(app) and pane.task_id == tasks[0].id)
         shown = set()

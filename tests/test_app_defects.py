@@ -16,7 +16,7 @@ from tui.app.app import AgentDeckApp
 from tui.engine import Task, TaskStatus
 from tui.screens.main import MainScreen
 from tui.store import SessionStore, StoreError, session_document
-from tui.widgets.task_table import TaskFilter, TaskSort
+from tui.widgets.task_rows import TaskFilter, TaskSort
 
 pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
 

@@ -19,7 +19,7 @@ from tui.screens.sessions import SessionsScreen
 from tui.store import SessionStore
 from tui.widgets.formatting import plural
 from tui.widgets.raw_body import RawBody, row_starts
-from tui.widgets.task_table import TaskFilter
+from tui.widgets.task_rows import TaskFilter
 
 pytestmark = pytest.mark.slow  # the app under a pilot: seconds per test
 

@@ -8,7 +8,7 @@ import pytest
 from textual import events
 from textual.widgets import Input, Static
 
-from tests.app_helpers import finished, main_screen, running_app, select, submit, wait_for
+from tests.app_helpers import finished, main_screen, running_app, submit, submit_and_open, wait_for
 from tui.app.commands import DeckCommands
 from tui.screens.ask import AskScreen
 from tui.screens.confirm import ConfirmScreen
@@ -132,9 +132,7 @@ async def test_task_keys_hide_while_typing_and_show_in_the_table(demo_url: str) 
 @pytest.mark.slow
 async def test_palette_offers_what_applies_to_the_selected_task(demo_url: str) -> None:
     async with running_app(demo_url) as (app, pilot):
-        task = await submit(app, pilot, "palette [[len:100]]")
-        await wait_for(pilot, finished(task))
-        await select(app, pilot, task)
+        await submit_and_open(app, pilot, "palette [[len:100]]")
         provider = DeckCommands(main_screen(app))
         names = [name for name, _, _ in provider._commands()]
         assert any(name.startswith("task: Ask a follow-up") for name in names)

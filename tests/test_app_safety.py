@@ -14,6 +14,7 @@ from tests.app_helpers import (
     running_app,
     select,
     submit,
+    submit_and_open,
     wait_for,
     wait_still,
 )
@@ -66,9 +67,7 @@ async def test_hostile_prompt_is_literal_in_table_and_pane_title(demo_url: str) 
 
 async def test_link_in_output_is_reported_not_opened(demo_url: str) -> None:
     async with running_app(demo_url) as (app, pilot):
-        task = await submit(app, pilot, "[[len:40]]")
-        await wait_for(pilot, finished(task))
-        await select(app, pilot, task)
+        await submit_and_open(app, pilot, "[[len:40]]")
         await pilot.pause(0.3)
         markdown = main_screen(app).query_one(OutputPane).query_one(Markdown)
         markdown.post_message(Markdown.LinkClicked(markdown, "https://example.invalid/\x1b[31m"))

@@ -7,7 +7,7 @@ import time
 
 from tests.app_helpers import main_screen, running_app, submit, wait_for
 from tui.engine import TaskStatus
-from tui.widgets.task_table import TaskFilter
+from tui.widgets.task_rows import TaskFilter
 
 
 async def test_a_quiet_running_task_says_so_and_the_stalled_filter_shows_only_it(demo_url: str) -> None:

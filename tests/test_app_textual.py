@@ -5,19 +5,17 @@ from __future__ import annotations
 from textual import events, on
 from textual.app import App, ComposeResult
 
-from tests.app_helpers import finished, main_screen, running_app, select, submit, wait_for
+from tests.app_helpers import finished, main_screen, running_app, select, submit, submit_and_open, wait_for
 from tui.demo.script import expected_answer
 from tui.widgets.prompt_box import PromptBox
 from tui.widgets.raw_body import RawBody, row_starts
-from tui.widgets.task_table import TaskFilter, TaskSort
+from tui.widgets.task_rows import TaskFilter, TaskSort
 
 
 async def test_a_drag_across_wrapped_rows_selects_and_copies_the_line_unbroken(demo_url: str) -> None:
     prompt = "select me [[len:1500]][[delay:0]]"
     async with running_app(demo_url) as (app, pilot):
-        task = await submit(app, pilot, prompt)
-        await wait_for(pilot, finished(task))
-        await select(app, pilot, task)
+        await submit_and_open(app, pilot, prompt)
         await pilot.press("m", "enter", "home")  # raw text, focused, from its top
         body = main_screen(app).output.panes[0].query_one(RawBody)
         await wait_for(pilot, lambda: body.scroll_y == 0)

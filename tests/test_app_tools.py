@@ -98,6 +98,17 @@ async def test_a_result_is_shown_literally_and_in_full_on_demand(demo_url: str) 
         await wait_for(pilot, lambda: isinstance(app.screen, ToolCallsScreen))
 
 
+async def _answered(app: AgentDeckApp, pilot: Pilot[int], prompt: str, key: str) -> Task:
+    """A task offered the time server, its waiting call answered with `key` from the approval screen, run to the end."""
+    task = await submit_with_tools(app, pilot, prompt, "time")
+    await wait_for(pilot, lambda: task.status is TaskStatus.WAITING, timeout=60)
+    await pilot.press("escape", "p")
+    await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen))
+    await pilot.press(key)
+    await wait_for(pilot, lambda: task.status is TaskStatus.DONE, timeout=60)
+    return task
+
+
 async def test_approve_once_always_and_deny_in_the_app(demo_url: str) -> None:
     async with tools_app(demo_url, approve="ask") as (app, pilot):
         screen = main_screen(app)
@@ -118,21 +129,11 @@ async def test_approve_once_always_and_deny_in_the_app(demo_url: str) -> None:
         assert [c.status for c in always.tool_calls] == [ToolCallStatus.DONE, ToolCallStatus.DONE]
 
         screen.prompt.focus()
-        once = await submit_with_tools(app, pilot, f"once {NOW_UTC} {QUICK}", "time")
-        await wait_for(pilot, lambda: once.status is TaskStatus.WAITING, timeout=60)
-        await pilot.press("escape", "p")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen))
-        await pilot.press("y")
-        await wait_for(pilot, lambda: once.status is TaskStatus.DONE, timeout=60)
+        once = await _answered(app, pilot, f"once {NOW_UTC} {QUICK}", "y")
         assert once.tool_calls[0].status is ToolCallStatus.DONE
 
         screen.prompt.focus()
-        denied = await submit_with_tools(app, pilot, f"deny {NOW_UTC} {QUICK}", "time")
-        await wait_for(pilot, lambda: denied.status is TaskStatus.WAITING, timeout=60)
-        await pilot.press("escape", "p")
-        await wait_for(pilot, lambda: isinstance(app.screen, ApproveScreen))
-        await pilot.press("n")
-        await wait_for(pilot, lambda: denied.status is TaskStatus.DONE, timeout=60)
+        denied = await _answered(app, pilot, f"deny {NOW_UTC} {QUICK}", "n")
         assert denied.tool_calls[0].status is ToolCallStatus.DENIED
         await select(app, pilot, denied)
         await wait_for(pilot, lambda: shown(app, "⚙ get_current_time (time) · ⊘ denied"))  # after the whole parse

@@ -8,15 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli_run import agentdeck
+from tests.test_cli_run import agentdeck, run_json
 from tui.demo.script import expected_answer
 
 
 @pytest.mark.slow
 def test_providers_run_prints_one_done_task_per_provider_sharing_one_group() -> None:
-    result = agentdeck("run", "--providers", "demo,demo-responses", "x", "--json")
-    assert result.returncode == 0, result.stderr
-    tasks = [json.loads(line) for line in result.stdout.splitlines()]
+    tasks = run_json("--providers", "demo,demo-responses", "x")
     assert [(t["provider"], t["status"]) for t in tasks] == [("demo", "done"), ("demo-responses", "done")]
     assert {t["group"] for t in tasks} == {"g1"}
     assert all(t["output"] == expected_answer("x") for t in tasks)
@@ -26,9 +24,7 @@ def test_providers_run_prints_one_done_task_per_provider_sharing_one_group() -> 
 def test_each_prompt_of_a_file_is_its_own_group_and_a_model_can_be_named(tmp_path: Path) -> None:
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("one [[len:30]]\ntwo [[len:30]]\n", encoding="utf-8")
-    result = agentdeck("run", "--providers", "demo,demo:other:7b", "-f", str(prompts), "--json")
-    assert result.returncode == 0, result.stderr
-    tasks = [json.loads(line) for line in result.stdout.splitlines()]
+    tasks = run_json("--providers", "demo,demo:other:7b", "-f", str(prompts))
     assert [(t["prompt"], t["model"], t["group"]) for t in tasks] == [
         ("one [[len:30]]", "demo-chat", "g1"), ("one [[len:30]]", "other:7b", "g1"),
         ("two [[len:30]]", "demo-chat", "g2"), ("two [[len:30]]", "other:7b", "g2"),

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,13 @@ def agentdeck(*args: str, stdin: str | None = None, timeout: float = 60) -> subp
         timeout=timeout,
         env=dict(os.environ),
     )
+
+
+def run_json(*args: str) -> list[dict[str, Any]]:
+    """The tasks `agentdeck run ARGS --json` prints, once it has exited 0."""
+    result = agentdeck("run", *args, "--json")
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
 
 
 @pytest.mark.slow
@@ -53,9 +61,7 @@ def test_task_flags_before_the_subcommand_are_kept() -> None:
 def test_prompts_from_file_and_stdin(tmp_path: Path) -> None:
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("# a comment\none [[delay:0]]\n\n  two [[delay:0]]\n", encoding="utf-8")
-    result = agentdeck("run", "--provider", "demo-responses", "-f", str(prompts), "--json")
-    assert result.returncode == 0, result.stderr
-    tasks = [json.loads(line) for line in result.stdout.splitlines()]
+    tasks = run_json("--provider", "demo-responses", "-f", str(prompts))
     assert [t["prompt"] for t in tasks] == ["one [[delay:0]]", "two [[delay:0]]"]
     assert all(t["output"] == expected_answer(t["prompt"]) for t in tasks)
     piped = agentdeck("run", "--provider", "demo", "-f", "-", "--json", stdin="three [[delay:0]]\n")

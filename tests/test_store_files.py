@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -37,31 +38,29 @@ def good_session(name: str = "good") -> Path:
     return store.path
 
 
+def _execute(path: Path, *statements: tuple[str, tuple[object, ...]]) -> None:
+    """Run SQL on a file with plain sqlite3, as another program would, and close it."""
+    with closing(sqlite3.connect(path)) as conn:
+        for sql, parameters in statements:
+            conn.execute(sql, parameters)
+        conn.commit()
+
+
 def foreign_sqlite(path: Path) -> None:
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE notes (body TEXT)")
-    conn.execute("INSERT INTO notes VALUES ('mine')")
-    conn.commit()
-    conn.close()
+    _execute(path, ("CREATE TABLE notes (body TEXT)", ()), ("INSERT INTO notes VALUES ('mine')", ()))
 
 
 def newer_session(path: Path) -> None:
-    store = SessionStore.open(path)
-    store.close()
-    conn = sqlite3.connect(path)
-    conn.execute("INSERT INTO schema_version VALUES (?, 0)", (SCHEMA_VERSION + 1,))
-    conn.commit()
-    conn.close()
+    SessionStore.open(path).close()
+    _execute(path, ("INSERT INTO schema_version VALUES (?, 0)", (SCHEMA_VERSION + 1,)))
 
 
 def truncated_session(path: Path) -> None:
-    store = SessionStore.open(path)
-    store.close()
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA journal_mode = DELETE")
-    conn.execute("INSERT INTO session_info VALUES ('padding', ?)", ("x" * 50_000,))
-    conn.commit()
-    conn.close()
+    SessionStore.open(path).close()
+    _execute(
+        path, ("PRAGMA journal_mode = DELETE", ()),
+        ("INSERT INTO session_info VALUES ('padding', ?)", ("x" * 50_000,)),
+    )
     with open(path, "r+b") as handle:
         handle.truncate(path.stat().st_size // 2)
 

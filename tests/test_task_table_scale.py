@@ -5,7 +5,8 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 
 from tui.engine import Task, TaskStatus
-from tui.widgets.task_table import TaskFilter, TaskSort, TaskTable
+from tui.widgets.task_rows import TaskFilter, TaskSort
+from tui.widgets.task_table import TaskTable
 
 ROWS = 3_000
 

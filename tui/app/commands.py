@@ -19,7 +19,7 @@ class DeckCommands(Provider):
 
     def _commands(self) -> list[Command]:
         from tui.screens.main import MainScreen
-        from tui.widgets.task_table import TaskFilter, TaskSort
+        from tui.widgets.task_rows import TaskFilter, TaskSort
 
         screen = self.screen
         if not isinstance(screen, MainScreen):

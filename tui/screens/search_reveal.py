@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tui.store.search_index import SearchSyntaxError, match_terms
-from tui.widgets.task_table import TaskFilter
+from tui.widgets.task_rows import TaskFilter
 from tui.widgets.text_find import terms_finder
 
 if TYPE_CHECKING:

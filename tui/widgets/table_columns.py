@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
 
 from tui.engine import TaskStatus
 from tui.widgets.status import ICONS
@@ -91,3 +93,14 @@ def fit_columns(width: int, id_width: int, *, tools: bool = False) -> Layout:
             shown.remove(key)
     widths["prompt"] += max(0, -excess())
     return tuple((column, widths[column.key]) for column in COLUMNS if column.key in shown)
+
+
+def cell_segments(cells: list[tuple[str, Column, int, Style]]) -> list[Segment]:
+    """Each cell padded on both sides and cut or filled to its column's width."""
+    pad = " " * CELL_PADDING
+    segments = []
+    for text, column, width, style in cells:
+        if column.right and cell_len(text) < width:
+            text = " " * (width - cell_len(text)) + text
+        segments.append(Segment(pad + set_cell_size(text, width) + pad, style))
+    return segments

@@ -9,11 +9,8 @@ only when its own text changed, and each line is a cached strip.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from enum import StrEnum
 from typing import NamedTuple
 
-from rich.cells import cell_len, set_cell_size
-from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
@@ -25,74 +22,16 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.engine import Task, TaskStatus
-from tui.engine.stalls import QUIET_SHOWN_AFTER_S, is_stalled, quiet_for
+from tui.engine.stalls import is_stalled
 from tui.widgets.focus_follow import KeysFollowFocus
-from tui.widgets.formatting import cost_cell, count, duration, one_line, tokens_cell
-from tui.widgets.status import ICONS, quiet_label, quiet_style, status_style
-from tui.widgets.table_columns import CELL_PADDING, COLUMNS, Column, Layout, fit_columns
-from tui.widgets.tool_call_text import table_cell
-
-
-class TaskFilter(StrEnum):
-    ALL = "all"
-    ACTIVE = "active"
-    DONE = "done"
-    PROBLEMS = "problems"
-    """Failed, timed out, interrupted or cancelled: what may need a retry or continue."""
-    STALLED = "stalled"
-    """Running but quiet for more than `QUIET_SHOWN_AFTER_S`; `v` steps past it while no task is stalled."""
-
-    @property
-    def label(self) -> str:
-        """The tasks this view shows, in words: `done tasks`, `tasks with problems`."""
-        return "tasks with problems" if self is TaskFilter.PROBLEMS else f"{self} tasks"
-
-
-class TaskSort(StrEnum):
-    ID = "id"
-    STATUS = "status"
-    CHARS = "chars"
-    ELAPSED = "elapsed"
-
-
-_FILTERS: dict[TaskFilter, Callable[[Task, float], bool]] = {
-    TaskFilter.ALL: lambda task, now: True,
-    TaskFilter.ACTIVE: lambda task, now: task.status.is_active,
-    TaskFilter.DONE: lambda task, now: task.status is TaskStatus.DONE,
-    TaskFilter.PROBLEMS: lambda task, now: task.status.is_final and task.status is not TaskStatus.DONE,
-    TaskFilter.STALLED: is_stalled,
-}
-_STATUS_ORDER = {
-    status: rank
-    for rank, status in enumerate(
-        (
-            TaskStatus.WAITING,
-            TaskStatus.RUNNING,
-            TaskStatus.QUEUED,
-            TaskStatus.FAILED,
-            TaskStatus.TIMED_OUT,
-            TaskStatus.INTERRUPTED,
-            TaskStatus.CANCELLED,
-            TaskStatus.DONE,
-        )
-    )
-}
-_SORT_VALUES: dict[TaskSort, Callable[[Task, float], float]] = {
-    TaskSort.ID: lambda task, now: 0,
-    TaskSort.STATUS: lambda task, now: _STATUS_ORDER[task.status],
-    TaskSort.CHARS: lambda task, now: -task.chars,
-    TaskSort.ELAPSED: lambda task, now: -task.elapsed(now),
-}
-"""What each sort orders by (then the id), given a task and the time now."""
-
+from tui.widgets.status import quiet_style, status_style
+from tui.widgets.table_columns import COLUMNS, Layout, cell_segments, fit_columns
+from tui.widgets.task_rows import FILTERS, SORT_VALUES, RowTexts, TaskFilter, TaskSort
 
 _INDEX = {column.key: index for index, column in enumerate(COLUMNS)}
 """Where each column's text sits in a row's texts; hidden columns keep theirs for `cell_text`."""
 STRIPS_KEPT = 1_024
 """Drawn rows kept, cursor and not: several screens of the tallest terminal."""
-STALL_S = 2.0
-"""A running task with no new text for this long shows no rate: the engine's rate is the last burst's."""
-
 Clock = Callable[[], float]
 
 
@@ -190,11 +129,10 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         """Drawn rows: a few screens' worth, not every row scrolled past (each strip holds its own caches)."""
         self._line_styles: LineStyles | None = None
         """Kept with the strips: each costs a walk up the DOM, and every line drawn wants one."""
-        self._growth: dict[int, tuple[int, float]] = {}
-        """Per task: its length when last seen growing, and when."""
         self._layout: Layout = tuple((column, column.width) for column in COLUMNS)
         """The columns shown and their widths: what fits the table's width, by `fit_columns`."""
         self._widths = {column.key: column.width for column in COLUMNS}
+        self._cell_texts = RowTexts(self._widths)
         self._selected: int | None = None
         """The cursor is a task id, never a position: rows come and go under it."""
         self._highlighted: int | None = None
@@ -263,8 +201,8 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         for task_id in ids:
             task = self._tasks.get(task_id)
             if task is None:
-                self._growth.pop(task_id, None)
-            if task is None or not _FILTERS[self.task_filter](task, now):
+                self._cell_texts.forget(task_id)
+            if task is None or not FILTERS[self.task_filter](task, now):
                 if task_id in self._shown:
                     self._shown.discard(task_id)
                     self._forget(task_id)
@@ -278,7 +216,7 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
             before = self._drawn.get(task_id)
             if before is None:
                 continue  # its texts are made when the row is drawn
-            texts = self._texts(task, now)
+            texts = self._cell_texts.texts(task, now)
             if texts == before:
                 continue
             self._drawn[task_id] = texts
@@ -304,7 +242,7 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         self._statuses.clear()
         self._strips.clear()
         self._line_styles = None
-        wanted, now = _FILTERS[self.task_filter], self._clock()
+        wanted, now = FILTERS[self.task_filter], self._clock()
         self._shown = {task_id for task_id, task in self._tasks.items() if wanted(task, now)}
         self._with_tools = self._with_tools or any(self._tasks[task_id].tool_calls for task_id in self._shown)
         self._reorder()
@@ -322,7 +260,7 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         texts = self._drawn.get(task_id)
         if texts is None:
             task, now = self._tasks[task_id], self._clock()
-            texts = self._drawn[task_id] = self._texts(task, now)
+            texts = self._drawn[task_id] = self._cell_texts.texts(task, now)
             self._statuses[task_id] = task.status
             if is_stalled(task, now):
                 self._quiet.add(task_id)
@@ -351,40 +289,13 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
 
     def _sort_key(self) -> Callable[[int], tuple[float, int]]:
         """The key for this sort, with the sort and the time read once: a sort of 10,000 rows calls it per row."""
-        tasks, value, now = self._tasks, _SORT_VALUES[self.task_sort], self._clock()
+        tasks, value, now = self._tasks, SORT_VALUES[self.task_sort], self._clock()
 
         def key(task_id: int) -> tuple[float, int]:
             task = tasks.get(task_id)
             return (0, task_id) if task is None else (value(task, now), task_id)
 
         return key
-
-    def _rate(self, task: Task, now: float) -> str:
-        chars, since = self._growth.get(task.id, (-1, now))
-        if task.chars != chars:
-            self._growth[task.id] = (task.chars, now)
-            since = now
-        return "0" if now - since > STALL_S else f"{task.rate:,.0f}"
-
-    def _texts(self, task: Task, now: float) -> tuple[str, ...]:
-        running = task.status is TaskStatus.RUNNING
-        started = task.started_at is not None or task.prior_elapsed > 0
-        quiet = quiet_for(task, now)
-        stalled = quiet is not None and quiet > QUIET_SHOWN_AFTER_S
-        return (
-            str(task.id),
-            f"{ICONS[task.status]} {quiet_label(quiet) if stalled else task.status.word}",
-            one_line(f"{task.provider}/{task.model}", self._widths["model"]),
-            one_line(_waiting(task) + _prompt(task), self._widths["prompt"]),
-            table_cell(task.tool_calls),
-            count(task.chars),
-            self._rate(task, now) if running else "",
-            tokens_cell(task.usage),
-            cost_cell(task.usage),
-            duration(task.time_to_first_output) if task.started_at is not None else "",
-            duration(task.elapsed(now)) if started else "—",
-            duration(task.time_left(now)) if running and task.timeout else "",
-        )
 
     # -- cursor --------------------------------------------------------------
 
@@ -475,7 +386,7 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
 
     def _header(self) -> Strip:
         style = self._styles.header
-        return Strip(_segments([(column.label, column, width, style) for column, width in self._layout]))
+        return Strip(cell_segments([(column.label, column, width, style) for column, width in self._layout]))
 
     def _row(self, task_id: int, cursor: bool) -> Strip:
         base = self._styles.cursor if cursor else self._styles.base
@@ -485,30 +396,10 @@ class TaskTable(KeysFollowFocus, ScrollView, can_focus=True):
         if task_id in self._quiet and not cursor:
             status_cell = base + quiet_style(self.app)
         return Strip(
-            _segments(
+            cell_segments(
                 [
                     (texts[_INDEX[column.key]], column, width, status_cell if column.key == "status" else base)
                     for column, width in self._layout
                 ]
             )
         )
-
-
-def _prompt(task: Task) -> str:
-    return f"{task.group} · {task.prompt}" if task.group else task.prompt
-
-
-def _waiting(task: Task) -> str:
-    """Why a queued task is not running yet (`waiting: deepseek 2/2 · `), before its prompt."""
-    return f"{task.notice} · " if task.status is TaskStatus.QUEUED and task.notice else ""
-
-
-def _segments(cells: list[tuple[str, Column, int, Style]]) -> list[Segment]:
-    """Each cell padded on both sides and cut or filled to its column's width."""
-    pad = " " * CELL_PADDING
-    segments = []
-    for text, column, width, style in cells:
-        if column.right and cell_len(text) < width:
-            text = " " * (width - cell_len(text)) + text
-        segments.append(Segment(pad + set_cell_size(text, width) + pad, style))
-    return segments
