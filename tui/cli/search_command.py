@@ -13,12 +13,15 @@ import re
 import sys
 import time
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from tui.cli.run_command import EXIT_OK, EXIT_USAGE
 from tui.engine import TaskStatus
 from tui.safety import one_line, visible_controls
 from tui.store import files
-from tui.store.search_index import SearchHit, SearchIndex, SearchSyntaxError
+
+if TYPE_CHECKING:
+    from tui.store.search_index import SearchHit
 
 EXIT_NO_HITS = 1
 DEFAULT_LIMIT = 20
@@ -79,6 +82,8 @@ def search_command(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return EXIT_USAGE
         files.resolve(args.session)  # a session that does not exist is a mistake worth one line
+    from tui.store.search_index import SearchIndex, SearchSyntaxError  # only this command needs the index
+
     index = SearchIndex()
     try:
         started = time.monotonic()

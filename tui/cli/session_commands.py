@@ -20,8 +20,6 @@ from tui.store import (
     SessionInfo,
     StoreError,
     export_pieces,
-    group_export,
-    import_file,
     list_sessions,
     resolve,
     session_info,
@@ -118,6 +116,8 @@ def open_command(args: argparse.Namespace, config: Config) -> int:
 
 
 def export_command(args: argparse.Namespace) -> int:
+    from tui.store import group_export  # imported when asked, like `import_file`: the app's start needs neither
+
     output = Path(args.output).expanduser() if args.output else None
     fmt = args.format or (output.suffix.lstrip(".").lower() if output else "md")
     if fmt not in FORMATS:
@@ -164,6 +164,8 @@ def _restore_mode(output: Path, mode: int) -> None:
 
 
 def import_command(args: argparse.Namespace) -> int:
+    from tui.store import import_file
+
     name, count = import_file(Path(args.file).expanduser(), args.name)
     print(f"agentdeck: imported {count} task{'s' if count != 1 else ''} as session {name!r}", file=sys.stderr)
     print(name)
