@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from textual.widgets import Select
 
 from tests.app_helpers import SIZE, demo_engine, main_screen, wait_for
 from tui.app.app import AgentDeckApp
 from tui.widgets.footer import DeckFooter
+
+LATER = ("tui.store.search_index", "tui.screens.search", "tui.store.importer", "tui.store.group_export", "tui.store.watch")
+"""Modules only a command or a key needs (search, import, a group's export, watch mode)."""
+
+BEFORE_THE_APP_RUNS = f"""
+import sys
+import tui.cli.main, tui.cli.app_command, tui.app.app, tui.cli.demo_on_demand
+print(sorted(m for m in {LATER!r} if m in sys.modules))
+"""
+
+
+def test_agentdeck_imports_only_what_its_first_screen_needs() -> None:
+    """What `agentdeck` imports before `App.run` delays its first frame; search, import and watch wait until asked."""
+    result = subprocess.run([sys.executable, "-c", BEFORE_THE_APP_RUNS], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 @pytest.mark.slow
