@@ -12,8 +12,12 @@ from tests.app_helpers import SIZE, demo_engine, main_screen, wait_for
 from tui.app.app import AgentDeckApp
 from tui.widgets.footer import DeckFooter
 
-LATER = ("tui.store.search_index", "tui.screens.search", "tui.store.importer", "tui.store.group_export", "tui.store.watch")
-"""Modules only a command or a key needs (search, import, a group's export, watch mode)."""
+LATER = (
+    "tui.store.search_index", "tui.screens.search", "tui.store.importer", "tui.store.group_export", "tui.store.watch",
+    "tui.cli.run_command", "tui.cli.resume_command", "tui.cli.search_command", "tui.cli.session_commands",
+    "tui.cli.usage_command", "tui.cli.mcp_command",
+)
+"""Modules only another subcommand or a key needs (search, import, a group's export, watch mode)."""
 
 BEFORE_THE_APP_RUNS = f"""
 import sys

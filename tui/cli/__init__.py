@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-EXIT_FAILED, EXIT_INTERRUPTED, EXIT_PIPE_CLOSED = 1, 130, 141
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_PIPE_CLOSED = 1, 2, 130, 141
 
 
 class StdoutFailed(Exception):

@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-from tui.cli.resume_command import add_resume_parser
 from tui.cli.run_command import EXIT_OK
 from tui.config import Config
 from tui.engine.task import STATUS_ORDER
@@ -26,30 +25,6 @@ from tui.store import (
     write_private,
 )
 from tui.wording import money
-
-
-def add_session_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    sessions = sub.add_parser("sessions", help="list saved sessions")
-    sessions.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
-
-    opener = sub.add_parser("open", help="open a saved session in the app")
-    opener.add_argument("ref", metavar="NAME|PATH", help="session name, or path to a session file")
-    opener.add_argument(
-        "--watch", action="store_true", help="read-only live view (automatic if another process writes it)"
-    )
-
-    export = sub.add_parser("export", help="write a session as Markdown, JSON or TOML")
-    export.add_argument("ref", metavar="NAME|PATH", help="session name, or path to a session file")
-    export.add_argument("--format", choices=FORMATS, help="default: from the -o suffix, else md")
-    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
-    export.add_argument("--force", action="store_true", help="replace FILE if it exists, keeping its mode")
-    export.add_argument("--group", metavar="ID", help="only this group: in md a comparison (figures, then answers)")
-
-    importer = sub.add_parser("import", help="bring a JSON or TOML export back as a session")
-    importer.add_argument("file", metavar="FILE", help="an export written by `agentdeck export`")
-    importer.add_argument("--name", help="session name (default: the exported one, made unique)")
-
-    add_resume_parser(sub)
 
 
 def _size(size: float) -> str:
