@@ -9,6 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from tui.cli import collections_paused
 from tui.cli.options import apply_task_options, check_key
 from tui.config import Config, ConfigError
 from tui.stop_report import crash_report, exit_line
@@ -49,9 +50,9 @@ def _open_while_importing(ref: str | None, relay: ProblemRelay) -> tuple[Session
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentdeck-open") as pool:
         opening = pool.submit(open_store, ref, relay)
-        import tui.app.app  # noqa: F401
-        import tui.cli.demo_on_demand  # noqa: F401
-
+        with collections_paused():
+            import tui.app.app  # noqa: F401
+            import tui.cli.demo_on_demand  # noqa: F401
         if not gc.get_freeze_count():
             # The app's modules are imported by now and live as long as the process: a full
             # collection while the first screen is built would walk them all.
