@@ -2,12 +2,57 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from textual.widgets import Select
 
 from tests.app_helpers import SIZE, demo_engine, main_screen, wait_for
 from tui.app.app import AgentDeckApp
 from tui.widgets.footer import DeckFooter
+
+LATER = (
+    "tui.store.search_index", "tui.screens.search", "tui.store.importer", "tui.store.group_export", "tui.store.watch",
+    "tui.cli.run_command", "tui.cli.resume_command", "tui.cli.search_command", "tui.cli.session_commands",
+    "tui.cli.usage_command", "tui.cli.mcp_command",
+)
+"""Modules only another subcommand or a key needs (search, import, a group's export, watch mode)."""
+
+BEFORE_THE_APP_RUNS = f"""
+import sys
+import tui.cli.main, tui.cli.app_command, tui.app.app, tui.cli.demo_on_demand
+print(sorted(m for m in {LATER!r} if m in sys.modules))
+"""
+
+
+def test_agentdeck_imports_only_what_its_first_screen_needs() -> None:
+    """What `agentdeck` imports before `App.run` delays its first frame; search, import and watch wait until asked."""
+    result = subprocess.run([sys.executable, "-c", BEFORE_THE_APP_RUNS], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+COUNT_COLLECTIONS = """
+import gc, sys
+count = [0]
+gc.callbacks.append(lambda phase, info: phase == "stop" and count.__setitem__(0, count[0] + 1))
+from tui.cli import main
+main(["config", "path"])
+print(count[0], file=sys.stderr)
+"""
+
+
+def test_the_start_sets_off_almost_no_garbage_collection(tmp_path: Path) -> None:
+    """Importing the command line made ~50 collections (~20 ms with the app's modules), each walking only modules."""
+    env = {**os.environ, "AGENTDECK_CONFIG": str(tmp_path / "config.toml")}
+    result = subprocess.run(
+        [sys.executable, "-c", COUNT_COLLECTIONS], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stderr.strip()) < 10
 
 
 @pytest.mark.slow

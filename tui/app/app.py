@@ -25,8 +25,6 @@ from tui.screens.bindings import APP_BINDINGS
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
-from tui.screens.search import SearchChoice, SearchScreen
-from tui.screens.search_reveal import reveal
 from tui.stop_report import UnexpectedStop, write_crash_log
 from tui.textual_private import drop_error_report, write_to_terminal
 from tui.widgets.footer import DeckFooter
@@ -35,6 +33,7 @@ from tui.widgets.next_task_bar import NextTaskBar
 from tui.widgets.status_bar import StatusBar, counts_line
 
 if TYPE_CHECKING:
+    from tui.screens.search import SearchChoice
     from tui.store import SessionStore, SessionWatcher
 
 NOTIFY_INTERVAL_S = 0.25
@@ -152,6 +151,8 @@ class AgentDeckApp(App[int]):
         else:
             self._resume_on_open()
         if self._reveal is not None:
+            from tui.screens.search import SearchChoice
+
             self.call_after_refresh(self._reveal_hit, SearchChoice(self.session_name or "", "", *self._reveal))
 
     def on_ready(self) -> None:
@@ -368,6 +369,8 @@ class AgentDeckApp(App[int]):
 
     def action_search(self) -> None:
         """`/`: a hit in this session is shown here; one in another opens it, as F2 does."""
+        from tui.screens.search import SearchScreen  # with the search index: not needed for the first frame
+
         if isinstance(self.screen, SearchScreen):
             return
 
@@ -384,6 +387,8 @@ class AgentDeckApp(App[int]):
         self.push_screen(SearchScreen(), chosen)
 
     def _reveal_hit(self, choice: SearchChoice) -> None:
+        from tui.screens.search_reveal import reveal
+
         screen = next(s for s in self.screen_stack if isinstance(s, MainScreen))
         screen.run_worker(reveal(screen, choice.task_id, choice.query), group="reveal", exit_on_error=False)
 

@@ -6,12 +6,17 @@ import argparse
 import gc
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
-from tui.app.app import SessionSwitch
+from tui.cli import collections_paused
 from tui.cli.options import apply_task_options, check_key
 from tui.config import Config, ConfigError
 from tui.stop_report import crash_report, exit_line
 from tui.store import SessionLocked, SessionStore, StorageUnavailable, new_session_name
+
+if TYPE_CHECKING:
+    from tui.app.app import SessionSwitch
 
 
 class ProblemRelay:
@@ -37,6 +42,24 @@ def open_store(ref: str | None, relay: ProblemRelay) -> tuple[SessionStore | Non
         return None, f"{exc}: this session is NOT being saved"
 
 
+def _open_while_importing(ref: str | None, relay: ProblemRelay) -> tuple[SessionStore | None, str | None]:
+    """`open_store`, with the app's modules imported meanwhile.
+
+    Opening the file mostly waits on the disk (SQLite's syncs, /proc/locks) with the GIL
+    released, so it overlaps the imports; the app still starts only once the file is open.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentdeck-open") as pool:
+        opening = pool.submit(open_store, ref, relay)
+        with collections_paused():
+            import tui.app.app  # noqa: F401
+            import tui.cli.demo_on_demand  # noqa: F401
+        if not gc.get_freeze_count():
+            # The app's modules are imported by now and live as long as the process: a full
+            # collection while the first screen is built would walk them all.
+            gc.freeze()
+        return opening.result()
+
+
 def app_command(args: argparse.Namespace, config: Config) -> int:
     """Build the engine from the config and flags, attach the session, run the app.
 
@@ -45,12 +68,9 @@ def app_command(args: argparse.Namespace, config: Config) -> int:
     app says so on screen. A missing API key does not stop the app: it is
     shown as a warning, and the provider can be changed for the next task.
     """
-    from tui.cli.watch_command import watch_command
-
-    # The app's modules are imported by now and live as long as the process: a full
-    # collection while the first screen is built would walk them all.
-    gc.freeze()
     if getattr(args, "watch", False):
+        from tui.cli.watch_command import watch_command
+
         return watch_command(args, config)
     config = apply_task_options(config, args)
     ref, reveal = args.session, None
@@ -65,8 +85,6 @@ def _run_session(
     args: argparse.Namespace, config: Config, ref: str | None, reveal: tuple[int, str] | None = None
 ) -> int | SessionSwitch:
     """One session in the app; returns the exit code, or which session to open next (and a search hit to show)."""
-    from tui.cli.watch_command import watch_command
-
     provider = config.provider(None)
     warnings = []
     try:
@@ -74,17 +92,20 @@ def _run_session(
     except ConfigError as exc:
         warnings.append(f"{exc}. Tasks on {provider.name!r} will fail; pick another provider below.")
 
-    from tui.app.app import AgentDeckApp
-    from tui.cli.demo_on_demand import DemoServerOnDemand
     from tui.engine import Engine
 
     relay = ProblemRelay()
     try:
-        store, storage_warning = open_store(ref, relay)
+        store, storage_warning = _open_while_importing(ref, relay)
     except SessionLocked as exc:
+        from tui.cli.watch_command import watch_command
+
         print(f"agentdeck: {exc}; opening it read-only (watch)", file=sys.stderr)
         args.session = ref
         return watch_command(args, config, reveal)
+    from tui.app.app import AgentDeckApp, SessionSwitch
+    from tui.cli.demo_on_demand import DemoServerOnDemand
+
     if storage_warning:
         warnings.append(storage_warning)
     engine = Engine(config, local_server=DemoServerOnDemand())

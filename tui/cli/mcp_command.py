@@ -15,16 +15,6 @@ from tui.safety import visible_controls
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
-def add_mcp_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    mcp = subparsers.add_parser("mcp", help="list or check the MCP servers whose tools tasks can call")
-    actions = mcp.add_subparsers(dest="mcp_command", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", help="start every configured MCP server and list its tools")
-    listing.add_argument("--json", action="store_true", help="print a JSON list instead of text")
-    check = actions.add_parser("check", help="start one MCP server and list its tools")
-    check.add_argument("name", metavar="NAME", help="the server's name ([mcp.NAME] in the config)")
-    check.add_argument("--json", action="store_true", help="print a JSON object instead of text")
-
-
 @dataclass
 class ServerReport:
     name: str

@@ -9,14 +9,6 @@ from tui.config import Config, ConfigError
 from tui.engine.groups import GroupError, Target, check_targets, parse_targets
 
 
-def add_providers_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--providers", metavar="LIST",
-        help="ask each prompt of several providers as one group: NAME or NAME:MODEL, comma-separated "
-             "(only the first ':' splits, so a model id may hold ':')",
-    )
-
-
 def group_targets(args: argparse.Namespace, config: Config) -> list[Target] | None:
     """The checked targets of `--providers` (None without it); every one's key must be set before anything runs."""
     if args.providers is None:

@@ -14,26 +14,12 @@ import asyncio
 import sys
 
 from tui.cli.demo_on_demand import DemoServerOnDemand
-from tui.cli.options import apply_task_options, check_key, concurrency_value
+from tui.cli.options import apply_task_options, check_key
 from tui.cli.run_command import EXIT_NOT_ALL_DONE, EXIT_OK, drive, report_store_problem
-from tui.config import API_KINDS, Config, ConfigError
+from tui.config import Config, ConfigError
 from tui.engine import ApprovalPolicy, Engine, Task
 from tui.store import SessionStore, load_text, resolve
 from tui.wording import plural
-
-
-def add_resume_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    resume = sub.add_parser("resume", help="continue the interrupted tasks of a saved session")
-    resume.add_argument("ref", metavar="NAME|PATH", help="session name, or path to a session file")
-    resume.add_argument("--json", action="store_true", help="print one JSON object per resumed task at the end")
-    resume.add_argument("--concurrency", type=concurrency_value, metavar="N", help="tasks streaming at once")
-    resume.add_argument("--approve-all", action="store_true",
-                        help='run the tools of approve = "ask" servers without asking (without it they are denied)')
-    adhoc = resume.add_argument_group("the ad-hoc provider ('adhoc') of a run made with --base-url")
-    adhoc.add_argument("--base-url", metavar="URL", help="its OpenAI-compatible URL")
-    adhoc.add_argument("--api", choices=API_KINDS, help="its API (default: chat)")
-    adhoc.add_argument("--model", metavar="M", help="its model")
-    adhoc.add_argument("--api-key-env", metavar="VAR", help="environment variable with its key")
 
 
 def resume_command(args: argparse.Namespace, config: Config) -> int:

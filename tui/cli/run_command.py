@@ -10,10 +10,11 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from tui.cli import EXIT_USAGE
 from tui.cli.demo_on_demand import DemoServerOnDemand
 from tui.cli.options import apply_task_options, check_key, check_text
 from tui.cli.prompts_file import read_prompt_lines
-from tui.cli.providers_option import add_providers_option, group_targets
+from tui.cli.providers_option import group_targets
 from tui.config import Config, ConfigError
 from tui.engine import ApprovalPolicy, AttachmentError, Engine, EngineError, Task, TaskStatus
 from tui.safety import one_line, visible_controls
@@ -22,23 +23,7 @@ from tui.stop_report import exit_line
 if TYPE_CHECKING:
     from tui.store import SessionStore
 
-EXIT_OK, EXIT_NOT_ALL_DONE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-def add_run_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from tui.cli.options import add_task_options
-
-    run = subparsers.add_parser("run", help="run prompts without the UI and print their answers")
-    run.add_argument("prompts", nargs="*", metavar="PROMPT", help="one task per prompt")
-    run.add_argument("-f", "--file", metavar="FILE", help="prompts, one per line ('-' = stdin)")
-    run.add_argument("-a", "--attach", action="append", default=[], metavar="FILE", help="attach a text file")
-    run.add_argument("--json", action="store_true", help="print one JSON object per task at the end")
-    run.add_argument("--tools", metavar="NAMES", help="MCP servers whose tools the tasks may call, comma-separated, "
-                     "or 'none' (default: the provider's `tools`)")
-    run.add_argument("--approve-all", action="store_true",
-                     help='run the tools of approve = "ask" servers without asking (without it they are denied)')
-    add_task_options(run, subcommand=True)
-    add_providers_option(run)
+EXIT_OK, EXIT_NOT_ALL_DONE, EXIT_INTERRUPTED = 0, 1, 130
 
 
 def collect_prompts(args: argparse.Namespace) -> list[str]:

@@ -9,63 +9,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from tui.cli.run_command import EXIT_OK, EXIT_USAGE
-from tui.engine import TaskStatus
 from tui.safety import one_line, visible_controls
 from tui.store import files
-from tui.store.search_index import SearchHit, SearchIndex, SearchSyntaxError
+
+if TYPE_CHECKING:
+    from tui.store.search_index import SearchHit
 
 EXIT_NO_HITS = 1
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 10_000
 PROMPT_WIDTH = 100
-_AGO = re.compile(r"^(\d+)([mhdw])$")
-_UNIT_S = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _BOLD, _PLAIN = "\x1b[1m", "\x1b[22m"
-
-
-def add_search_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    search = sub.add_parser(
-        "search", help="find text in every saved session",
-        description='Words, "exact phrases", prefix*, AND / OR / NOT (in capitals) and ( ); '
-                    "case and accents do not matter.",
-    )
-    search.add_argument("query", nargs="*", metavar="QUERY", help="what to find (several words: all of them)")
-    search.add_argument("--session", metavar="NAME", help="only this session")
-    search.add_argument("--status", choices=[status.value for status in TaskStatus], help="only tasks in this status")
-    search.add_argument("--provider", metavar="P", help="only tasks of this provider")
-    search.add_argument("--since", metavar="DATE", type=_since,
-                        help="only tasks created since DATE (2026-11-30, 2026-11-30T14:00, or 3d, 12h, 30m, 2w ago)")
-    search.add_argument("--limit", metavar="N", type=_limit, default=DEFAULT_LIMIT,
-                        help=f"at most N hits (default {DEFAULT_LIMIT})")
-    search.add_argument("--json", action="store_true", help="one JSON object per hit, one per line")
-    search.add_argument("--reindex", action="store_true", help="rebuild the search index from the sessions first")
-
-
-def _since(text: str) -> float:
-    ago = _AGO.match(text.strip())
-    if ago:
-        return time.time() - int(ago.group(1)) * _UNIT_S[ago.group(2)]
-    try:
-        return datetime.fromisoformat(text.strip()).timestamp()
-    except (ValueError, OverflowError, OSError):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date: use 2026-11-30, 2026-11-30T14:00, or 3d / 12h / 30m / 2w ago") from None
-
-
-def _limit(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_LIMIT:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_LIMIT}, got {text!r}")
-    return value
 
 
 def search_command(args: argparse.Namespace) -> int:
@@ -79,6 +36,8 @@ def search_command(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return EXIT_USAGE
         files.resolve(args.session)  # a session that does not exist is a mistake worth one line
+    from tui.store.search_index import SearchIndex, SearchSyntaxError  # only this command needs the index
+
     index = SearchIndex()
     try:
         started = time.monotonic()

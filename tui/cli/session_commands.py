@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-from tui.cli.resume_command import add_resume_parser
 from tui.cli.run_command import EXIT_OK
 from tui.config import Config
 from tui.engine.task import STATUS_ORDER
@@ -20,38 +19,12 @@ from tui.store import (
     SessionInfo,
     StoreError,
     export_pieces,
-    group_export,
-    import_file,
     list_sessions,
     resolve,
     session_info,
     write_private,
 )
 from tui.wording import money
-
-
-def add_session_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    sessions = sub.add_parser("sessions", help="list saved sessions")
-    sessions.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
-
-    opener = sub.add_parser("open", help="open a saved session in the app")
-    opener.add_argument("ref", metavar="NAME|PATH", help="session name, or path to a session file")
-    opener.add_argument(
-        "--watch", action="store_true", help="read-only live view (automatic if another process writes it)"
-    )
-
-    export = sub.add_parser("export", help="write a session as Markdown, JSON or TOML")
-    export.add_argument("ref", metavar="NAME|PATH", help="session name, or path to a session file")
-    export.add_argument("--format", choices=FORMATS, help="default: from the -o suffix, else md")
-    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
-    export.add_argument("--force", action="store_true", help="replace FILE if it exists, keeping its mode")
-    export.add_argument("--group", metavar="ID", help="only this group: in md a comparison (figures, then answers)")
-
-    importer = sub.add_parser("import", help="bring a JSON or TOML export back as a session")
-    importer.add_argument("file", metavar="FILE", help="an export written by `agentdeck export`")
-    importer.add_argument("--name", help="session name (default: the exported one, made unique)")
-
-    add_resume_parser(sub)
 
 
 def _size(size: float) -> str:
@@ -118,6 +91,8 @@ def open_command(args: argparse.Namespace, config: Config) -> int:
 
 
 def export_command(args: argparse.Namespace) -> int:
+    from tui.store import group_export  # imported when asked, like `import_file`: the app's start needs neither
+
     output = Path(args.output).expanduser() if args.output else None
     fmt = args.format or (output.suffix.lstrip(".").lower() if output else "md")
     if fmt not in FORMATS:
@@ -164,6 +139,8 @@ def _restore_mode(output: Path, mode: int) -> None:
 
 
 def import_command(args: argparse.Namespace) -> int:
+    from tui.store import import_file
+
     name, count = import_file(Path(args.file).expanduser(), args.name)
     print(f"agentdeck: imported {count} task{'s' if count != 1 else ''} as session {name!r}", file=sys.stderr)
     print(name)

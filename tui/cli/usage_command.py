@@ -18,17 +18,7 @@ from tui.store import SessionInfo, list_sessions, resolve, session_info
 from tui.store.usage_totals import UsageSum
 from tui.wording import money, plural
 
-GROUPINGS = ("provider", "model", "day", "session")
 COLUMNS = ("TASKS", "INPUT", "CACHED", "OUTPUT", "REASONING", "TOKENS", "ESTIMATED", "COST")
-
-
-def add_usage_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    usage = sub.add_parser("usage", help="tokens and cost across saved sessions")
-    usage.add_argument("--since", metavar="DATE", help="only tasks started on or after DATE (YYYY-MM-DD, local time)")
-    usage.add_argument("--session", metavar="NAME|PATH", help="only this session")
-    usage.add_argument("--by", choices=GROUPINGS, default="provider", help="one line per provider (default), "
-                       "provider/model, day or session")
-    usage.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
 def _since(text: str | None) -> str | None:

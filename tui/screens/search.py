@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -15,6 +14,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.safety import visible_controls
+from tui.screens.bindings import SEARCH_BINDINGS
 from tui.store import StoreError
 from tui.store.search_index import SearchHit, SearchIndex, SearchSyntaxError
 from tui.widgets.footer import DeckFooter
@@ -62,13 +62,7 @@ class SearchScreen(ModalScreen[SearchChoice | None]):
     """The index is refreshed and searched in a worker thread, so typing never waits for the disk."""
 
     CSS_PATH = "search.tcss"
-    BINDINGS = [
-        Binding("enter", "open", "Open", id="search.open", tooltip="Open the task at its first match"),
-        Binding("ctrl+r", "order", "Newest/Best", id="search.order",
-                tooltip="Order the results newest first or best match first"),
-        Binding("down", "results", "Results", show=False, id="search.results", tooltip="Move to the results"),
-        Binding("escape", "close", "Close", id="search.close", tooltip="Back to the tasks"),
-    ]
+    BINDINGS = SEARCH_BINDINGS
 
     def __init__(self, index: SearchIndex | None = None) -> None:
         super().__init__()
