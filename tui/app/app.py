@@ -200,7 +200,7 @@ class AgentDeckApp(App[int]):
         Then freeze what start-up built, so full garbage collections while tasks
         stream walk only objects made since (figures in docs/performance.md).
         """
-        self.engine.clients.prepare()
+        self.engine.prepare()
 
         gc.collect()
         gc.freeze()
