@@ -20,10 +20,11 @@ LATER = (
     "tui.cli.usage_command", "tui.cli.mcp_command",
     "tui.engine.worker_proxy", "tui.engine.worker_protocol", "tui.engine.worker_errors", "multiprocessing.connection",
     "tui.engine.mcp_servers", "tui.engine.rate_limits", "email.utils", "tui.engine.runs", "tui.engine.stream_loop",
-    "tui.engine.tool_recorder",
+    "tui.engine.tool_recorder", "tui.screens.ask", "tui.screens.confirm", "tui.screens.help", "tui.screens.approve",
+    "tui.screens.tool_calls", "tui.screens.group_actions",
 )
 """Modules only another subcommand, a key or a running task needs (search, import, a group's export, watch mode;
-the stream worker, MCP servers, refusals)."""
+the stream worker, MCP servers, refusals; each dialog)."""
 
 BEFORE_THE_APP_RUNS = f"""
 import sys
