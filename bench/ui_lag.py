@@ -99,7 +99,7 @@ async def _one_process(quick: bool, streams: int, delay_ms: float) -> dict[str, 
                 await pilot.pause(0.5)
                 screen = app.screen
                 assert isinstance(screen, MainScreen), type(screen)
-                await asyncio.to_thread(engine.clients.prepare)  # the app's warm-up: the stream worker is up
+                await asyncio.to_thread(engine.prepare)  # the app's warm-up: the stream worker is up
                 idle = await sampler.sample(idle_s)
                 prompts = [prompt(i, length=length, chunk=CHUNK, delay_ms=delay_ms) for i in range(streams)]
                 if not screen.submit(prompts):

@@ -18,12 +18,21 @@ LATER = (
     "tui.store.search_index", "tui.screens.search", "tui.store.importer", "tui.store.group_export", "tui.store.watch",
     "tui.cli.run_command", "tui.cli.resume_command", "tui.cli.search_command", "tui.cli.session_commands",
     "tui.cli.usage_command", "tui.cli.mcp_command",
+    "tui.engine.worker_proxy", "tui.engine.worker_protocol", "tui.engine.worker_errors", "multiprocessing.connection",
+    "tui.engine.mcp_servers", "tui.engine.rate_limits", "email.utils", "tui.engine.runs", "tui.engine.stream_loop",
+    "tui.engine.tool_recorder", "tui.screens.ask", "tui.screens.confirm", "tui.screens.help", "tui.screens.approve",
+    "tui.screens.tool_calls", "tui.screens.group_actions",
 )
-"""Modules only another subcommand or a key needs (search, import, a group's export, watch mode)."""
+"""Modules only another subcommand, a key or a running task needs (search, import, a group's export, watch mode;
+the stream worker, MCP servers, refusals; each dialog)."""
 
 BEFORE_THE_APP_RUNS = f"""
 import sys
+from pathlib import Path
 import tui.cli.main, tui.cli.app_command, tui.app.app, tui.cli.demo_on_demand
+from tui.config import parse_config
+from tui.engine import Engine
+Engine(parse_config({{}}, Path("config.toml"), environ={{}}))
 print(sorted(m for m in {LATER!r} if m in sys.modules))
 """
 

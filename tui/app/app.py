@@ -22,8 +22,6 @@ from tui.engine import Engine, Task, TaskEvent, TaskStatus
 from tui.engine.redact import Redactor
 from tui.safety import visible_controls
 from tui.screens.bindings import APP_BINDINGS
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.stop_report import UnexpectedStop, write_crash_log
 from tui.textual_private import drop_error_report, write_to_terminal
@@ -200,7 +198,7 @@ class AgentDeckApp(App[int]):
         Then freeze what start-up built, so full garbage collections while tasks
         stream walk only objects made since (figures in docs/performance.md).
         """
-        self.engine.clients.prepare()
+        self.engine.prepare()
 
         gc.collect()
         gc.freeze()
@@ -349,6 +347,8 @@ class AgentDeckApp(App[int]):
     # -- help and quitting ----------------------------------------------
 
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen  # dialogs' modules wait until one opens
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
@@ -407,6 +407,8 @@ class AgentDeckApp(App[int]):
         active = self._active_here()
         if active:
             question = f"Stop {active} active task{'s' if active != 1 else ''} (resumable) and switch session?"
+            from tui.screens.confirm import ConfirmScreen
+
             self.push_screen(ConfirmScreen(question, yes="Switch", no="Stay"), partial(self._switch, ref, reveal))
         else:
             await self._switch(ref, reveal, True)
@@ -441,6 +443,8 @@ class AgentDeckApp(App[int]):
             question = "1 task is still active. Stop it and quit?"
         else:
             question = f"{active} tasks are still active. Stop them and quit?"
+        from tui.screens.confirm import ConfirmScreen
+
         self.push_screen(ConfirmScreen(question, yes="Quit", no="Stay"), answer)
 
     async def on_unmount(self) -> None:

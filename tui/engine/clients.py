@@ -1,24 +1,33 @@
-"""Builds Agent Framework agents for providers; heavy imports happen on first use."""
+"""Builds Agent Framework agents for providers; heavy imports happen on first use.
+
+The stream worker's proxy, the stream loop and the MCP servers are made (and their modules imported) when
+first used, not with the factory: `agentdeck` builds its engine before its first frame, and a task runs later.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from tui.config import ProviderConfig
 from tui.engine.errors import MissingKeyError as MissingKeyError  # re-exported: raised here
 from tui.engine.errors import NoServerError as NoServerError
-from tui.engine.mcp_servers import McpServers
-from tui.engine.stream_loop import StreamLoop
 from tui.engine.task import Usage
-from tui.engine.updates import usage_of_response
-from tui.engine.worker_proxy import StreamWorker
 
 if TYPE_CHECKING:
     import openai
     from agent_framework import Agent
+
+    from tui.config_mcp import McpServerConfig
+    from tui.engine.mcp_servers import McpServers
+    from tui.engine.stream_loop import StreamLoop
+    from tui.engine.worker_proxy import StreamWorker
+
+_Part = TypeVar("_Part")
 
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 600.0
@@ -55,17 +64,46 @@ class ClientFactory:
     """
 
     def __init__(self, local_server: LocalServer | None = None, *, streams: str = "thread") -> None:
-        self.streams = StreamLoop()
-        self.worker = StreamWorker() if streams == "process" else None
-        """The stream worker process, when streams are read there (None: on `streams`)."""
-        self.mcp = McpServers({})
-        """MCP servers, used on `streams` only; the engine gives them their config."""
+        self._in_worker = streams == "process"
+        self._parts: dict[str, Any] = {}
+        self._parts_lock = threading.Lock()
+        self._mcp_configs: Mapping[str, McpServerConfig] = {}
         self._sdk_clients: dict[str, openai.AsyncOpenAI] = {}
         self._agents: OrderedDict[tuple[str, str, str | None], Agent] = OrderedDict()
         self._local_server = local_server
         self._local_url: str | None = None
         self._started_server: LocalServer | None = None
         self._local_lock = asyncio.Lock()
+
+    @property
+    def streams(self) -> StreamLoop:
+        """The loop of a thread where streams are read in this process (`streams = "thread"`) and MCP servers run."""
+        return self._part("streams", _new_stream_loop)
+
+    @property
+    def worker(self) -> StreamWorker | None:
+        """The stream worker process, when streams are read there (None: on `streams`)."""
+        return self._part("worker", _new_stream_worker) if self._in_worker else None
+
+    @property
+    def mcp(self) -> McpServers:
+        """MCP servers, used on `streams` only; the engine gives them their config (`configure_mcp`)."""
+        return self._part("mcp", lambda: _new_mcp_servers(self._mcp_configs))
+
+    def configure_mcp(self, configs: Mapping[str, McpServerConfig]) -> None:
+        self._mcp_configs = configs
+        if (servers := self._parts.get("mcp")) is not None:
+            servers.configs = configs
+
+    def _part(self, name: str, make: Callable[[], _Part]) -> _Part:
+        """The part `name`, made on first use; the warm-up thread and the app's loop may ask at once."""
+        part = self._parts.get(name)
+        if part is None:
+            with self._parts_lock:
+                part = self._parts.get(name)
+                if part is None:
+                    part = self._parts[name] = make()
+        return part
 
     async def base_url(self, provider: ProviderConfig) -> str:
         if provider.base_url is not None:
@@ -130,6 +168,8 @@ class ClientFactory:
 
     async def cancel_background_here(self, provider: ProviderConfig, response_id: str) -> Usage:
         """`cancel_background` on the loop where streams are read."""
+        from tui.engine.updates import usage_of_response
+
         sdk = await self.sdk_client(provider)
         response = await sdk.responses.cancel(response_id)
         if response.usage is None:
@@ -138,7 +178,9 @@ class ClientFactory:
 
     def prepare(self) -> None:
         """Blocking: start the stream worker (or, reading streams here, import the SDKs) now, so the first task
-        does not wait for that. This process imports `openai` either way: the worker's errors are rebuilt as its."""
+        does not wait for that. This process imports `openai` either way: the worker's errors are rebuilt as its.
+        The factory's parts are made here too, so the first task imports none of their modules on its loop."""
+        _ = (self.streams, self.mcp)
         if self.worker is None:
             from agent_framework.openai import OpenAIChatClient, OpenAIChatCompletionClient  # noqa: F401
         else:
@@ -147,11 +189,13 @@ class ClientFactory:
             self.worker.prepare()
 
     async def close(self) -> None:
-        if self.worker is not None:
-            await asyncio.to_thread(self.worker.close)
-        if self.streams.started:
-            await self.streams.run(self.close_here())
-            await self.streams.close()
+        worker: StreamWorker | None = self._parts.get("worker")
+        if worker is not None:
+            await asyncio.to_thread(worker.close)
+        streams: StreamLoop | None = self._parts.get("streams")
+        if streams is not None and streams.started:
+            await streams.run(self.close_here())
+            await streams.close()
         if self._started_server is not None:
             server, self._started_server = self._started_server, None
             await asyncio.to_thread(server.stop)
@@ -164,6 +208,24 @@ class ClientFactory:
         self._agents.clear()
         for client in clients:
             await client.close()
+
+
+def _new_stream_loop() -> StreamLoop:
+    from tui.engine.stream_loop import StreamLoop
+
+    return StreamLoop()
+
+
+def _new_stream_worker() -> StreamWorker:
+    from tui.engine.worker_proxy import StreamWorker
+
+    return StreamWorker()
+
+
+def _new_mcp_servers(configs: Mapping[str, McpServerConfig]) -> McpServers:
+    from tui.engine.mcp_servers import McpServers
+
+    return McpServers(configs)
 
 
 def _new_sdk_client(base_url: str, key: str | None) -> openai.AsyncOpenAI:

@@ -26,7 +26,7 @@ from tui.engine.groups import GroupError, Target, check_targets, latest_per_targ
 from tui.engine.limits import ConcurrencyLimit
 from tui.engine.pricing import cost_usd, price_task, prices_for
 from tui.engine.redact import Redactor
-from tui.engine.run_loop import RunLoop
+from tui.engine.run_loop import RunLoop, import_run_modules
 from tui.engine.scheduling import Scheduler
 from tui.engine.task import RESUMABLE, Task, TaskStatus, count_statuses
 from tui.engine.tool_calls import ApprovalDecision, ApprovalPolicy, ToolCall
@@ -53,7 +53,7 @@ class Engine(RunLoop):
         self.redactor = Redactor(config.secret_env_names)
         """Hides every provider's key and MCP header secret in what tasks are told (errors, notices, tool text)."""
         self.clients = clients or ClientFactory(local_server, streams=config.streams)
-        self.clients.mcp.configs = config.mcp
+        self.clients.configure_mcp(config.mcp)
         self.approval_policy = approval_policy
         """What an `approve = "ask"` server's tool gets: the operator's answer, or a fixed one when nobody is there."""
         self._tasks: dict[int, Task] = {}
@@ -377,6 +377,12 @@ class Engine(RunLoop):
     async def wait_side_jobs(self) -> None:
         if self._side_jobs:
             await asyncio.wait(self._side_jobs, timeout=5)
+
+    def prepare(self) -> None:
+        """Blocking, for a thread: import what a run needs and start the stream worker (`ClientFactory.prepare`),
+        so the first task neither waits for that nor freezes its loop importing."""
+        import_run_modules()
+        self.clients.prepare()
 
     async def aclose(self) -> None:
         await self.wait_side_jobs()

@@ -1,7 +1,9 @@
 """Running one task to a final status: its queue/run/retry loop, one attempt, and how each run ends.
 
 A mixin of `Engine`, kept apart so the engine's task-management API reads on its own; it works on the
-engine's state, declared below for readers and type checkers.
+engine's state, declared below for readers and type checkers. What only a run needs (streaming, tools,
+refusals, the stream worker's errors) is imported by `import_run_modules`, not with the engine: `agentdeck`
+builds its engine before its first frame.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui.config import Config, ProviderConfig
 from tui.engine.approvals import Approvals
@@ -19,19 +21,17 @@ from tui.engine.clients import ClientFactory, MissingKeyError, NoServerError
 from tui.engine.errors import Failure, describe_failure
 from tui.engine.events import ProgressThrottle
 from tui.engine.limits import Slot
-from tui.engine.mcp_servers import McpStartError, ToolNameClash
 from tui.engine.pricing import price_task
-from tui.engine.rate_limits import refusal
 from tui.engine.redact import Redactor
 from tui.engine.retention import settle
-from tui.engine.runs import RunPlan, plan_run, stream_once
 from tui.engine.scheduling import CUT_MESSAGE, Scheduler, StreamCut, TaskSlot
 from tui.engine.stalls import IdleWatch, mark_output
 from tui.engine.task import Task, TaskStatus
 from tui.engine.tool_calls import ApprovalPolicy, ToolCall, ToolCallStatus
-from tui.engine.tool_recorder import ToolRecorder
 from tui.engine.usage_meter import UsageMeter
-from tui.engine.worker_errors import WorkerStopped
+
+if TYPE_CHECKING:
+    from tui.engine.runs import RunPlan
 
 log = logging.getLogger("agentdeck.engine")
 _T = TypeVar("_T")
@@ -103,6 +103,10 @@ class RunLoop:
 
     async def _run_started(self, task: Task, slot: TaskSlot) -> tuple[float, str] | None:
         """Run once; a refusal to wait out or a drop to continue gives (seconds, why) to run again after."""
+        from tui.engine.mcp_servers import McpStartError, ToolNameClash
+        from tui.engine.runs import plan_run
+        from tui.engine.worker_errors import WorkerStopped
+
         spec = self.config.provider(task.provider)
         plan = plan_run(task)
         self._begin(task)
@@ -146,6 +150,8 @@ class RunLoop:
         self, task: Task, spec: ProviderConfig, slot: TaskSlot, exc: Exception
     ) -> tuple[float, str] | None:
         """Wait out a refusal, continue a dropped stream (`auto_continue`), or end the task."""
+        from tui.engine.rate_limits import refusal
+
         refused = refusal(exc, slot.retries, output_seen=task.chars > 0)
         if refused is not None and slot.retries < spec.max_retries:
             slot.retries += 1
@@ -168,6 +174,9 @@ class RunLoop:
         return None
 
     async def _attempt(self, task: Task, spec: ProviderConfig, plan: RunPlan, slot: Slot) -> None:
+        from tui.engine.runs import plan_run, stream_once
+        from tui.engine.tool_recorder import ToolRecorder
+
         recorder = ToolRecorder(task, self.redactor, self._tool_changed, self._changed, self.approvals, slot)
         hooks: dict[str, Any] = {
             "on_text": self._throttle.touch, "on_tool": recorder.apply, "policy": self.approval_policy,
@@ -244,6 +253,15 @@ class RunLoop:
         job = asyncio.create_task(cancel())
         self._side_jobs.add(job)
         job.add_done_callback(self._side_jobs.discard)
+
+
+def import_run_modules() -> None:
+    """Blocking: import what running a task needs, which the engine leaves until then (for a warm-up thread)."""
+    import tui.engine.mcp_servers  # noqa: F401
+    import tui.engine.rate_limits  # noqa: F401
+    import tui.engine.runs  # noqa: F401
+    import tui.engine.tool_recorder  # noqa: F401
+    import tui.engine.worker_errors  # noqa: F401
 
 
 def _seconds(value: float | None) -> str:

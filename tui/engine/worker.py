@@ -197,7 +197,7 @@ class Worker:
     def _handle(self, command: object) -> None:
         if isinstance(command, StartRun):
             if command.mcp is not None and command.mcp != self._clients.mcp.configs:
-                self._clients.mcp.configs = command.mcp
+                self._clients.configure_mcp(command.mcp)
             self._runs[command.run_id] = asyncio.create_task(self._run(command))
         elif isinstance(command, CancelRun):
             run = self._runs.get(command.run_id)

@@ -13,7 +13,6 @@ from tui.config import ConfigError
 from tui.engine import AttachmentError, Engine, EngineError, Task, TaskEvent, TaskStatus
 from tui.engine.pricing import UsageTotal
 from tui.screens.bindings import TASK_BINDINGS
-from tui.screens.confirm import ConfirmScreen
 from tui.screens.main_keys import MainScreenKeys
 from tui.screens.task_actions import TaskActions
 from tui.screens.tool_actions import ToolActions
@@ -257,6 +256,8 @@ class MainScreen(MainScreenKeys):
                 self.submit(event.lines)
             else:
                 self.prompt.paste_text(event.text)
+
+        from tui.screens.confirm import ConfirmScreen  # dialogs' modules wait until one opens
 
         question = f"You pasted {count} lines. Run them as {count} separate tasks, one per line?"
         self.app.push_screen(ConfirmScreen(question, yes=f"Run {count} tasks", no="Paste as one prompt"), answer)

@@ -17,7 +17,6 @@ from textual.widgets import Input
 from tui.engine import Engine, Task
 from tui.engine.stalls import is_stalled
 from tui.screens.bindings import TASK_BINDINGS
-from tui.screens.help import HelpScreen
 from tui.screens.task_actions import READ_ONLY_ACTIONS, TaskActions
 from tui.screens.tool_actions import TOOL_ACTIONS, ToolActions
 from tui.widgets.next_task_bar import NextTaskBar
@@ -106,6 +105,8 @@ class MainScreenKeys(Screen[None]):
         self.set_focus(self.prompt)
 
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen  # dialogs' modules wait until one opens
+
         self.app.push_screen(HelpScreen())
 
     def action_grid(self) -> None:

@@ -5,21 +5,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from textual.app import App
 
 from tui.config import MAX_CONCURRENCY
 from tui.engine import RESUMABLE, AttachmentError, Engine, EngineError, Task, TaskStatus
 from tui.engine.attachments import Attachment, read_attachment
-from tui.screens.ask import AskScreen
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.deck import Deck
-from tui.screens.group_actions import ask_several_models, follow_up_group, retry_group_or_member
 from tui.timeouts import timeout_answer
 from tui.widgets.formatting import duration, one_line, plural, timeout_label
 from tui.widgets.next_task_bar import NextTaskBar
 from tui.widgets.task_table import Clock, TaskTable
+
+if TYPE_CHECKING:
+    from tui.screens.deck import Deck
 
 
 def _left(task: Task, elapsed: float) -> str:
@@ -85,7 +84,18 @@ class TaskActions:
     @property
     def deck(self) -> Deck:
         """The app's agentdeck side: its session and its task workers."""
-        return cast(Deck, self._host.app)
+        return cast("Deck", self._host.app)
+
+    def _ask(self, answered: Callable[[str | None], None], title: str, hint: str, **options: Any) -> None:
+        """Open an `AskScreen`; dialogs' modules are imported when one first opens, not before the first frame."""
+        from tui.screens.ask import AskScreen
+
+        self._app.push_screen(AskScreen(title, hint, **options), answered)
+
+    def _confirm(self, answered: Callable[[bool | None], None], question: str, *, yes: str, no: str) -> None:
+        from tui.screens.confirm import ConfirmScreen
+
+        self._app.push_screen(ConfirmScreen(question, yes=yes, no=no), answered)
 
     @property
     def table(self) -> TaskTable:
@@ -121,6 +131,8 @@ class TaskActions:
             self.fail(exc)
 
     def action_ask_several(self) -> None:
+        from tui.screens.group_actions import ask_several_models
+
         ask_several_models(self._app, self.engine, self._host.next_task)
 
     def action_cancel(self) -> None:
@@ -141,7 +153,7 @@ class TaskActions:
 
         which = "the" if active == 1 else "all"
         question = f"Cancel {which} {plural(active, 'queued or running task')}? Their text so far is kept."
-        self._app.push_screen(ConfirmScreen(question, yes="Cancel them", no="Keep running"), answered)
+        self._confirm(answered, question, yes="Cancel them", no="Keep running")
 
     def action_timeout(self) -> None:
         task = self.selected
@@ -171,16 +183,16 @@ class TaskActions:
                 return
             self._app.notify(f"Task #{task.id}: {timeout_label(task.timeout)}.")
 
-        self._app.push_screen(
-            AskScreen(f"Timeout of task #{task.id}", hint, value=value, placeholder="e.g. 300 or +60", check=problem),
-            answered,
-        )
+        title = f"Timeout of task #{task.id}"
+        self._ask(answered, title, hint, value=value, placeholder="e.g. 300 or +60", check=problem)
 
     def action_follow_up(self) -> None:
         task = self.selected
         if task is None or not self.can("follow_up"):
             return
         if task.group is not None:
+            from tui.screens.group_actions import follow_up_group
+
             follow_up_group(self._app, self.engine, task, self._start_all)
             return
 
@@ -190,14 +202,15 @@ class TaskActions:
             self._start(lambda: self.engine.follow_up(task.id, answer))
 
         hint = f"Asked in the same conversation, after #{task.id}: {one_line(task.prompt, 50)}"
-        ask = AskScreen(f"Follow-up to task #{task.id}", hint, placeholder="Your next question")
-        self._app.push_screen(ask, answered)
+        self._ask(answered, f"Follow-up to task #{task.id}", hint, placeholder="Your next question")
 
     def action_retry(self) -> None:
         task = self.selected
         if task is None:
             return
         if task.group is not None:
+            from tui.screens.group_actions import retry_group_or_member
+
             retry_group_or_member(self._app, self.engine, task, self._start_all)
             return
         self._start(lambda: self.engine.retry(task.id))
@@ -241,7 +254,7 @@ class TaskActions:
                 self.fail(exc)
 
         question = f"Delete task #{task.id} ({one_line(task.prompt, 40)}) and its output?"
-        self._app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)
+        self._confirm(answered, question, yes="Delete", no="Keep")
 
     def action_attach(self) -> None:
         """The file is read while the dialog is open: a bad path is explained there, ready to be corrected."""
@@ -267,8 +280,7 @@ class TaskActions:
                 self._host.next_task.add_attachment(str(read[-1].path))
                 self._app.notify(f"Attached {read[-1].path.name} to the next prompt.", markup=False)
 
-        ask = AskScreen("Attach a file", hint, placeholder="~/notes/report.md", check=problem)
-        self._app.push_screen(ask, attached)
+        self._ask(attached, "Attach a file", hint, placeholder="~/notes/report.md", check=problem)
 
     def action_concurrency(self) -> None:
         def problem(text: str) -> str | None:
@@ -281,14 +293,12 @@ class TaskActions:
                 self.engine.set_concurrency(int(answer))
                 self._host.show_counts()
 
-        self._app.push_screen(
-            AskScreen(
-                "Tasks streaming at once",
-                "More tasks wait as queued; raising the limit starts them at once.",
-                value=str(self.engine.concurrency),
-                check=problem,
-            ),
+        self._ask(
             answered,
+            "Tasks streaming at once",
+            "More tasks wait as queued; raising the limit starts them at once.",
+            value=str(self.engine.concurrency),
+            check=problem,
         )
 
     def action_provider_concurrency(self, provider: str) -> None:
@@ -305,12 +315,10 @@ class TaskActions:
                 self.engine.scheduler.set_provider_concurrency(provider, int(answer) if answer else None)
                 self._host.show_counts()
 
-        self._app.push_screen(
-            AskScreen(
-                f"Tasks of {provider} streaming at once",
-                f"Under the global limit ({self.engine.concurrency}); empty: no limit of its own.",
-                value=str(lanes.configured or ""),
-                check=problem,
-            ),
+        self._ask(
             answered,
+            f"Tasks of {provider} streaming at once",
+            f"Under the global limit ({self.engine.concurrency}); empty: no limit of its own.",
+            value=str(lanes.configured or ""),
+            check=problem,
         )

@@ -7,9 +7,7 @@ from textual.widget import Widget
 from tui.engine import EngineError, Task, TaskEvent, TaskStatus
 from tui.engine.events import EventKind
 from tui.engine.tool_calls import ApprovalDecision, ToolCall, ToolCallStatus
-from tui.screens.approve import ApproveScreen
 from tui.screens.task_actions import ActionHost, TaskActions
-from tui.screens.tool_calls import ToolCallsScreen
 from tui.widgets.formatting import one_line
 from tui.widgets.prompt_box import PromptBox
 from tui.widgets.tool_call_text import APPROVE_KEY
@@ -112,15 +110,19 @@ class ToolActions:
             if task.status is TaskStatus.WAITING:
                 self.ask_approval(task, answered_ids | {call.call_id})
 
+        from tui.screens.approve import ApproveScreen  # dialogs' modules wait until one opens
+
         app.push_screen(ApproveScreen(task.id, task.prompt, call), answered)
 
     def action_tool_calls(self, call_id: str | None = None) -> None:
         task = self._tasks.selected
         if task is not None and task.tool_calls:
-            self._host.app.push_screen(ToolCallsScreen(task, call_id))
+            self.show_calls(task.id, call_id)
 
     def show_calls(self, task_id: int | None, call_id: str | None) -> None:
         """A clicked call: every call of its task, that one in view."""
+        from tui.screens.tool_calls import ToolCallsScreen
+
         task = self.engine.find(task_id)
         if task is not None:
             self._host.app.push_screen(ToolCallsScreen(task, call_id))
