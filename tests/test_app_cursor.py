@@ -96,6 +96,7 @@ async def test_a_held_arrow_key_shows_no_row_in_the_pane_until_the_cursor_pauses
         shown = set()
         for _ in tasks[1:]:
             table.action_cursor(1)
+            screen._tick_table()  # the 4 Hz tick may land before the screen has heard of the move
             await asyncio.sleep(0.03)  # a key repeat
             shown.add(pane.task_id)
             assert pane.busy, "the pane is about to change: helpers waiting for it must wait"

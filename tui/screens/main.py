@@ -164,7 +164,9 @@ class MainScreen(MainScreenKeys):
         self.table.sync(dirty)
         self.show_counts()
         self.tools.announce_questions()
-        self.highlight = self._highlight_now(self.highlight.task_id)
+        # The table's row, not the last Highlighted message's: a tick between a cursor move and its message
+        # would otherwise show that row at once (a held key's first row, in full).
+        self.highlight = self._highlight_now(self.table.selected_id)
         if self.pane_ids() != self.output.shown_ids and not self._layout_running and self._preview_timer is None:
             # a task started or ended (grid), the shown one was deleted, or the cursor moved (a preview then)
             self.layout_panes(preview=self._settle_timer is not None)
