@@ -98,11 +98,13 @@ def main_screen(app: App[Any]) -> MainScreen:
 
 
 async def wait_for(pilot: Pilot[int], condition: Callable[[], object], timeout: float = 10.0) -> None:
-    """Let the app run until `condition()` is true; fail with the condition's name after `timeout`."""
+    """Let the app run until `condition()` is true; fail after `timeout` with its name and the screen as the user sees it."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {getattr(condition, '__name__', condition)}")
+            name = getattr(condition, "__name__", condition)
+            screen = "\n".join(line.rstrip() for line in screen_lines(pilot.app))  # type: ignore[arg-type]
+            raise AssertionError(f"timed out waiting for {name}; the screen:\n{screen}")
         await pilot.pause(0.05)
 
 

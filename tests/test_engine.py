@@ -13,6 +13,7 @@ from tests.engine_helpers import cancel_and_wait, continue_to_the_end, run_one, 
 from tui.demo.script import expected_answer
 from tui.engine import AttachmentError, Engine, EngineError, EventKind, TaskEvent, TaskStatus
 from tui.engine.errors import cause_chain, caused_by
+from tui.engine.limits import ConcurrencyLimit
 
 
 def stats(server: Any) -> dict[str, Any]:
@@ -133,6 +134,20 @@ async def test_cancel_all_and_queued_tasks(demo_url: str) -> None:
     await asyncio.gather(*runners, return_exceptions=True)
     await engine.aclose()
     assert {t.status for t in tasks} == {TaskStatus.CANCELLED}
+
+
+async def test_a_queued_task_cancelled_as_its_place_frees_up_ends_cancelled() -> None:
+    """`cancel_all` cancels the running task and the queued ones at once: the running one's place can free up
+    before a queued one sees its cancellation, which must still end it `cancelled`, never stuck `queued`."""
+    limit = ConcurrencyLimit(1)
+    await limit.acquire()
+    queued = asyncio.create_task(limit.acquire())
+    await asyncio.sleep(0)
+    queued.cancel()
+    limit.release()
+    with pytest.raises(asyncio.CancelledError):
+        await queued
+    assert (limit.active, limit.waiting) == (0, 0)
 
 
 async def test_401_fails_fast_with_a_clear_message(engine: Engine) -> None:

@@ -33,7 +33,7 @@ class ConcurrencyLimit:
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self.release()
-            else:
+            elif waiter in self._waiters:  # `_wake` drops a cancelled waiter it passes, before this runs
                 self._waiters.remove(waiter)
             raise
 
