@@ -98,7 +98,7 @@ def main_screen(app: App[Any]) -> MainScreen:
 
 
 async def wait_for(pilot: Pilot[int], condition: Callable[[], object], timeout: float = 10.0) -> None:
-    """Let the app run until `condition()` is true; fail after `timeout` with its name and the screen as the user sees it."""
+    """Let the app run until `condition()` is true; after `timeout`, fail with its name and the screen."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
