@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from textual.app import App, ComposeResult
 from textual.widgets import Markdown
 
+from tests.app_helpers import screen_lines
 from tui.demo.script import expected_answer
+from tui.engine.tool_calls import ToolCall
 from tui.widgets.markdown_body import FENCE, PART_CHARS, MarkdownBody
 
 FRAGMENT = 120
@@ -54,3 +56,18 @@ async def test_a_code_block_with_blank_lines_is_never_cut_into_two_parts() -> No
         parts = _sources(body)
         assert len(parts) > 1 and "".join(parts) == answer
         assert all(len(FENCE.findall(part)) % 2 == 0 for part in parts), [len(p) for p in parts]
+
+
+async def test_a_short_answer_after_a_tool_call_is_drawn_from_the_top_of_the_pane() -> None:
+    """Textual's anchor scrolls a body shorter than its view above the top (textual#6652); it must not show."""
+    app = _BodyApp()
+    async with app.run_test(size=(100, 25)) as pilot:
+        body = app.query_one(MarkdownBody)
+        await body.load("")
+        await body.add_call(ToolCall("c1", "clock", "demo", "{}", offset=0), "The time is noon.")
+        await pilot.pause()
+        await pilot.pause()
+        lines = screen_lines(app)  # type: ignore[arg-type]
+        assert "⚙ clock" in lines[0] + lines[1], lines[:3]
+        assert any("The time is noon." in line for line in lines[:10])
+        assert body.following, "nothing to scroll: the body follows new text"

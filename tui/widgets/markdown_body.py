@@ -7,6 +7,7 @@ import re
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.geometry import Offset
 from textual.widget import Widget
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownStream
@@ -57,7 +58,20 @@ class MarkdownBody(VerticalScroll):
 
     @property
     def following(self) -> bool:
-        return self.scroll_y >= self.max_scroll_y - 1
+        """At the end, or the text is shorter than the view (nothing to scroll: new text stays in view)."""
+        return self.max_scroll_y == 0 or self.scroll_y >= self.max_scroll_y - 1
+
+    @property
+    def scroll_offset(self) -> Offset:
+        """Never above the top, where Textual's anchor can put a body shorter than its view (textual#6652).
+
+        The anchor sets `scroll_y` to the content's bottom less the view's
+        height, unchecked: a short answer after a tool call (its documents have
+        no minimum height) was drawn against the pane's bottom edge, or, when
+        the value went stale, out of sight, leaving the pane blank.
+        """
+        offset = super().scroll_offset
+        return offset if offset.y >= 0 else Offset(offset.x, 0)
 
     def _last_document(self) -> Markdown:
         return self.query_children(Markdown).last()
