@@ -2,8 +2,11 @@
 
 `rate_limited_batch_ratio` = the batch's wall time ÷ the ideal: tasks ÷ 4 lanes × one
 task's time, where one task's time is measured in the same run as 4 tasks streaming at
-once without any refusal. The engine is not told the provider's limit (global
-concurrency 16, no per-provider `concurrency`): its lanes must learn it from the 429s.
+once without any refusal. Each batch's engine starts its stream worker and runs one short
+task before the clock starts, as a session's engine has, or the ideal would count a worker
+start and a first connection per 4 tasks.
+The engine is not told the provider's limit (global concurrency 16, no per-provider
+`concurrency`): its lanes must learn it from the 429s.
 Every task must end `done`.
 """
 
@@ -39,6 +42,8 @@ async def _batch(base_url: str, count: int, concurrency: int, first: int) -> flo
     engine = Engine(_config(base_url, concurrency))
     try:
         await engine.clients.sdk_client(engine.config.provider(PROVIDER))
+        await asyncio.to_thread(engine.prepare)
+        await engine.run_task(engine.add_task(prompt(first + count, length=12), provider=PROVIDER))
         tasks = [
             engine.add_task(prompt(first + i, length=LENGTH, delay_ms=DELAY_MS), provider=PROVIDER)
             for i in range(count)
