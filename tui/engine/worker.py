@@ -7,14 +7,17 @@ their own process, and the UI process gets each run's text and tool events
 coalesced, one message per `BATCH_INTERVAL_S` for all runs together.
 
 Run as `python -m tui.engine.worker COMMANDS_FD NEWS_FD` by `worker_proxy`.
-It never writes to the terminal (its stderr is /dev/null) and exits when the
-command pipe closes, which is also what happens when the UI process dies.
+It never writes to the terminal: its stderr is a pipe the UI process drains,
+where a crash leaves its traceback, or with `faulthandler` the stack of a fatal
+signal. It exits when the command pipe closes, which is also what happens when
+the UI process dies.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ctypes
+import faulthandler
 import os
 import signal
 import sys
@@ -253,6 +256,7 @@ class Worker:
 
 
 def main(argv: list[str]) -> None:
+    faulthandler.enable()  # a segfault in a C extension (SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL) says where
     commands_fd, news_fd = int(argv[0]), int(argv[1])
     for fd in (commands_fd, news_fd):
         os.set_inheritable(fd, False)  # an MCP server holding the news pipe would hide this process's death

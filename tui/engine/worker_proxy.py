@@ -6,8 +6,11 @@ in-process stream loop. A worker that dies ends its runs with `WorkerStopped`;
 the next run starts a new one.
 
 `subprocess.Popen` of `python -m tui.engine.worker` rather than multiprocessing:
-the child's stdio is /dev/null (the TUI owns the terminal), only the two pipes
-are passed to it, and it does not re-import the app's `__main__`.
+the child's stdin and stdout are /dev/null (the TUI owns the terminal), only
+the two pipes are passed to it, and it does not re-import the app's `__main__`.
+Its stderr is a pipe whose last lines are kept here, in memory only: a worker
+that dies says why in the `WorkerStopped` message (a traceback's last line,
+faulthandler's "Fatal Python error: ...").
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ import os
 import subprocess
 import sys
 import threading
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from tui.engine.feed import StreamFeed, ToolEvent
 from tui.engine.tool_calls import ApprovalDecision
@@ -38,6 +42,7 @@ from tui.engine.worker_protocol import (
     RunNews,
     StartRun,
 )
+from tui.safety import one_line
 
 if TYPE_CHECKING:
     from tui.config import ProviderConfig
@@ -47,7 +52,52 @@ if TYPE_CHECKING:
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 6.0
 """The worker's own stop takes at most 5 s (MCP servers closing); then it is killed."""
+STDERR_TAIL_LINES = 20
+STDERR_LINE_CHARS = 300
+STDERR_SETTLE_S = 1.0
+"""How long a dead worker's last stderr lines may take to be read before its runs are ended without them."""
+LAST_WORDS_CHARS = 200
 _SOURCE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+class StderrTail:
+    """The worker's last stderr lines, read on a daemon thread so a chatty worker never blocks on a full pipe.
+
+    Memory stays bounded: a few lines, each cut, and the rest of an over-long line skipped unread into memory.
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._lock = threading.Lock()
+        self._lines: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
+        self._fatal: str | None = None
+        """faulthandler's "Fatal Python error: ..." line: the stack it dumps next is longer than the tail."""
+        self._drain = threading.Thread(target=self._read, args=(stream,), name="agentdeck-worker-stderr", daemon=True)
+        self._drain.start()
+
+    def _read(self, stream: IO[bytes]) -> None:
+        with stream:
+            continued = False
+            while chunk := stream.readline(STDERR_LINE_CHARS * 4):
+                if not continued:
+                    line = chunk.decode("utf-8", "replace").rstrip()[:STDERR_LINE_CHARS]
+                    with self._lock:
+                        if line.startswith("Fatal Python error:"):
+                            self._fatal = line
+                        self._lines.append(line)
+                continued = not chunk.endswith(b"\n")
+
+    def last_words(self, *, signalled: bool, settle: float = STDERR_SETTLE_S) -> str | None:
+        """After the worker exited: its fatal error, else (not killed by a signal) its last unindented line.
+
+        A traceback ends with its exception's line. A signal other than a fatal one (faulthandler's) comes
+        from outside, `kill -9`, the OOM killer: what the worker wrote before is not why it died.
+        """
+        self._drain.join(settle)
+        with self._lock:
+            if self._fatal is not None or signalled:
+                return self._fatal
+            lines = list(self._lines)
+        return next((line for line in reversed(lines) if line and not line[0].isspace()), None)
 
 
 @dataclass
@@ -68,12 +118,15 @@ class _Process:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "tui.engine.worker", str(commands_read), str(news_write)],
                 pass_fds=(commands_read, news_write), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, env=environ,
+                stderr=subprocess.PIPE, env=environ,
             )
         finally:
             os.close(commands_read)
             os.close(news_write)
         self.pid = self.process.pid
+        assert self.process.stderr is not None
+        self._stderr = StderrTail(self.process.stderr)
+        self._closing = False
         self._commands = Channel(commands_write, writable=True)
         self._news = Channel(news_read, writable=False)
         self._lock = threading.Lock()
@@ -124,6 +177,7 @@ class _Process:
 
     def close(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """Ask the worker to stop, kill it if it does not in time, and wait for the reader to end its runs."""
+        self._closing = True
         self.send(Close())
         self._commands.close()
         try:
@@ -196,9 +250,9 @@ class _Process:
         except subprocess.TimeoutExpired:
             self.process.kill()
             code = self.process.wait()
-        if code < 0:
-            return f"killed by signal {-code}"
-        return f"exit status {code}"
+        how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+        words = None if self._closing else self._stderr.last_words(signalled=code < 0)
+        return f"{how}: {one_line(words, LAST_WORDS_CHARS)}" if words else how
 
     def _end_all(self, why: WorkerStopped) -> None:
         with self._lock:
