@@ -68,12 +68,12 @@ class UsageTotal:
         return cls(tokens, math.fsum(costs) if costs else None, estimated, counted)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Share:
     """One task's part of a total, as it was when counted."""
 
     tokens: int
-    cost: Fraction | None
+    cost: float | None
     estimated: bool
 
     @classmethod
@@ -81,13 +81,13 @@ class _Share:
         """None when the usage has no counts (such a task is not in the total, as in `UsageTotal.of`)."""
         if usage.total_tokens is None and usage.input_tokens is None and usage.output_tokens is None:
             return None
-        return cls(usage.tokens, None if usage.cost_usd is None else Fraction(usage.cost_usd), usage.estimated)
+        return cls(usage.tokens, usage.cost_usd, usage.estimated)
 
 
 @dataclass
 class _Sum:
-    """Shares added and taken back exactly: the cost as a fraction never drifts, so the total reads as a full
-    sum (`math.fsum`, correctly rounded) of the same tasks would."""
+    """Shares added and taken back exactly: the cost, summed as a fraction, never drifts, so the total reads as a
+    full sum (`math.fsum`, correctly rounded) of the same tasks would."""
 
     tokens: int = 0
     cost: Fraction = Fraction(0)
@@ -100,7 +100,7 @@ class _Sum:
         self.tasks += sign
         self.estimated += sign * share.estimated
         if share.cost is not None:
-            self.cost += sign * share.cost
+            self.cost += sign * Fraction(share.cost)
             self.priced += sign
 
     def total(self) -> UsageTotal:

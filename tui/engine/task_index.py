@@ -26,10 +26,9 @@ class TaskIndex:
         self._final = RunningTotal()
 
     def add(self, task: Task) -> None:
-        """Index a task the engine now holds (in place of another with its id)."""
-        self._by_status[task.status][task.id] = task
+        """Index a task the engine now holds (the engine has discarded another with its id)."""
         task.status_listener = self._moved
-        self.usage_changed(task)
+        self._moved(task, None)
 
     def discard(self, task: Task) -> None:
         if self._by_status[task.status].pop(task.id, None) is task:
@@ -40,17 +39,16 @@ class TaskIndex:
         if before is not None:
             self._by_status[before].pop(task.id, None)
         self._by_status[task.status][task.id] = task
-        self.usage_changed(task)
+        if task.status.is_final:
+            self._final.count(task)
+        else:  # continued: summed with the active ones now
+            self._final.forget(task.id)
 
     def usage_changed(self, task: Task) -> None:
         """The task's usage may have changed (its run settled, a cancelled response reported what it used,
         a watched session's task was read again): a final one is counted again."""
-        if self._by_status[task.status].get(task.id) is not task:  # not (or no longer) the engine's
-            return
-        if task.status.is_final:
+        if task.status.is_final and self._by_status[task.status].get(task.id) is task:
             self._final.count(task)
-        else:
-            self._final.forget(task.id)
 
     def by_status(self, *statuses: TaskStatus) -> list[Task]:
         """Tasks in any of these statuses, oldest (lowest id) first."""
