@@ -69,7 +69,8 @@ def count_statuses(tasks: Iterable[Task]) -> Counter[TaskStatus]:
 
 
 StatusListener = Callable[["Task", "TaskStatus | None"], None]
-"""Told of a task's status change, with the status before (None as the task is made); `Task.status_listener`."""
+"""Told of a task's status change, with the status before: a task's `status_listener` attribute, set by the engine
+that holds it (not a field: never saved or compared)."""
 
 
 class _StatusSetter:
