@@ -81,9 +81,10 @@ class _StatusSetter:
     """
 
     def __set__(self, task: Task, status: TaskStatus) -> None:
-        before = task.__dict__.get("status")
-        task.__dict__["status"] = status
-        listener: StatusListener | None = task.__dict__.get("status_listener")
+        values = task.__dict__
+        before = values.get("status")
+        values["status"] = status
+        listener: StatusListener | None = values.get("status_listener")
         if listener is not None and before is not status:
             listener(task, before)
 
