@@ -24,11 +24,12 @@ from tui.engine.clients import ClientFactory, LocalServer
 from tui.engine.events import EventKind, Observer, ProgressThrottle, TaskEvent
 from tui.engine.groups import GroupError, Target, check_targets, latest_per_target, members, new_group_id
 from tui.engine.limits import ConcurrencyLimit
-from tui.engine.pricing import cost_usd, price_task, prices_for
+from tui.engine.pricing import UsageTotal, cost_usd, price_task, prices_for
 from tui.engine.redact import Redactor
 from tui.engine.run_loop import RunLoop, import_run_modules
 from tui.engine.scheduling import Scheduler
-from tui.engine.task import RESUMABLE, Task, TaskStatus, count_statuses
+from tui.engine.task import RESUMABLE, Task, TaskStatus
+from tui.engine.task_index import TaskIndex
 from tui.engine.tool_calls import ApprovalDecision, ApprovalPolicy, ToolCall
 from tui.engine.usage_meter import UsageMeter
 from tui.timeouts import check_timeout
@@ -59,6 +60,7 @@ class Engine(RunLoop):
         self._tasks: dict[int, Task] = {}
         self.tasks: Mapping[int, Task] = MappingProxyType(self._tasks)
         """Every task by id, read-only: tasks come and go through the engine's methods, which tell observers."""
+        self._index = TaskIndex()
         self._ids = count(1)
         self._observers: list[Observer] = []
         self._limit = ConcurrencyLimit(config.concurrency)
@@ -87,6 +89,7 @@ class Engine(RunLoop):
         return lambda: self._observers.remove(observer)
 
     def _emit(self, kind: EventKind, task: Task, call: ToolCall | None = None) -> None:
+        self._index.usage_changed(task)  # every change of a task's usage is told (and made before it is told)
         event = TaskEvent(kind, task, call)
         for observer in list(self._observers):
             try:
@@ -97,9 +100,9 @@ class Engine(RunLoop):
     def publish(self, event: TaskEvent) -> None:
         """Relay an event that happened elsewhere (a watched session written by another process)."""
         if event.kind is EventKind.ADDED:
-            self._tasks[event.task.id] = event.task
+            self._hold(event.task)
         elif event.kind is EventKind.REMOVED:
-            self._tasks.pop(event.task.id, None)
+            self._let_go(event.task)
         self._emit(event.kind, event.task, event.call)
 
     def _emit_progress(self, task: Task) -> None:
@@ -126,10 +129,23 @@ class Engine(RunLoop):
     def adopt(self, tasks: Iterable[Task]) -> None:
         """Take over tasks loaded from a saved session, keeping their ids."""
         for task in tasks:
-            self._tasks[task.id] = task
             if task.usage.cost_usd is None:  # saved before prices were set, or by an older agentdeck
                 price_task(task, self.config.providers.get(task.provider))
+            self._hold(task)
         self._ids = count(max(self.tasks, default=0) + 1)
+
+    def _hold(self, task: Task) -> None:
+        """The one way in: the task joins `tasks` and the index of statuses (in place of another with its id)."""
+        held = self._tasks.get(task.id)
+        if held is not None and held is not task:
+            self._index.discard(held)
+        self._tasks[task.id] = task
+        self._index.add(task)
+
+    def _let_go(self, task: Task) -> None:
+        if self._tasks.get(task.id) is task:
+            del self._tasks[task.id]
+            self._index.discard(task)
 
     def add_task(
         self,
@@ -179,7 +195,7 @@ class Engine(RunLoop):
             task.request_text = like.request_text
             task.base_session = like.base_session
             task.parent_id = like.parent_id
-        self._tasks[task.id] = task
+        self._hold(task)
         self._emit(EventKind.ADDED, task)
         return task
 
@@ -257,7 +273,7 @@ class Engine(RunLoop):
         task = self.get(task_id)
         if task.status.is_active:
             raise EngineError(f"task {task_id} is {task.status}; cancel it first")
-        del self._tasks[task_id]
+        self._let_go(task)
         self._throttle.forget(task)
         self.approvals.forget(task_id)
         self._emit(EventKind.REMOVED, task)
@@ -276,8 +292,8 @@ class Engine(RunLoop):
         return None if task_id is None else self._tasks.get(task_id)
 
     def by_status(self, *statuses: TaskStatus) -> list[Task]:
-        """Tasks in any of these statuses, oldest first."""
-        return [task for task in self._tasks.values() if task.status in statuses]
+        """Tasks in any of these statuses, oldest first; read from the index, not a scan of every task."""
+        return self._index.by_status(*statuses)
 
     @property
     def running(self) -> list[Task]:
@@ -289,7 +305,11 @@ class Engine(RunLoop):
         return self.by_status(TaskStatus.QUEUED, TaskStatus.RUNNING, TaskStatus.WAITING)
 
     def counts(self) -> Counter[TaskStatus]:
-        return count_statuses(self._tasks.values())
+        return self._index.counts()
+
+    def usage_total(self) -> UsageTotal:
+        """The tokens and cost of every task, as `UsageTotal.of(tasks)` sums them, at the cost of the active ones."""
+        return self._index.usage_total()
 
     def cost_of(self, task: Task) -> float | None:
         """USD the task has cost (estimated usage included, a running task's by its text so far); None when its

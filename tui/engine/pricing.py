@@ -8,8 +8,10 @@ input at `price_input`, all output at `price_output`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 
 from tui.config import ProviderConfig
 from tui.config_prices import Prices
@@ -50,9 +52,9 @@ class UsageTotal:
 
     @classmethod
     def of(cls, tasks: Iterable[Task]) -> UsageTotal:
-        """One plain pass (the app's header sums every task four times a second)."""
-        tokens = counted = priced = 0
-        cost = 0.0
+        """One plain pass over every task (`RunningTotal` keeps one up to date instead)."""
+        tokens = counted = 0
+        costs: list[float] = []
         estimated = False
         for task in tasks:
             usage = task.usage
@@ -62,6 +64,83 @@ class UsageTotal:
             tokens += usage.tokens
             estimated = estimated or usage.estimated
             if usage.cost_usd is not None:
-                cost += usage.cost_usd
-                priced += 1
-        return cls(tokens, cost if priced else None, estimated, counted)
+                costs.append(usage.cost_usd)
+        return cls(tokens, math.fsum(costs) if costs else None, estimated, counted)
+
+
+@dataclass(frozen=True, slots=True)
+class _Share:
+    """One task's part of a total, as it was when counted."""
+
+    tokens: int
+    cost: float | None
+    estimated: bool
+
+    @classmethod
+    def of(cls, usage: Usage) -> _Share | None:
+        """None when the usage has no counts (such a task is not in the total, as in `UsageTotal.of`)."""
+        if usage.total_tokens is None and usage.input_tokens is None and usage.output_tokens is None:
+            return None
+        return cls(usage.tokens, usage.cost_usd, usage.estimated)
+
+
+@dataclass
+class _Sum:
+    """Shares added and taken back exactly: the cost, summed as a fraction, never drifts, so the total reads as a
+    full sum (`math.fsum`, correctly rounded) of the same tasks would."""
+
+    tokens: int = 0
+    cost: Fraction = Fraction(0)
+    priced: int = 0
+    estimated: int = 0
+    tasks: int = 0
+
+    def add(self, share: _Share, sign: int = 1) -> None:
+        self.tokens += sign * share.tokens
+        self.tasks += sign
+        self.estimated += sign * share.estimated
+        if share.cost is not None:
+            self.cost += sign * Fraction(share.cost)
+            self.priced += sign
+
+    def total(self) -> UsageTotal:
+        return UsageTotal(self.tokens, float(self.cost) if self.priced else None, self.estimated > 0, self.tasks)
+
+
+class RunningTotal:
+    """The usage of many tasks kept up to date one task at a time, so a total of thousands costs no scan.
+
+    For tasks whose usage seldom changes (final ones): `count` a task again whenever its usage may have
+    changed. A task is counted when the total is next read, so loading a big session costs nothing here.
+    """
+
+    def __init__(self) -> None:
+        self._shares: dict[int, _Share] = {}
+        self._pending: dict[int, Task] = {}
+        self._sum = _Sum()
+
+    def count(self, task: Task) -> None:
+        """Count the task's usage (as it is when the total is next read) in place of what it had before."""
+        self._pending[task.id] = task
+
+    def forget(self, task_id: int) -> None:
+        self._pending.pop(task_id, None)
+        share = self._shares.pop(task_id, None)
+        if share is not None:
+            self._sum.add(share, -1)
+
+    def with_tasks(self, tasks: Iterable[Task]) -> UsageTotal:
+        """This total and that of `tasks` (the running ones, whose usage changes as they run)."""
+        pending, self._pending = self._pending, {}
+        for task_id, task in pending.items():
+            self.forget(task_id)
+            share = _Share.of(task.usage)
+            if share is not None:
+                self._shares[task_id] = share
+                self._sum.add(share)
+        live = _Sum(self._sum.tokens, self._sum.cost, self._sum.priced, self._sum.estimated, self._sum.tasks)
+        for task in tasks:
+            share = _Share.of(task.usage)
+            if share is not None:
+                live.add(share)
+        return live.total()

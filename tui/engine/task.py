@@ -6,7 +6,7 @@ import re
 import time
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -66,6 +66,27 @@ STATUS_ORDER = (
 
 def count_statuses(tasks: Iterable[Task]) -> Counter[TaskStatus]:
     return Counter(task.status for task in tasks)
+
+
+StatusListener = Callable[["Task", "TaskStatus | None"], None]
+"""Told of a task's status change, with the status before: a task's `status_listener` attribute, set by the engine
+that holds it (not a field: never saved or compared)."""
+
+
+class _StatusSetter:
+    """`Task.status` as written: the task's `status_listener` (its engine's index) hears of every change, whoever
+    makes it (the engine, a tool's approval, a watched session's reader).
+
+    It has no `__get__`, so reading `task.status` stays a plain attribute read (tables and filters read it often).
+    """
+
+    def __set__(self, task: Task, status: TaskStatus) -> None:
+        values = task.__dict__
+        before = values.get("status")
+        values["status"] = status
+        listener: StatusListener | None = values.get("status_listener")
+        if listener is not None and before is not status:
+            listener(task, before)
 
 
 class TaskOutput:
@@ -303,3 +324,6 @@ class Task:
             "tool_calls": [call.summary() for call in self.tool_calls],
             "output": self.text,
         }
+
+
+Task.status = _StatusSetter()  # type: ignore[assignment]  # after @dataclass took the default from the class

@@ -11,7 +11,6 @@ from textual.timer import Timer
 
 from tui.config import ConfigError
 from tui.engine import AttachmentError, Engine, EngineError, Task, TaskEvent, TaskStatus
-from tui.engine.pricing import UsageTotal
 from tui.screens.bindings import TASK_BINDINGS
 from tui.screens.main_keys import MainScreenKeys
 from tui.screens.task_actions import TaskActions
@@ -122,7 +121,7 @@ class MainScreen(MainScreenKeys):
         throttled = tuple(lanes.describe_throttle() for lanes in self.engine.scheduler.throttled())
         self.query_one(StatusBar).show(
             self.engine.counts(), view=view, concurrency=self.engine.concurrency,
-            total=UsageTotal.of(self.engine.tasks.values()), throttled=throttled,
+            total=self.engine.usage_total(), throttled=throttled,
         )
 
     def pane_ids(self) -> list[int]:
