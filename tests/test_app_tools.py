@@ -71,7 +71,7 @@ async def test_a_tool_call_shows_in_the_pane_and_the_table(demo_url: str) -> Non
         assert shown(app, "1 tool call")
         await pilot.press("m")  # the raw body shows the same call among the text
         await wait_for(pilot, lambda: main_screen(app).output.panes[0].showing_raw)
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: shown(app, "⚙ word_count (demo) · ✓ done"))
         body = main_screen(app).query_one(RawBody)
         assert "⚙ word_count (demo) · ✓ done" in body.text
         assert body.text.index("⚙ word_count") < body.text.index("Tool word_count returned")
@@ -86,8 +86,7 @@ async def test_a_result_is_shown_literally_and_in_full_on_demand(demo_url: str) 
         await wait_for(pilot, lambda: shown(app, "→ line 1 ␛[31mred␛[0m"))  # the escape is shown, never obeyed
         assert shown(app, "… 6 more lines")
         await pilot.press("l")
-        await wait_for(pilot, lambda: isinstance(app.screen, ToolCallsScreen))
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: isinstance(app.screen, ToolCallsScreen) and shown(app, "line 9"))
         lines = screen_lines(app)
         result = next(index for index, line in enumerate(lines) if "result:" in line)
         assert "line 1 ␛[31mred␛[0m" in lines[result + 1]
@@ -115,10 +114,9 @@ async def test_approve_once_always_and_deny_in_the_app(demo_url: str) -> None:
         twice = f'{NOW_UTC} [[tool:get_current_time {{"timezone": "Europe/Paris"}}]]'
         always = await submit_with_tools(app, pilot, f"always {twice} {QUICK}", "time")
         await wait_for(pilot, lambda: always.status is TaskStatus.WAITING, timeout=60)
-        await pilot.pause(0.3)
-        assert cell(app, always, "status") == "⏸ waiting"
+        await wait_for(pilot, lambda: cell(app, always, "status") == "⏸ waiting")  # with the table's next tick
         assert "approve get_current_time?" in cell(app, always, "tools")
-        assert shown(app, "1 waiting")
+        await wait_for(pilot, lambda: shown(app, "1 waiting"))
         toast = next(n for n in app._notifications if "Approval" in n.title)
         assert "press Esc, then p" in toast.message  # the prompt has focus: p is a letter there
         await pilot.press("escape", "p")
@@ -206,14 +204,12 @@ async def test_a_waiting_task_shows_as_waiting_and_runs_once_approved(demo_url: 
         try:
             task = await submit(app, pilot, '[[tool:word_count {"text": "a b"}]] [[len:60]] count')
             await wait_for(pilot, has_status(task, TaskStatus.WAITING), timeout=60)
-            await pilot.pause(0.4)
-            assert cell(app, task, "status") == "⏸ waiting"
-            assert "1 waiting" in screen_lines(app)[0], screen_lines(app)[0]
+            await wait_for(pilot, lambda: cell(app, task, "status") == "⏸ waiting")  # with the table's next tick
+            await wait_for(pilot, lambda: "1 waiting" in screen_lines(app)[0])
             engine.answer_approval(task.id, task.waiting_calls[0].call_id, "once")
             await wait_for(pilot, finished(task), timeout=30)
             assert task.status is TaskStatus.DONE, task.error
             assert [c.status for c in task.tool_calls] == [ToolCallStatus.DONE]
-            await pilot.pause(0.4)
-            assert cell(app, task, "status") == "✓ done"
+            await wait_for(pilot, lambda: cell(app, task, "status") == "✓ done")
         finally:
             await app.shutdown()
