@@ -24,7 +24,7 @@ from tui.store.errors import StoreError, describe
 from tui.store.search_snippet import clean_text
 from tui.store.search_source import SessionChanges, read_changes
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 """Bump when the layout changes: an index of another version is rebuilt from the sessions."""
 FIELDS = ("output", "prompt", "follow_up", "tool_call", "tool_result", "error")
 """The searchable texts of a task, one FTS5 column each; a snippet comes from the one with most matches,
@@ -55,7 +55,7 @@ CREATE TABLE tasks (
     chars INTEGER NOT NULL,
     UNIQUE (session_id, task_id)
 );
-CREATE VIRTUAL TABLE texts USING fts5({", ".join(FIELDS)}, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE texts USING fts5({", ".join(FIELDS)}, tokenize = 'porter unicode61 remove_diacritics 2');
 """
 """One row of `texts` per task (rowid = `tasks.id`), one column per field: `retry AND storm` finds a task whose
 prompt says retry and whose answer says storm."""

@@ -1,22 +1,31 @@
 """Where a query's terms are in a whole text, as the index would match them: for highlighting a task's pane.
 
-FTS5 (`unicode61 remove_diacritics 2`) splits text into words of letters and
-digits and compares them without case or accents; this does the same in Python
-over a folded copy of the text whose characters remember where they came from,
-so `cafe` marks `Café`, `retry-storm` marks `retry storm` and `retri*` marks
-`retries` whole.
+FTS5 (`porter unicode61 remove_diacritics 2`) splits text into words of letters
+and digits, compares them without case or accents, and compares their Porter
+stems; this does the same in Python over a folded copy of the text whose
+characters remember where they came from, so `cafe` marks `Café`, `storm`
+marks `storms`, `retry-storm` marks `retry storm` and `retri*` marks `retries`
+whole. FTS5 stems a prefix too: `deploy*` is `deploi*`, as here.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import cache
 
+import snowballstemmer
+
 _WORD = re.compile(r"[^\W_]+")
-_GAP = r"[\W_]+"
 _BEFORE = r"(?<![^\W_])"
-_AFTER = r"(?![^\W_])"
+_PORTER = snowballstemmer.stemmer("porter")
+_PORTER_LOCK = threading.Lock()  # a stemmer object keeps its word in itself while it works
+STEMMED_BYTES = range(3, 65)
+"""FTS5's `porter` leaves words shorter than 3 or longer than 64 bytes (UTF-8) as they are."""
+STEM_CHANGE = 2
+"""A Porter stem differs from its word in at most its last 2 characters (`happy` -> `happi`, `abilities` ->
+`abil`), so every word with a given stem starts with the stem less those: a cheap screen before stemming."""
 
 
 @cache
@@ -38,25 +47,80 @@ def fold(text: str) -> tuple[str, list[int]]:
     return "".join(parts), origin
 
 
-def _pattern(term: str) -> str | None:
-    prefix = term.endswith("*")
+_VOWEL_CONSONANT = re.compile(r"[aeiou]+[^aeiou]")
+
+
+def _measure(part: str) -> int:
+    """Porter's m: how many vowel-consonant runs `part` holds (`y` after a consonant is a vowel)."""
+    return len(_VOWEL_CONSONANT.findall(re.sub(r"(?<=[^aeiou])y", "a", part)))
+
+
+def _porter(word: str) -> str:
+    with _PORTER_LOCK:
+        return _PORTER.stemWord(word)
+
+
+@cache
+def stem(word: str) -> str:
+    """A folded word as FTS5's `porter` tokenizer indexes and queries it; cached because texts repeat words.
+
+    FTS5 follows Porter's own C version, which departs from the published algorithm (Snowball's `porter`)
+    in step 2: `bli` -> `ble` instead of `abli` -> `able`, and `logi` -> `log` (`assembly` -> `assembl`,
+    `technology` -> `technolog`). Steps 3 to 5 leave a `bli` or `logi` end alone, so the departure is made
+    on Snowball's result and `ble` words are stemmed once more for those steps."""
+    if len(word.encode()) not in STEMMED_BYTES:
+        return word
+    stemmed = _porter(word)
+    if stemmed.endswith("bli") and _measure(stemmed[:-3]) > 0:
+        return _porter(stemmed[:-1] + "e")
+    if stemmed.endswith("logi") and _measure(stemmed[:-4]) > 0:
+        return stemmed[:-1]
+    return stemmed
+
+
+def screen(term: str) -> str:
+    """Text (folded) that every match of `term` holds: the start of its first word's stem."""
     words = _WORD.findall(fold(term.rstrip("*"))[0])
     if not words:
-        return None
-    return _BEFORE + _GAP.join(map(re.escape, words)) + (r"[^\W_]*" if prefix else _AFTER)  # a prefix: its whole word
+        return ""
+    first = stem(words[0])
+    return first[:max(len(first) - STEM_CHANGE, 0)]
+
+
+class _Term:
+    """One query term as stems: a match is as many consecutive words with these stems, the last one starting
+    with its stem if the term is a prefix."""
+
+    def __init__(self, term: str) -> None:
+        self.prefix = term.endswith("*")
+        self.stems = [stem(word) for word in _WORD.findall(fold(term.rstrip("*"))[0])]
+
+    def length_at(self, stems: list[str], at: int) -> int:
+        """How many words the term covers from word `at`, or 0 if it does not match there."""
+        end = at + len(self.stems)
+        if end > len(stems) or stems[at:end - 1] != self.stems[:-1]:
+            return 0
+        last, wanted = stems[end - 1], self.stems[-1]
+        return len(self.stems) if last == wanted or (self.prefix and last.startswith(wanted)) else 0
 
 
 def match_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
     """(start, end) in `text` of every place one of `terms` (as `match_terms` gives them) matches, in order,
     overlapping ones merged."""
-    patterns = [pattern for pattern in map(_pattern, terms) if pattern]
-    if not patterns or not text:
+    wanted = [term for term in map(_Term, terms) if term.stems]
+    if not wanted or not text:
         return []
     folded, origin = fold(text)
+    screens = {screen(term) for term in terms}
+    if not any(part in folded for part in screens):
+        return []
+    words = list(_WORD.finditer(folded))
+    stems = [stem(word.group()) for word in words]
     spans: list[tuple[int, int]] = []
-    for found in re.finditer("|".join(f"(?:{pattern})" for pattern in patterns), folded):
-        if found.end() > found.start():
-            spans.append((origin[found.start()], origin[found.end() - 1] + 1))
+    for at in range(len(words)):
+        length = max(term.length_at(stems, at) for term in wanted)
+        if length:
+            spans.append((origin[words[at].start()], origin[words[at + length - 1].end() - 1] + 1))
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:

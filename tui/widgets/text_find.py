@@ -8,7 +8,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tui.store.search_spans import match_spans
+from tui.store.search_spans import match_spans, screen
 
 Match = tuple[int, int, int]
 """(line, start, end) of one match, by character within the pane's logical line."""
@@ -31,7 +31,6 @@ class _FoldTable(dict[int, str]):
 
 
 _FOLD = _FoldTable()
-_WORD = re.compile(r"[^\W_]+")
 
 
 def fold(text: str) -> str:
@@ -58,12 +57,13 @@ def terms_finder(terms: Sequence[str]) -> Finder | None:
     if not terms:
         return None
     wanted = list(terms)
-    first_words = [words[0] for words in (_WORD.findall(term.lower()) for term in wanted) if words]
-    screen = len(first_words) == len(wanted) and all(word.isascii() for word in first_words)
+    first_words = [screen(term) for term in wanted]
+    screened = all(first_words) and all(word.isascii() for word in first_words)
 
     def spans(line: str) -> list[tuple[int, int]]:
-        """An ASCII line holding none of the terms' first words cannot match: most lines skip `match_spans`."""
-        if screen and line.isascii():
+        """An ASCII line holding none of the terms' first stems' starts cannot match: most lines skip
+        `match_spans`."""
+        if screened and line.isascii():
             folded = line.lower()
             if not any(word in folded for word in first_words):
                 return []

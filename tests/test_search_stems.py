@@ -1,0 +1,84 @@
+"""Stemming: a plain word finds its inflections (`storm` finds `storms`), in the index, in the CLI's marks and
+in a pane's highlights, the highlighting's stems agreeing with SQLite's own `porter` tokenizer."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from tests.search_helpers import agentdeck, make_session, task
+from tui.store import search_refresh
+from tui.store.search_index import SearchIndex, index_file, match_spans, match_terms
+from tui.store.search_spans import fold, stem
+from tui.widgets.text_find import terms_finder
+
+SAMPLE = (  # inflections, every Porter step, words too short to stem, folded accents
+    "storm storms storming stormed retry retries retried retrying deploy deployed deploying deployment happy "
+    "happiness caresses ponies agreed plastered motoring conflated hopping filing relational conditional "
+    "valenci hesitanci digitizer possibly assembly technology technologies analogies generalization "
+    "operator feudalism decisiveness hopefulness callousness formality sensitivity sensibility triplicate "
+    "formative formalize electricity electrical hopeful goodness revival allowance inference airliner "
+    "gyroscopic adjustable defensible irritant replacement adjustment dependent adoption homologou "
+    "communism activate angularity homologous effective bowdlerize probate rate cease controlling roll "
+    "is as by sky skies dying yes café naïve résumé über façade"
+)
+
+
+def sqlite_stems(words: list[str]) -> list[str]:
+    """Each word as SQLite's FTS5 `porter unicode61 remove_diacritics 2` indexes it."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE words USING fts5(word, tokenize = 'porter unicode61 remove_diacritics 2')")
+    conn.execute("CREATE VIRTUAL TABLE terms USING fts5vocab(words, 'instance')")
+    conn.executemany("INSERT INTO words (rowid, word) VALUES (?, ?)", enumerate(words, 1))
+    stems = dict(conn.execute("SELECT doc, term FROM terms"))
+    conn.close()
+    return [stems[row] for row in range(1, len(words) + 1)]
+
+
+def test_highlighting_stems_words_as_sqlite_does() -> None:
+    words = SAMPLE.split()
+    assert [stem(fold(word)[0]) for word in words] == sqlite_stems(words)
+
+
+def test_a_plain_word_finds_its_inflections_and_a_prefix_is_stemmed_too() -> None:
+    make_session("weather", task(1, "What came?", "Two storms, then storming winds."), task(2, "Deploy?", "deployed"))
+    with SearchIndex() as index:
+        assert index.refresh() == []
+        hit = index.search("storm")[0]
+        assert [hit.snippet[start:end] for start, end in hit.marks] == ["storms", "storming"]
+        assert [found.task_id for found in index.search("deploys")] == [2]
+        assert [found.task_id for found in index.search('"two storm"')] == [1]  # a phrase's words are stemmed
+        assert [found.task_id for found in index.search("storming*")] == [1]  # as FTS5 does: storm*
+        assert index.search("stormy*") == []  # stormi*: no word here has that stem
+
+
+def test_cli_search_for_a_word_marks_its_inflection() -> None:
+    make_session("weather", task(1, "What came?", "A night of storms."))
+    result = agentdeck("search", "storm")
+    assert result.returncode == 0 and result.stderr == ""
+    assert "    output: A night of [storms]." in result.stdout.splitlines()
+
+
+def test_the_panes_highlight_marks_what_the_index_matched() -> None:
+    finder = terms_finder(match_terms("storm deploy*"))
+    assert finder is not None
+    line = "Storms hit; STORMING again; the deployed fix; a stormy deploy"
+    assert [line[start:end] for start, end in finder(line)] == ["Storms", "STORMING", "deployed", "deploy"]
+    assert finder("a storage deployment") == []  # deploy* is deploi*: deployment is indexed as deploy
+    assert [line[a:b] for a, b in match_spans(line, match_terms('"storm hits"'))] == ["Storms hit"]
+
+
+def test_an_index_of_version_1_is_rebuilt_and_finds_inflections() -> None:
+    make_session("weather", task(1, "What came?", "A night of storms."))
+    path = index_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old = sqlite3.connect(path)
+    old.executescript(search_refresh.SCHEMA.replace("porter ", ""))
+    old.execute("PRAGMA user_version = 1")
+    old.close()
+    with SearchIndex() as index:
+        assert index.refresh() == []
+        assert [hit.task_id for hit in index.search("storm")] == [1]
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == search_refresh.INDEX_VERSION
+    assert "porter" in conn.execute("SELECT sql FROM sqlite_master WHERE name = 'texts'").fetchone()[0]
+    conn.close()
