@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
+from tests.app_helpers import main_screen, running_app, submit, wait_for
 from tests.search_helpers import agentdeck, make_session, task
 from tui.store import search_refresh
 from tui.store.search_index import SearchIndex, index_file, match_spans, match_terms
 from tui.store.search_spans import fold, stem
+from tui.engine import TaskStatus
+from tui.screens.search import SearchScreen
+from tui.store import SessionStore
 from tui.widgets.text_find import terms_finder
 
 SAMPLE = (  # inflections, every Porter step, words too short to stem, folded accents
@@ -82,3 +88,25 @@ def test_an_index_of_version_1_is_rebuilt_and_finds_inflections() -> None:
     assert conn.execute("PRAGMA user_version").fetchone()[0] == search_refresh.INDEX_VERSION
     assert "porter" in conn.execute("SELECT sql FROM sqlite_master WHERE name = 'texts'").fetchone()[0]
     conn.close()
+
+
+@pytest.mark.slow
+async def test_the_search_screen_opens_the_task_with_the_inflection_highlighted(demo_url: str) -> None:
+    from tests.test_app_search import shown_marks
+
+    async with running_app(demo_url, session_name=None) as (app, pilot):
+        store = SessionStore.open("here")
+        store.attach(app.engine)
+        app.session_name = "here"
+        task = await submit(app, pilot, "storms at sea [[len:300]][[delay:0]]")
+        await wait_for(pilot, lambda: task.status is TaskStatus.DONE)
+        await pilot.press("escape", "slash")
+        await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
+        await pilot.press(*"storm")
+        await wait_for(pilot, lambda: len(getattr(app.screen, "shown", [])) == 1, 15)
+        await pilot.press("enter")
+        pane = main_screen(app).output.panes[0]
+        await wait_for(pilot, lambda: pane.found is not None and pane.raw_body is not None and shown_marks(pane.raw_body))
+        assert shown_marks(pane.raw_body)[0] == ("storms", True)  # type: ignore[arg-type]
+        await app.shutdown()
+        store.close()
