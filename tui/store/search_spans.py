@@ -104,23 +104,31 @@ class _Term:
         return len(self.stems) if last == wanted or (self.prefix and last.startswith(wanted)) else 0
 
 
+def _words_from(folded: str, at: int, count: int) -> list[re.Match[str]]:
+    """Up to `count` consecutive words of `folded` from `at`, whatever lies between them."""
+    words: list[re.Match[str]] = []
+    while len(words) < count and (found := _WORD.search(folded, at)) is not None:
+        words.append(found)
+        at = found.end()
+    return words
+
+
 def match_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
     """(start, end) in `text` of every place one of `terms` (as `match_terms` gives them) matches, in order,
-    overlapping ones merged."""
+    overlapping ones merged. Only words that start as a term's first stem does are stemmed."""
     wanted = [term for term in map(_Term, terms) if term.stems]
     if not wanted or not text:
         return []
     folded, origin = fold(text)
-    screens = {screen(term) for term in terms}
-    if not any(part in folded for part in screens):
-        return []
-    words = list(_WORD.finditer(folded))
-    stems = [stem(word.group()) for word in words]
+    screens = "|".join(sorted({re.escape(screen(term)) for term in terms}, key=len, reverse=True))
+    longest = max(len(term.stems) for term in wanted)
     spans: list[tuple[int, int]] = []
-    for at in range(len(words)):
-        length = max(term.length_at(stems, at) for term in wanted)
+    for candidate in re.finditer(rf"{_BEFORE}(?=[^\W_])(?:{screens})", folded):
+        words = _words_from(folded, candidate.start(), longest)
+        stems = [stem(word.group()) for word in words]
+        length = max(term.length_at(stems, 0) for term in wanted)
         if length:
-            spans.append((origin[words[at].start()], origin[words[at + length - 1].end() - 1] + 1))
+            spans.append((origin[words[0].start()], origin[words[length - 1].end() - 1] + 1))
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
