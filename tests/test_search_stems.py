@@ -13,7 +13,7 @@ from tui.engine import TaskStatus
 from tui.screens.search import SearchScreen
 from tui.store import SessionStore, search_refresh
 from tui.store.search_index import SearchIndex, index_file, match_spans, match_terms
-from tui.store.search_spans import fold, stem
+from tui.store.search_spans import fold, screen, stem
 from tui.widgets.text_find import terms_finder
 
 SAMPLE = (  # inflections, every Porter step, words too short to stem, folded accents
@@ -42,6 +42,7 @@ def sqlite_stems(words: list[str]) -> list[str]:
 def test_highlighting_stems_words_as_sqlite_does() -> None:
     words = SAMPLE.split()
     assert [stem(fold(word)[0]) for word in words] == sqlite_stems(words)
+    assert all(fold(word)[0].startswith(screen(word)) for word in words)  # the screen never hides a match
 
 
 def test_a_plain_word_finds_its_inflections_and_a_prefix_is_stemmed_too() -> None:
