@@ -14,12 +14,10 @@ import re
 import threading
 import unicodedata
 from functools import cache
-
-import snowballstemmer
+from typing import Any
 
 _WORD = re.compile(r"[^\W_]+")
 _BEFORE = r"(?<![^\W_])"
-_PORTER = snowballstemmer.stemmer("porter")
 _PORTER_LOCK = threading.Lock()  # a stemmer object keeps its word in itself while it works
 STEMMED_BYTES = range(3, 65)
 """FTS5's `porter` leaves words shorter than 3 or longer than 64 bytes (UTF-8) as they are."""
@@ -56,9 +54,17 @@ def _measure(part: str) -> int:
     return len(_VOWEL_CONSONANT.findall(re.sub(r"(?<=[^aeiou])y", "a", part)))
 
 
+@cache
+def _snowball_porter() -> Any:
+    """Snowball loads its 36 stemmers on import (~20 ms): at the first highlight, not at the app's start."""
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("porter")
+
+
 def _porter(word: str) -> str:
     with _PORTER_LOCK:
-        return _PORTER.stemWord(word)
+        return _snowball_porter().stemWord(word)
 
 
 @cache
